@@ -1,0 +1,296 @@
+// ProfileConfig: one profiling run, as DESIGN.md "Contracts" defines it.
+// Two shapes live here: the loose input a user or the CLI writes (`ProfileConfigInput`) and the
+// resolved config every later stage sees (`ProfileConfig`), with presets expanded and defaults filled.
+// `resolveConfig` is the only way from one to the other, and every error it returns names the field
+// and the values it accepts.
+
+export const STAGES = ['pretrain', 'finetune', 'inference'] as const;
+export const ATTENTION_KINDS = ['mha', 'mqa', 'gqa', 'mla', 'nsa'] as const;
+export const PRECISIONS = ['fp32', 'bf16', 'fp16', 'int8', 'int4', 'fp8'] as const;
+export const PEFT_METHODS = ['full', 'lora', 'rslora', 'dora', 'freeze'] as const;
+
+export type Stage = (typeof STAGES)[number];
+export type AttentionKind = (typeof ATTENTION_KINDS)[number];
+export type Precision = (typeof PRECISIONS)[number];
+export type PeftMethod = (typeof PEFT_METHODS)[number];
+
+/** The shape of a decoder-only transformer: everything needed to build it or count it. */
+export interface ModelShape {
+  layers: number;
+  hidden: number;
+  heads: number;
+  /** KV heads actually used by the attention (MHA: heads, MQA: 1, GQA: between). */
+  kvHeads: number;
+  headDim: number;
+  ffn: number;
+  vocab: number;
+}
+
+export interface MlaOptions {
+  kvRank: number;
+  /** 0 means no query compression. */
+  qRank: number;
+  ropeDim: number;
+}
+
+export interface NsaOptions {
+  block: number;
+  selected: number;
+  window: number;
+}
+
+export interface AttentionSpec {
+  kind: AttentionKind;
+  kvHeads: number;
+  mla: MlaOptions | null;
+  nsa: NsaOptions | null;
+}
+
+export interface MoeSpec {
+  experts: number;
+  topK: number;
+  shared: number;
+}
+
+export interface PeftSpec {
+  method: PeftMethod;
+  rank: number;
+  alpha: number;
+  targets: string[];
+}
+
+export interface Workload {
+  batch: number;
+  seqLen: number;
+  newTokens: number;
+  steps: number;
+  warmup: number;
+}
+
+export type ModelSpec =
+  | { source: 'synthetic'; preset: string | null; shape: ModelShape }
+  | { source: 'hf'; path: string };
+
+export interface ProfileConfig {
+  /** A short human label, e.g. "tiny gqa-2 bf16 inference". */
+  label: string;
+  stage: Stage;
+  model: ModelSpec;
+  attention: AttentionSpec;
+  moe: MoeSpec | null;
+  peft: PeftSpec | null;
+  precision: Precision;
+  workload: Workload;
+  /** Interval of the harness's monitor thread. */
+  sampleMs: number;
+  seed: number;
+}
+
+// ---- input (what users write) ----
+
+export interface ProfileConfigInput {
+  label?: string;
+  stage?: string;
+  model?: { source?: string; preset?: string; path?: string; shape?: Partial<ModelShape> };
+  attention?: { kind?: string; kvHeads?: number; mla?: Partial<MlaOptions>; nsa?: Partial<NsaOptions> };
+  moe?: Partial<MoeSpec> | null;
+  peft?: Partial<PeftSpec> | null;
+  precision?: string;
+  workload?: Partial<Workload>;
+  sampleMs?: number;
+  seed?: number;
+}
+
+export interface FieldError {
+  /** Dotted path of the offending field, e.g. "attention.kvHeads". */
+  field: string;
+  message: string;
+}
+
+export type Resolved<T> = { ok: true; value: T } | { ok: false; errors: FieldError[] };
+
+/** Preset shapes. The Qwen2.5-style ones follow the study's models (hidden, heads, KV heads, FFN). */
+export const PRESETS: Readonly<Record<string, Readonly<ModelShape>>> = {
+  // Small enough for CPU tests; 8 heads so that kvHeads 3 is an error and 1, 2, 4, 8 are not.
+  tiny: { layers: 2, hidden: 256, heads: 8, kvHeads: 2, headDim: 32, ffn: 688, vocab: 1024 },
+  '0.5b': { layers: 24, hidden: 896, heads: 14, kvHeads: 2, headDim: 64, ffn: 4864, vocab: 151936 },
+  '1.5b': { layers: 28, hidden: 1536, heads: 12, kvHeads: 2, headDim: 128, ffn: 8960, vocab: 151936 },
+  '3b': { layers: 36, hidden: 2048, heads: 16, kvHeads: 2, headDim: 128, ffn: 11008, vocab: 151936 },
+};
+export const PRESET_NAMES = Object.keys(PRESETS);
+
+export const DEFAULT_WORKLOAD: Readonly<Workload> = { batch: 1, seqLen: 128, newTokens: 32, steps: 5, warmup: 2 };
+export const DEFAULT_SAMPLE_MS = 50;
+export const DEFAULT_NSA: Readonly<NsaOptions> = { block: 64, selected: 4, window: 128 };
+
+const oneOf = (values: readonly string[]): string => values.map((v) => `"${v}"`).join(', ');
+
+function isOneOf<T extends string>(values: readonly T[], v: unknown): v is T {
+  return typeof v === 'string' && (values as readonly string[]).includes(v);
+}
+
+/** Collects errors while reading one input; each check names its field. */
+class Checker {
+  readonly errors: FieldError[] = [];
+
+  fail(field: string, message: string): void {
+    this.errors.push({ field, message });
+  }
+
+  choice<T extends string>(field: string, v: unknown, values: readonly T[], fallback: T): T {
+    if (v === undefined) return fallback;
+    if (isOneOf(values, v)) return v;
+    this.fail(field, `${JSON.stringify(v)} is not allowed; use one of ${oneOf(values)}`);
+    return fallback;
+  }
+
+  int(field: string, v: unknown, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+    if (v === undefined) return fallback;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+      const range = max === Number.MAX_SAFE_INTEGER ? `an integer ≥ ${min}` : `an integer from ${min} to ${max}`;
+      this.fail(field, `${JSON.stringify(v)} is not allowed; use ${range}`);
+      return fallback;
+    }
+    return v;
+  }
+}
+
+function resolveShape(c: Checker, input: ProfileConfigInput['model']): { preset: string | null; shape: ModelShape } {
+  const presetName = input?.preset;
+  let base: ModelShape | undefined;
+  if (presetName !== undefined) {
+    base = PRESETS[presetName];
+    if (!base) c.fail('model.preset', `${JSON.stringify(presetName)} is not a preset; use one of ${oneOf(PRESET_NAMES)}`);
+  }
+  const given = input?.shape ?? {};
+  if (!base && presetName === undefined && Object.keys(given).length === 0) {
+    c.fail('model', `give model.preset (one of ${oneOf(PRESET_NAMES)}) or a full model.shape`);
+  }
+  const from = base ?? PRESETS.tiny;
+  const shape: ModelShape = {
+    layers: c.int('model.shape.layers', given.layers, from.layers, 1),
+    hidden: c.int('model.shape.hidden', given.hidden, from.hidden, 1),
+    heads: c.int('model.shape.heads', given.heads, from.heads, 1),
+    kvHeads: c.int('model.shape.kvHeads', given.kvHeads, from.kvHeads, 1),
+    headDim: c.int('model.shape.headDim', given.headDim, from.headDim, 1),
+    ffn: c.int('model.shape.ffn', given.ffn, from.ffn, 1),
+    vocab: c.int('model.shape.vocab', given.vocab, from.vocab, 2),
+  };
+  if (shape.headDim % 2 !== 0) c.fail('model.shape.headDim', `${shape.headDim} is odd; RoPE needs an even head dimension`);
+  return { preset: presetName ?? null, shape };
+}
+
+function resolveAttention(c: Checker, input: ProfileConfigInput['attention'], shape: ModelShape): AttentionSpec {
+  const kind = c.choice('attention.kind', input?.kind, ATTENTION_KINDS, 'gqa');
+  let kvHeads: number;
+  if (kind === 'mha') kvHeads = shape.heads;
+  else if (kind === 'mqa') kvHeads = 1;
+  else kvHeads = c.int('attention.kvHeads', input?.kvHeads, Math.min(shape.kvHeads, shape.heads), 1);
+  if ((kind === 'mha' || kind === 'mqa') && input?.kvHeads !== undefined && input.kvHeads !== kvHeads) {
+    c.fail('attention.kvHeads', `${input.kvHeads} contradicts attention.kind "${kind}", which uses ${kvHeads}; drop it or use kind "gqa"`);
+  }
+  if (kvHeads > shape.heads || shape.heads % kvHeads !== 0) {
+    const divisors = Array.from({ length: shape.heads }, (_, i) => i + 1).filter((d) => shape.heads % d === 0);
+    c.fail('attention.kvHeads', `${kvHeads} does not divide the ${shape.heads} query heads; use one of ${divisors.join(', ')}`);
+  }
+  let mla: MlaOptions | null = null;
+  if (kind === 'mla') {
+    mla = {
+      kvRank: c.int('attention.mla.kvRank', input?.mla?.kvRank, Math.max(16, Math.floor(shape.hidden / 4)), 1),
+      qRank: c.int('attention.mla.qRank', input?.mla?.qRank, 0, 0),
+      ropeDim: c.int('attention.mla.ropeDim', input?.mla?.ropeDim, Math.max(2, Math.floor(shape.headDim / 2)), 2),
+    };
+    if (mla.ropeDim % 2 !== 0) c.fail('attention.mla.ropeDim', `${mla.ropeDim} is odd; RoPE needs an even dimension`);
+  }
+  let nsa: NsaOptions | null = null;
+  if (kind === 'nsa') {
+    nsa = {
+      block: c.int('attention.nsa.block', input?.nsa?.block, DEFAULT_NSA.block, 1),
+      selected: c.int('attention.nsa.selected', input?.nsa?.selected, DEFAULT_NSA.selected, 1),
+      window: c.int('attention.nsa.window', input?.nsa?.window, DEFAULT_NSA.window, 1),
+    };
+  }
+  return { kind, kvHeads, mla, nsa };
+}
+
+function resolveMoe(c: Checker, input: ProfileConfigInput['moe']): MoeSpec | null {
+  if (input === undefined || input === null) return null;
+  const experts = c.int('moe.experts', input.experts, 8, 1);
+  const topK = c.int('moe.topK', input.topK, 2, 1);
+  if (topK > experts) c.fail('moe.topK', `${topK} is more than moe.experts (${experts}); use 1 to ${experts}`);
+  return { experts, topK, shared: c.int('moe.shared', input.shared, 0, 0) };
+}
+
+export const DEFAULT_PEFT_TARGETS = ['q', 'k', 'v', 'o'];
+
+function resolvePeft(c: Checker, input: ProfileConfigInput['peft'], stage: Stage): PeftSpec | null {
+  if (input === undefined || input === null) return stage === 'finetune' ? { method: 'full', rank: 0, alpha: 0, targets: [] } : null;
+  if (stage !== 'finetune') c.fail('peft', `PEFT applies to stage "finetune" only, not "${stage}"`);
+  const method = c.choice('peft.method', input.method, PEFT_METHODS, 'lora');
+  const adapter = method === 'lora' || method === 'rslora' || method === 'dora';
+  const rank = c.int('peft.rank', input.rank, adapter ? 8 : method === 'freeze' ? 1 : 0, 0);
+  const alpha = c.int('peft.alpha', input.alpha, adapter ? 2 * rank : 0, 0);
+  if (adapter && rank < 1) c.fail('peft.rank', `${rank} is not allowed for ${method}; use an integer ≥ 1`);
+  const targets = input.targets ?? (adapter ? DEFAULT_PEFT_TARGETS : []);
+  if (!Array.isArray(targets) || targets.some((t) => typeof t !== 'string' || t.length === 0)) {
+    c.fail('peft.targets', 'must be a list of module names such as "q", "k", "v", "o", "gate", "up", "down"');
+  }
+  return { method, rank, alpha, targets: Array.isArray(targets) ? targets : [] };
+}
+
+function describe(cfg: Omit<ProfileConfig, 'label'>): string {
+  const model = cfg.model.source === 'synthetic' ? (cfg.model.preset ?? 'custom') : cfg.model.path;
+  const a = cfg.attention;
+  const attn = a.kind === 'gqa' ? `gqa-${a.kvHeads}` : a.kind;
+  const parts = [model, attn];
+  if (cfg.moe) parts.push(`moe${cfg.moe.experts}x${cfg.moe.topK}`);
+  if (cfg.peft && cfg.stage === 'finetune') parts.push(cfg.peft.method);
+  parts.push(cfg.precision, cfg.stage);
+  return parts.join(' ');
+}
+
+/** Turns user input into a complete ProfileConfig, or lists every field that is wrong. */
+export function resolveConfig(input: ProfileConfigInput): Resolved<ProfileConfig> {
+  const c = new Checker();
+  if (typeof input !== 'object' || input === null) {
+    return { ok: false, errors: [{ field: '(config)', message: 'must be a JSON object' }] };
+  }
+  const stage = c.choice('stage', input.stage, STAGES, 'inference');
+  const source = c.choice('model.source', input.model?.source, ['synthetic', 'hf'] as const, 'synthetic');
+  let model: ModelSpec;
+  let shape: ModelShape;
+  if (source === 'hf') {
+    const path = input.model?.path;
+    if (typeof path !== 'string' || path.length === 0) c.fail('model.path', 'give the local folder or cached hub id of the Hugging Face model');
+    model = { source: 'hf', path: typeof path === 'string' ? path : '' };
+    shape = PRESETS.tiny; // only used for attention defaults; the harness reads the real shape from the checkpoint
+  } else {
+    const r = resolveShape(c, input.model);
+    shape = r.shape;
+    model = { source: 'synthetic', preset: r.preset, shape };
+  }
+  const attention = resolveAttention(c, input.attention, shape);
+  if (model.source === 'synthetic') model.shape = { ...shape, kvHeads: attention.kvHeads };
+  const moe = resolveMoe(c, input.moe);
+  const peft = resolvePeft(c, input.peft, stage);
+  const precision = c.choice('precision', input.precision, PRECISIONS, 'fp32');
+  const w = input.workload ?? {};
+  const workload: Workload = {
+    batch: c.int('workload.batch', w.batch, DEFAULT_WORKLOAD.batch, 1),
+    seqLen: c.int('workload.seqLen', w.seqLen, DEFAULT_WORKLOAD.seqLen, 1),
+    newTokens: c.int('workload.newTokens', w.newTokens, DEFAULT_WORKLOAD.newTokens, stage === 'inference' ? 1 : 0),
+    steps: c.int('workload.steps', w.steps, DEFAULT_WORKLOAD.steps, 1),
+    warmup: c.int('workload.warmup', w.warmup, DEFAULT_WORKLOAD.warmup, 0),
+  };
+  if (stage !== 'inference' && w.newTokens === undefined) workload.newTokens = 0;
+  const sampleMs = c.int('sampleMs', input.sampleMs, DEFAULT_SAMPLE_MS, 1, 60_000);
+  const seed = c.int('seed', input.seed, 0, 0);
+  if (c.errors.length > 0) return { ok: false, errors: c.errors };
+  const resolved = { stage, model, attention, moe, peft, precision, workload, sampleMs, seed };
+  const label = typeof input.label === 'string' && input.label.length > 0 ? input.label : describe(resolved);
+  return { ok: true, value: { label, ...resolved } };
+}
+
+export function formatFieldErrors(errors: readonly FieldError[]): string {
+  return errors.map((e) => `${e.field}: ${e.message}`).join('\n');
+}

@@ -1,0 +1,171 @@
+// Harness protocol v1: the JSON lines the Python harness writes (src/harness/efficientllm_harness/protocol.py
+// is the other half; test/unit/protocol.test.ts and test/python/test_protocol.py round-trip them).
+// One object per line. An unknown or broken line becomes a `ProtocolProblem`, never an exception.
+
+export const PROTOCOL_VERSION = 1;
+
+export const ERROR_KINDS = ['oom', 'unsupported', 'invalid-config', 'crash'] as const;
+export type HarnessErrorKind = (typeof ERROR_KINDS)[number];
+
+export interface DeviceInfo {
+  name: string;
+  memoryBytes: number;
+}
+
+export interface HelloEvent {
+  type: 'hello';
+  protocol: number;
+  python: string;
+  torch: string;
+  cuda: string | null;
+  device: DeviceInfo;
+  /** True when pynvml imported and initialised. */
+  nvml: boolean;
+  /** What the power reading covers: the GPU, the whole GH200 module, or nothing measured. */
+  powerScope: 'gpu' | 'module' | null;
+  /** How memory samples are taken: NVML device memory, or the harness process's resident set. */
+  memorySource: 'nvml' | 'process-rss';
+}
+
+export interface ProgressEvent {
+  type: 'progress';
+  phase: string;
+  step: number;
+  total: number;
+}
+
+export interface SampleEvent {
+  type: 'sample';
+  /** Seconds on the harness's monotonic clock. */
+  t: number;
+  memoryBytes: number;
+  /** NVML utilisation (kernel-busy share, 0–100), null without NVML. */
+  utilization: number | null;
+  powerW: number | null;
+}
+
+/** Raw counters of one measured run; src/core/metrics.ts turns them into RunRecord metrics. */
+export interface ResultCounters {
+  params: number;
+  activeParams: number;
+  trainableParams: number;
+  /** Bytes of the weights as stored in memory (packed for int8/int4). */
+  weightBytes: number;
+  /** Bytes the weights would take in the reference precision (bf16), for the compression rate. */
+  referenceWeightBytes: number;
+  /** Bytes of the KV cache tensors at their largest (inference), null otherwise. */
+  kvCacheBytes: number | null;
+  optimizerStateBytes: number | null;
+  /** Peak bytes allocated by torch on the device (CUDA), or peak process RSS on CPU. */
+  peakMemoryBytes: number | null;
+  /** Measured iterations (steps after warm-up). */
+  iterations: number;
+  /** Seconds of each measured iteration, timed with CUDA events or perf_counter. */
+  iterationS: number[];
+  /** Tokens processed per iteration (pretrain/finetune: batch × seqLen; inference: batch × (seqLen + newTokens)). */
+  tokensPerIteration: number;
+  /** Tokens generated per iteration (inference: batch × newTokens; otherwise 0). */
+  generatedTokensPerIteration: number;
+  /** Mean prefill seconds (inference), null otherwise. */
+  ttftS: number | null;
+  /** Mean seconds per decoded token after the first (inference), null otherwise. */
+  tpotS: number | null;
+  /** Start and end of the measured window on the sample clock. */
+  windowStartT: number;
+  windowEndT: number;
+  /** Energy from NVML's total-energy counter over the window, null where the GPU has none. */
+  energyJ: number | null;
+  /** Quality for MCR (agreement with the bf16 reference, or perplexity), null when not measured. */
+  quality: number | null;
+  loss: number | null;
+}
+
+export interface ResultEvent {
+  type: 'result';
+  counters: ResultCounters;
+}
+
+export interface ErrorEvent {
+  type: 'error';
+  kind: HarnessErrorKind;
+  message: string;
+}
+
+export type HarnessEvent = HelloEvent | ProgressEvent | SampleEvent | ResultEvent | ErrorEvent;
+
+export interface ProtocolProblem {
+  line: number;
+  text: string;
+  reason: string;
+}
+
+export type ParsedLine = { ok: true; event: HarnessEvent } | { ok: false; problem: ProtocolProblem };
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+type JsonObject = { [key: string]: Json };
+
+const isObject = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+const isNumOrNull = (v: unknown): v is number | null => v === null || isNum(v);
+const isStr = (v: unknown): v is string => typeof v === 'string';
+
+const COUNTER_NUMBERS = [
+  'params', 'activeParams', 'trainableParams', 'weightBytes', 'referenceWeightBytes',
+  'iterations', 'tokensPerIteration', 'generatedTokensPerIteration', 'windowStartT', 'windowEndT',
+] as const;
+const COUNTER_NULLABLE = [
+  'kvCacheBytes', 'optimizerStateBytes', 'peakMemoryBytes', 'ttftS', 'tpotS', 'energyJ', 'quality', 'loss',
+] as const;
+
+/** Returns why `o` is not a valid event, or null when it is. */
+function invalidReason(o: JsonObject): string | null {
+  switch (o.type) {
+    case 'hello': {
+      const d = o.device;
+      if (!isNum(o.protocol)) return 'hello.protocol is not a number';
+      if (o.protocol !== PROTOCOL_VERSION) return `hello.protocol ${o.protocol} is not ${PROTOCOL_VERSION}; upload the matching harness`;
+      if (!isStr(o.python) || !isStr(o.torch)) return 'hello.python or hello.torch is not a string';
+      if (!(o.cuda === null || isStr(o.cuda))) return 'hello.cuda is not a string or null';
+      if (!isObject(d) || !isStr(d.name) || !isNum(d.memoryBytes)) return 'hello.device needs name and memoryBytes';
+      if (typeof o.nvml !== 'boolean') return 'hello.nvml is not a boolean';
+      if (!(o.powerScope === null || o.powerScope === 'gpu' || o.powerScope === 'module')) return 'hello.powerScope is not gpu, module or null';
+      if (o.memorySource !== 'nvml' && o.memorySource !== 'process-rss') return 'hello.memorySource is not nvml or process-rss';
+      return null;
+    }
+    case 'progress':
+      return isStr(o.phase) && isNum(o.step) && isNum(o.total) ? null : 'progress needs phase, step and total';
+    case 'sample':
+      return isNum(o.t) && isNum(o.memoryBytes) && isNumOrNull(o.utilization) && isNumOrNull(o.powerW)
+        ? null
+        : 'sample needs t, memoryBytes, utilization and powerW';
+    case 'result': {
+      const c = o.counters;
+      if (!isObject(c)) return 'result.counters is missing';
+      for (const k of COUNTER_NUMBERS) if (!isNum(c[k])) return `result.counters.${k} is not a number`;
+      for (const k of COUNTER_NULLABLE) if (!isNumOrNull(c[k])) return `result.counters.${k} is not a number or null`;
+      const it = c.iterationS;
+      if (!Array.isArray(it) || !it.every(isNum)) return 'result.counters.iterationS is not a list of numbers';
+      return null;
+    }
+    case 'error':
+      return (ERROR_KINDS as readonly Json[]).includes(o.kind) && isStr(o.message)
+        ? null
+        : `error needs kind (one of ${ERROR_KINDS.join(', ')}) and message`;
+    default:
+      return `unknown event type ${JSON.stringify(o.type ?? null)}`;
+  }
+}
+
+export function parseEventLine(text: string, line: number): ParsedLine {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { ok: false, problem: { line, text, reason: 'not JSON' } };
+  }
+  if (!isObject(value)) return { ok: false, problem: { line, text, reason: 'not a JSON object' } };
+  const reason = invalidReason(value);
+  if (reason !== null) return { ok: false, problem: { line, text, reason } };
+  // Checked field by field above; the cast only names the union member.
+  return { ok: true, event: value as unknown as HarnessEvent };
+}

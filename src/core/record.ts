@@ -1,0 +1,89 @@
+// RunRecord v1: what `profile --json` prints and `.efficientllm/runs/<id>.json` keeps (DESIGN.md).
+import type { ProfileConfig } from './config';
+import type { HarnessErrorKind, SampleEvent } from './protocol';
+
+export const RUN_RECORD_SCHEMA = 1;
+
+export const RUN_STATUSES = ['queued', 'running', 'completed', 'failed', 'cancelled'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+export type TargetKind = 'local' | 'ssh' | 'slurm';
+
+export interface RunEnv {
+  python: string | null;
+  torch: string | null;
+  cuda: string | null;
+  device: { name: string; memoryBytes: number } | null;
+  nvml: boolean;
+  powerScope: 'gpu' | 'module' | null;
+  memorySource: 'nvml' | 'process-rss' | null;
+}
+
+/** Every metric is null when the run could not measure it, never 0. Units are in the names. */
+export interface RunMetrics {
+  params: number | null;
+  activeParams: number | null;
+  trainableParams: number | null;
+  weightBytes: number | null;
+  kvCacheBytes: number | null;
+  peakMemoryBytes: number | null;
+  amuBytes: number | null;
+  amuFraction: number | null;
+  pcu: number | null;
+  mfu: number | null;
+  latencyS: number | null;
+  ttftS: number | null;
+  tpotS: number | null;
+  tokensPerS: number | null;
+  samplesPerS: number | null;
+  tokensPerParamPerS: number | null;
+  powerW: number | null;
+  energyJ: number | null;
+  joulesPerToken: number | null;
+  compressionRate: number | null;
+  quality: number | null;
+  mcr: number | null;
+  floorS: number | null;
+  rooflineFraction: number | null;
+}
+
+export const METRIC_NAMES: readonly (keyof RunMetrics)[] = [
+  'params', 'activeParams', 'trainableParams', 'weightBytes', 'kvCacheBytes', 'peakMemoryBytes',
+  'amuBytes', 'amuFraction', 'pcu', 'mfu', 'latencyS', 'ttftS', 'tpotS', 'tokensPerS', 'samplesPerS',
+  'tokensPerParamPerS', 'powerW', 'energyJ', 'joulesPerToken', 'compressionRate', 'quality', 'mcr',
+  'floorS', 'rooflineFraction',
+];
+
+export function emptyMetrics(): RunMetrics {
+  const m = {} as Record<keyof RunMetrics, number | null>;
+  for (const k of METRIC_NAMES) m[k] = null;
+  return m;
+}
+
+export interface RunError {
+  kind: HarnessErrorKind | 'harness-exit' | 'protocol';
+  message: string;
+  stderrTail: string;
+}
+
+export interface RunRecord {
+  schema: typeof RUN_RECORD_SCHEMA;
+  id: string;
+  createdAt: string;
+  status: RunStatus;
+  target: { kind: TargetKind; name: string };
+  config: ProfileConfig;
+  env: RunEnv;
+  metrics: RunMetrics;
+  /** How the numbers were measured, for people reading them later. */
+  measurement: { memory: string; utilization: string; power: string; timing: string } | null;
+  /** Monitor samples of the run (memory, utilisation, power), for charts. */
+  samples: Pick<SampleEvent, 't' | 'memoryBytes' | 'utilization' | 'powerW'>[];
+  /** Lines of the event stream that were not valid protocol, reported, not fatal. */
+  protocolProblems: string[];
+  error: RunError | null;
+}
+
+export function emptyEnv(): RunEnv {
+  return { python: null, torch: null, cuda: null, device: null, nvml: false, powerScope: null, memorySource: null };
+}
