@@ -1,0 +1,114 @@
+// Folds one run's harness events into its RunRecord: pure, so the local, SSH and Slurm targets share it.
+import type { ProfileConfig } from './config';
+import { computeMetrics } from './metrics';
+import type { HarnessEvent, HelloEvent, ResultEvent, ErrorEvent, SampleEvent, ProtocolProblem } from './protocol';
+import { emptyEnv, emptyMetrics, RUN_RECORD_SCHEMA, type RunRecord, type RunError, type RunStatus, type TargetKind } from './record';
+
+/** What is known about a run so far; grows as events arrive. */
+export interface RunState {
+  hello: HelloEvent | null;
+  samples: SampleEvent[];
+  result: ResultEvent | null;
+  error: ErrorEvent | null;
+  lastProgress: { phase: string; step: number; total: number } | null;
+  problems: ProtocolProblem[];
+}
+
+export function newRunState(): RunState {
+  return { hello: null, samples: [], result: null, error: null, lastProgress: null, problems: [] };
+}
+
+export function applyEvent(state: RunState, event: HarnessEvent): void {
+  switch (event.type) {
+    case 'hello': state.hello = event; break;
+    case 'sample': state.samples.push(event); break;
+    case 'progress': state.lastProgress = { phase: event.phase, step: event.step, total: event.total }; break;
+    case 'result': state.result = event; break;
+    case 'error': state.error = event; break;
+  }
+}
+
+/** Analytic figures for the device the run used, supplied by the caller (estimator + GPU catalogue). */
+export interface Analytic {
+  iterationFlops: number | null;
+  peakFlopsPerS: number | null;
+  floorS: number | null;
+}
+
+export interface AssembleInput {
+  id: string;
+  createdAt: string;
+  target: { kind: TargetKind; name: string };
+  config: ProfileConfig;
+  state: RunState;
+  /** How the process ended when it gave no result: set by the target. */
+  ending: { status: Exclude<RunStatus, 'queued' | 'running' | 'completed'>; message: string } | null;
+  stderrTail: string;
+  analytic: (deviceName: string | null, deviceMemoryBytes: number | null) => Analytic;
+}
+
+const MAX_SAMPLES_KEPT = 2000;
+
+/** Keeps a chart-sized, evenly spaced subset of the samples. */
+function thin<T>(xs: T[]): T[] {
+  if (xs.length <= MAX_SAMPLES_KEPT) return xs;
+  const step = xs.length / MAX_SAMPLES_KEPT;
+  return Array.from({ length: MAX_SAMPLES_KEPT }, (_, i) => xs[Math.floor(i * step)]);
+}
+
+export function assembleRecord(input: AssembleInput): RunRecord {
+  const { state } = input;
+  const hello = state.hello;
+  const env = emptyEnv();
+  if (hello) {
+    Object.assign(env, {
+      python: hello.python, torch: hello.torch, cuda: hello.cuda, device: hello.device,
+      nvml: hello.nvml, powerScope: hello.powerScope, memorySource: hello.memorySource,
+    });
+  }
+  let status: RunStatus;
+  let error: RunError | null = null;
+  let metrics = emptyMetrics();
+  if (state.result) {
+    status = 'completed';
+    const analytic = input.analytic(hello?.device.name ?? null, hello?.device.memoryBytes ?? null);
+    metrics = computeMetrics({
+      config: input.config,
+      counters: state.result.counters,
+      samples: state.samples,
+      deviceMemoryBytes: hello?.device.memoryBytes ?? null,
+      ...analytic,
+    });
+  } else if (state.error) {
+    status = 'failed';
+    error = { kind: state.error.kind, message: state.error.message, stderrTail: input.stderrTail };
+  } else {
+    status = input.ending?.status ?? 'failed';
+    error = {
+      kind: status === 'cancelled' ? 'harness-exit' : state.problems.length > 0 ? 'protocol' : 'harness-exit',
+      message: input.ending?.message ?? 'the harness ended without a result',
+      stderrTail: input.stderrTail,
+    };
+  }
+  return {
+    schema: RUN_RECORD_SCHEMA,
+    id: input.id,
+    createdAt: input.createdAt,
+    status,
+    target: input.target,
+    config: input.config,
+    env,
+    metrics,
+    measurement: hello
+      ? {
+          memory: hello.memorySource === 'nvml' ? 'NVML device memory in use' : 'process resident set (no GPU memory counter)',
+          utilization: hello.nvml ? 'NVML utilisation: share of time a kernel was running' : 'not measured (no NVML)',
+          power: hello.powerScope === 'module' ? 'NVML power of the whole GH200 module' : hello.powerScope === 'gpu' ? 'NVML GPU power' : 'not measured (no NVML)',
+          timing: hello.cuda ? 'CUDA events, synchronised at window edges' : 'perf_counter on the host',
+        }
+      : null,
+    samples: thin(state.samples).map(({ t, memoryBytes, utilization, powerW }) => ({ t, memoryBytes, utilization, powerW })),
+    protocolProblems: state.problems.map((p) => `line ${p.line}: ${p.reason}: ${p.text.slice(0, 200)}`),
+    error,
+  };
+}

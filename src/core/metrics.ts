@@ -1,0 +1,110 @@
+// The metric math of DESIGN.md "Metrics": raw harness counters + monitor samples → RunRecord metrics.
+// The harness measures (times, bytes, energy counter); this file only derives. A metric whose inputs
+// were not measured stays null, never 0.
+import type { ProfileConfig } from './config';
+import type { ResultCounters, SampleEvent } from './protocol';
+import { emptyMetrics, type RunMetrics } from './record';
+
+export interface MetricInputs {
+  config: ProfileConfig;
+  counters: ResultCounters;
+  samples: readonly SampleEvent[];
+  /** Total memory of the device the run used (bytes), for AMU as a fraction. */
+  deviceMemoryBytes: number | null;
+  /** Model FLOPs of one measured iteration (analytic, src/core/estimate.ts). */
+  iterationFlops: number | null;
+  /** Dense peak FLOP/s of the device for the run's dtype; null where unknown (CPU). */
+  peakFlopsPerS: number | null;
+  /** Analytic floor time of one iteration on this device; null where unknown. */
+  floorS: number | null;
+}
+
+const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
+
+/** Samples whose time falls inside the measured window. */
+export function samplesInWindow(samples: readonly SampleEvent[], t0: number, t1: number): SampleEvent[] {
+  return samples.filter((s) => s.t >= t0 && s.t <= t1);
+}
+
+/**
+ * Time-average of a sampled quantity over [t0, t1]: each sample holds its value until the next one
+ * (a step function, as a sampler sees it), so uneven sampling does not bias the mean. Null without
+ * a single sample in the window.
+ */
+export function timeAverage(points: readonly { t: number; v: number }[], t0: number, t1: number): number | null {
+  const inside = points.filter((p) => p.t >= t0 && p.t <= t1).sort((a, b) => a.t - b.t);
+  if (inside.length === 0) return null;
+  if (inside.length === 1 || t1 <= t0) return sum(inside.map((p) => p.v)) / inside.length;
+  let area = 0;
+  let span = 0;
+  for (let i = 0; i < inside.length; i++) {
+    const start = i === 0 ? t0 : inside[i].t;
+    const end = i + 1 < inside.length ? inside[i + 1].t : t1;
+    area += inside[i].v * (end - start);
+    span += end - start;
+  }
+  return span > 0 ? area / span : null;
+}
+
+function average(samples: readonly SampleEvent[], pick: (s: SampleEvent) => number | null, t0: number, t1: number): number | null {
+  const points: { t: number; v: number }[] = [];
+  for (const s of samples) {
+    const v = pick(s);
+    if (v !== null) points.push({ t: s.t, v });
+  }
+  return timeAverage(points, t0, t1);
+}
+
+const ratio = (a: number | null, b: number | null): number | null =>
+  a === null || b === null || b === 0 ? null : a / b;
+
+export function computeMetrics(input: MetricInputs): RunMetrics {
+  const { config, counters: c, samples } = input;
+  const m = emptyMetrics();
+  m.params = c.params;
+  m.activeParams = c.activeParams;
+  m.trainableParams = c.trainableParams;
+  m.weightBytes = c.weightBytes;
+  m.kvCacheBytes = c.kvCacheBytes;
+  m.peakMemoryBytes = c.peakMemoryBytes;
+  m.ttftS = c.ttftS;
+  m.tpotS = c.tpotS;
+  m.quality = c.quality;
+
+  const measuredS = c.iterationS.length > 0 ? sum(c.iterationS) : null;
+  const iterations = c.iterationS.length;
+  m.latencyS = measuredS === null ? null : measuredS / iterations;
+
+  const inference = config.stage === 'inference';
+  // Inference throughput counts generated tokens (the paper's IT); training counts processed tokens.
+  const tokensPerIteration = inference ? c.generatedTokensPerIteration : c.tokensPerIteration;
+  const tokens = tokensPerIteration * iterations;
+  m.tokensPerS = ratio(tokens, measuredS);
+  m.samplesPerS = ratio(config.workload.batch * iterations, measuredS);
+  m.tokensPerParamPerS = inference ? null : ratio(m.tokensPerS, c.activeParams);
+
+  const t0 = c.windowStartT;
+  const t1 = c.windowEndT;
+  m.amuBytes = average(samples, (s) => s.memoryBytes, t0, t1);
+  m.amuFraction = ratio(m.amuBytes, input.deviceMemoryBytes);
+  const utilisation = average(samples, (s) => s.utilization, t0, t1);
+  m.pcu = utilisation === null ? null : utilisation / 100;
+  m.powerW = average(samples, (s) => s.powerW, t0, t1);
+
+  // Energy from NVML's counter where the GPU has one; otherwise mean power × window time.
+  const windowS = t1 > t0 ? t1 - t0 : measuredS;
+  m.energyJ = c.energyJ ?? (m.powerW !== null && windowS !== null ? m.powerW * windowS : null);
+  m.joulesPerToken = ratio(m.energyJ, tokens);
+
+  if (input.iterationFlops !== null && measuredS !== null && input.peakFlopsPerS !== null) {
+    m.mfu = (input.iterationFlops * iterations) / measuredS / input.peakFlopsPerS;
+  }
+  m.floorS = input.floorS;
+  // Share of the analytic floor reached: 1 means the run is as fast as the hardware allows.
+  m.rooflineFraction = ratio(input.floorS, m.latencyS);
+
+  m.compressionRate = ratio(c.referenceWeightBytes, c.weightBytes);
+  // Quality is relative to the reference (1 = identical), so MCR = compression × quality ratio.
+  m.mcr = m.compressionRate !== null && c.quality !== null ? m.compressionRate * c.quality : null;
+  return m;
+}

@@ -1,0 +1,86 @@
+// The one path from resolved configs to stored RunRecords, shared by the CLI and the extension:
+// plan ids, store each run as queued, let the target run them, and store each record the moment
+// its run ends, so a crash of anything later loses no finished result.
+import { assembleRecord, type Analytic, type RunState } from '../core/assemble';
+import type { ProfileConfig } from '../core/config';
+import { emptyEnv, emptyMetrics, RUN_RECORD_SCHEMA, type RunRecord } from '../core/record';
+import type { PlannedRun, Target } from './target';
+
+export interface RecordSink {
+  save(record: RunRecord): Promise<unknown>;
+}
+
+export interface ProfileOptions {
+  configs: ProfileConfig[];
+  target: Target;
+  store: RecordSink;
+  /** Analytic FLOPs, peak and floor for a config on the device the run reports. */
+  analytic: (config: ProfileConfig, deviceName: string | null, deviceMemoryBytes: number | null) => Analytic;
+  newId: () => string;
+  signal?: AbortSignal;
+  onUpdate?: (run: PlannedRun, state: RunState) => void;
+  onRecord?: (record: RunRecord) => void;
+  now?: () => Date;
+}
+
+function queuedRecord(run: PlannedRun, target: Target): RunRecord {
+  return {
+    schema: RUN_RECORD_SCHEMA,
+    id: run.id,
+    createdAt: run.createdAt,
+    status: 'queued',
+    target: { kind: target.kind, name: target.name },
+    config: run.config,
+    env: emptyEnv(),
+    metrics: emptyMetrics(),
+    measurement: null,
+    samples: [],
+    protocolProblems: [],
+    error: null,
+  };
+}
+
+/** Runs every config on the target; returns the final records in the order of `configs`. */
+export async function profile(options: ProfileOptions): Promise<RunRecord[]> {
+  const { target, store } = options;
+  const signal = options.signal ?? new AbortController().signal;
+  await target.prepare();
+  const now = options.now ?? (() => new Date());
+  const runs: PlannedRun[] = options.configs.map((config) => ({ id: options.newId(), createdAt: now().toISOString(), config }));
+  const byId = new Map(runs.map((r) => [r.id, r]));
+  const finals = new Map<string, RunRecord>();
+  for (const run of runs) await store.save(queuedRecord(run, target));
+
+  await target.execute(
+    runs,
+    {
+      onUpdate: (id, state) => {
+        const run = byId.get(id);
+        if (run) options.onUpdate?.(run, state);
+      },
+      onRunEnd: async (outcome) => {
+        const run = byId.get(outcome.id);
+        if (!run || finals.has(outcome.id)) return; // stored exactly once
+        const record = assembleRecord({
+          id: run.id,
+          createdAt: run.createdAt,
+          target: { kind: target.kind, name: target.name },
+          config: run.config,
+          state: outcome.state,
+          ending: outcome.ending,
+          stderrTail: outcome.stderrTail,
+          analytic: (name, memory) => options.analytic(run.config, name, memory),
+        });
+        finals.set(run.id, record);
+        await store.save(record);
+        options.onRecord?.(record);
+      },
+    },
+    signal,
+  );
+  return runs.map((r) => {
+    const rec = finals.get(r.id);
+    if (!rec) throw new Error(`target ${target.name} ended without reporting run ${r.id}`);
+    return rec;
+  });
+}
