@@ -1,0 +1,186 @@
+// `efficientllm profile`: sweep flags (or --plan FILE) → runs on a target → RunRecords in the store.
+// Every config is validated before anything is written, so bad input leaves the store untouched.
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { RunState } from '../core/assemble';
+import { formatFieldErrors, type ProfileConfig, type ProfileConfigInput } from '../core/config';
+import { expandSweep, KINDS_WITH_KV_HEADS, type SweepAxes } from '../core/sweep';
+import { renderSummary } from '../core/table';
+import { analyticFor } from '../core/analytic';
+import { LocalTarget } from '../run/local';
+import { profile } from '../run/profile';
+import { newRunId, RunStore } from '../run/store';
+import { TargetError, type PlannedRun, type Target } from '../run/target';
+import { UsageError, type CliIo, type Subcommand } from './io';
+
+const OPTIONS = {
+  plan: { type: 'string' },
+  preset: { type: 'string' },
+  attention: { type: 'string' },
+  'kv-heads': { type: 'string' },
+  stage: { type: 'string' },
+  precision: { type: 'string' },
+  batch: { type: 'string' },
+  'seq-len': { type: 'string' },
+  'new-tokens': { type: 'string' },
+  steps: { type: 'string' },
+  warmup: { type: 'string' },
+  'sample-ms': { type: 'string' },
+  seed: { type: 'string' },
+  target: { type: 'string', default: 'local' },
+  python: { type: 'string' },
+  isolate: { type: 'boolean', default: false },
+  store: { type: 'string' },
+  json: { type: 'boolean', default: false },
+} as const;
+
+const list = (v: string | undefined): string[] | undefined =>
+  v === undefined ? undefined : v.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+
+function intList(flag: string, v: string | undefined): number[] | undefined {
+  const items = list(v);
+  if (!items) return undefined;
+  return items.map((s) => {
+    if (!/^\d+$/.test(s)) throw new UsageError(`--${flag}: "${s}" is not a whole number; give a comma-separated list such as 1,2,4`);
+    return Number(s);
+  });
+}
+
+function intFlag(flag: string, v: string | undefined): number | undefined {
+  const values = intList(flag, v);
+  if (values && values.length !== 1) throw new UsageError(`--${flag} takes one number, not a list`);
+  return values?.[0];
+}
+
+/** A plan file holds either one config input, a list of them, or {base, axes}. */
+async function configsFromPlan(path: string): Promise<{ base: ProfileConfigInput; axes: SweepAxes }[]> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await readFile(path, 'utf8'));
+  } catch (e) {
+    throw new UsageError(`--plan ${path}: ${(e as Error).message}`);
+  }
+  const items = Array.isArray(parsed) ? parsed : [parsed];
+  return items.map((item: unknown, i) => {
+    if (typeof item !== 'object' || item === null) throw new UsageError(`--plan ${path}: entry ${i} is not a JSON object`);
+    const o = item as { base?: ProfileConfigInput; axes?: SweepAxes };
+    return o.base !== undefined ? { base: o.base, axes: o.axes ?? {} } : { base: item as ProfileConfigInput, axes: {} };
+  });
+}
+
+function makeTarget(spec: string, python: string, isolate: boolean, env: NodeJS.ProcessEnv): Target {
+  if (spec === 'local') return new LocalTarget({ python, isolate, cacheDir: env.EFFICIENTLLM_CACHE });
+  if (spec.startsWith('ssh:') || spec.startsWith('slurm:')) {
+    throw new UsageError(`--target ${spec}: SSH and Slurm targets are not available in this version yet; use --target local`);
+  }
+  throw new UsageError(`--target "${spec}" is not a target; use local, ssh:ALIAS or slurm:ALIAS`);
+}
+
+/** A one-line progress bar on stderr, redrawn in place (TTY only). */
+function progressPrinter(io: CliIo, total: number): { update(run: PlannedRun, state: RunState): void; done(label: string): void; finish(): void } {
+  let finished = 0;
+  const width = 24;
+  const draw = (label: string, fraction: number): void => {
+    const overall = (finished + fraction) / total;
+    const filled = Math.round(overall * width);
+    io.err(`\r\x1b[2K[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${finished}/${total} ${label}`);
+  };
+  return {
+    update(run, state) {
+      const p = state.lastProgress;
+      const fraction = p && p.phase === 'measure' && p.total > 0 ? p.step / p.total : 0;
+      draw(`${run.config.label}${p ? ` · ${p.phase} ${p.step}/${p.total}` : ''}`, fraction);
+    },
+    done(label) {
+      finished += 1;
+      draw(label, 0);
+    },
+    finish() {
+      io.err('\r\x1b[2K');
+    },
+  };
+}
+
+export const profileCommand: Subcommand = async (argv, io) => {
+  const { values } = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false });
+  const axes: SweepAxes = {
+    preset: list(values.preset),
+    stage: list(values.stage),
+    attention: list(values.attention),
+    kvHeads: intList('kv-heads', values['kv-heads']),
+    precision: list(values.precision),
+    batch: intList('batch', values.batch),
+    seqLen: intList('seq-len', values['seq-len']),
+    newTokens: intList('new-tokens', values['new-tokens']),
+  };
+  if (axes.kvHeads && axes.attention && !axes.attention.some((k) => (KINDS_WITH_KV_HEADS as readonly string[]).includes(k))) {
+    throw new UsageError(`--kv-heads applies to --attention ${KINDS_WITH_KV_HEADS.join(' or ')}, and none of ${axes.attention.join(',')} uses it`);
+  }
+  const base: ProfileConfigInput = { model: { preset: 'tiny' }, workload: {} };
+  const steps = intFlag('steps', values.steps);
+  const warmup = intFlag('warmup', values.warmup);
+  const sampleMs = intFlag('sample-ms', values['sample-ms']);
+  const seed = intFlag('seed', values.seed);
+  const overrides = (b: ProfileConfigInput): ProfileConfigInput => ({
+    ...b,
+    workload: { ...b.workload, ...(steps !== undefined ? { steps } : {}), ...(warmup !== undefined ? { warmup } : {}) },
+    ...(sampleMs !== undefined ? { sampleMs } : {}),
+    ...(seed !== undefined ? { seed } : {}),
+  });
+
+  const sweeps = values.plan ? await configsFromPlan(resolve(io.cwd, values.plan)) : [{ base, axes }];
+  const configs: ProfileConfig[] = [];
+  for (const sweep of sweeps) {
+    const expanded = expandSweep(overrides(sweep.base), values.plan ? { ...sweep.axes } : sweep.axes);
+    if (!expanded.ok) {
+      const lines = expanded.problems.map((p) => `config ${p.index + 1} (${p.label}): ${formatFieldErrors(p.errors).replace(/\n/g, '; ')}`);
+      throw new UsageError(lines.join(' | '));
+    }
+    configs.push(...expanded.configs);
+  }
+
+  const python = values.python ?? io.env.EFFICIENTLLM_PYTHON ?? 'python3';
+  const target = makeTarget(values.target, python, values.isolate, io.env);
+  const store = new RunStore(values.store ? resolve(io.cwd, values.store) : resolve(io.cwd, '.efficientllm', 'runs'));
+
+  const controller = new AbortController();
+  const onSigint = (): void => controller.abort();
+  process.once('SIGINT', onSigint);
+  process.once('SIGTERM', onSigint);
+  const bar = io.isTTY && !values.json ? progressPrinter(io, configs.length) : null;
+  try {
+    const records = await profile({
+      configs,
+      target,
+      store,
+      analytic: analyticFor,
+      newId: () => newRunId(new Date()),
+      signal: controller.signal,
+      onUpdate: (run, state) => bar?.update(run, state),
+      onRecord: (r) => {
+        bar?.done(r.config.label);
+        if (!bar && !values.json) io.err(`${r.status.padEnd(9)} ${r.id} ${r.config.label}${r.error ? `: ${r.error.message}` : ''}\n`);
+      },
+    });
+    bar?.finish();
+    if (values.json) {
+      io.out(JSON.stringify({ runs: records }, null, 2) + '\n');
+    } else {
+      io.out(renderSummary(records) + '\n');
+      for (const r of records.filter((x) => x.error)) {
+        io.out(`\n${r.id} ${r.status}: ${r.error?.kind}: ${r.error?.message}\n`);
+        const stderr = r.error?.stderrTail.trim();
+        if (stderr) io.out(stderr.split('\n').slice(-8).map((l) => `  | ${l}`).join('\n') + '\n');
+      }
+    }
+    return records.every((r) => r.status === 'completed') ? 0 : 1;
+  } catch (e) {
+    bar?.finish();
+    if (e instanceof TargetError) throw new UsageError(e.message);
+    throw e;
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+    process.removeListener('SIGTERM', onSigint);
+  }
+};
