@@ -62,7 +62,7 @@ export interface ResultCounters {
   iterations: number;
   /** Seconds of each measured iteration, timed with CUDA events or perf_counter. */
   iterationS: number[];
-  /** Tokens processed per iteration (pretrain/finetune: batch × seqLen; inference: batch × (seqLen + newTokens)). */
+  /** Tokens fed through the model per iteration (pretrain/finetune: batch × seqLen; inference: batch × (seqLen + newTokens − 1)). */
   tokensPerIteration: number;
   /** Tokens generated per iteration (inference: batch × newTokens; otherwise 0). */
   generatedTokensPerIteration: number;

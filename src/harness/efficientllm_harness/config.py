@@ -1,0 +1,272 @@
+"""The resolved ProfileConfig (src/core/config.ts), read and checked field by field.
+
+The TS side resolves presets and defaults before writing config.json, so every field is required
+here. Two failures are kept apart: `ConfigError` (a field is missing or wrong: `invalid-config`) and
+`Unsupported` (valid, but this harness cannot run it yet: `unsupported`). Both name the field.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import List, Optional
+
+STAGES = ("pretrain", "finetune", "inference")
+ATTENTION_KINDS = ("mha", "mqa", "gqa", "mla", "nsa")
+PRECISIONS = ("fp32", "bf16", "fp16", "int8", "int4", "fp8")
+PEFT_METHODS = ("full", "lora", "rslora", "dora", "freeze")
+
+# What this harness can run today; attention_mla.py, attention_nsa.py, moe.py, peft.py and quant.py
+# widen these.
+SUPPORTED_ATTENTION = ("mha", "mqa", "gqa")
+SUPPORTED_PRECISIONS = ("fp32", "bf16", "fp16")
+SUPPORTED_PEFT = ("full",)
+
+
+class ConfigError(Exception):
+    """One or more fields are missing or invalid; the message lists each as `field: problem`."""
+
+
+class Unsupported(Exception):
+    """The config is valid but asks for something this harness (or this device) cannot run."""
+
+
+@dataclass
+class ModelShape:
+    layers: int
+    hidden: int
+    heads: int
+    kv_heads: int
+    head_dim: int
+    ffn: int
+    vocab: int
+
+
+@dataclass
+class ModelSpec:
+    source: str  # 'synthetic' | 'hf'
+    preset: Optional[str]
+    shape: Optional[ModelShape]  # None for 'hf'
+    path: Optional[str]  # only for 'hf'
+
+
+@dataclass
+class MlaOptions:
+    kv_rank: int
+    q_rank: int
+    rope_dim: int
+
+
+@dataclass
+class NsaOptions:
+    block: int
+    selected: int
+    window: int
+
+
+@dataclass
+class AttentionSpec:
+    kind: str
+    kv_heads: int
+    mla: Optional[MlaOptions]
+    nsa: Optional[NsaOptions]
+
+
+@dataclass
+class MoeSpec:
+    experts: int
+    top_k: int
+    shared: int
+
+
+@dataclass
+class PeftSpec:
+    method: str
+    rank: int
+    alpha: int
+    targets: List[str]
+
+
+@dataclass
+class Workload:
+    batch: int
+    seq_len: int
+    new_tokens: int
+    steps: int
+    warmup: int
+
+
+@dataclass
+class ProfileConfig:
+    label: str
+    stage: str
+    model: ModelSpec
+    attention: AttentionSpec
+    moe: Optional[MoeSpec]
+    peft: Optional[PeftSpec]
+    precision: str
+    workload: Workload
+    sample_ms: int
+    seed: int
+
+
+_MISSING = object()
+
+
+class _Checker:
+    """Collects every problem of one config, each under its dotted field name (as config.ts does)."""
+
+    def __init__(self) -> None:
+        self.errors: List[str] = []
+
+    def fail(self, field: str, message: str) -> None:
+        self.errors.append(f"{field}: {message}")
+
+    def obj(self, field: str, parent: dict, key: str, nullable: bool = False) -> Optional[dict]:
+        v = parent.get(key, _MISSING)
+        if v is None and nullable:
+            return None
+        if not isinstance(v, dict):
+            self.fail(field, "is missing" if v is _MISSING else f"{json.dumps(v)} is not an object")
+            return None
+        return v
+
+    def int(self, field: str, parent: dict, key: str, minimum: int, maximum: Optional[int] = None) -> int:
+        v = parent.get(key, _MISSING)
+        # JSON numbers: 2.0 is the integer 2 (as in JavaScript); booleans are not numbers.
+        ok = isinstance(v, (int, float)) and not isinstance(v, bool) and float(v).is_integer()
+        if ok and v >= minimum and (maximum is None or v <= maximum):
+            return int(v)
+        if v is _MISSING:
+            self.fail(field, "is missing")
+        else:
+            rng = f"an integer ≥ {minimum}" if maximum is None else f"an integer from {minimum} to {maximum}"
+            self.fail(field, f"{json.dumps(v)} is not allowed; use {rng}")
+        return minimum
+
+    def choice(self, field: str, parent: dict, key: str, values: tuple) -> str:
+        v = parent.get(key, _MISSING)
+        if isinstance(v, str) and v in values:
+            return v
+        allowed = ", ".join(f'"{x}"' for x in values)
+        self.fail(field, "is missing" if v is _MISSING else f"{json.dumps(v)} is not allowed; use one of {allowed}")
+        return values[0]
+
+    def string(self, field: str, parent: dict, key: str, nullable: bool = False) -> Optional[str]:
+        v = parent.get(key, _MISSING)
+        if isinstance(v, str) or (v is None and nullable):
+            return v
+        self.fail(field, "is missing" if v is _MISSING else f"{json.dumps(v)} is not a string")
+        return None
+
+
+def _shape(c: _Checker, m: dict) -> Optional[ModelShape]:
+    s = c.obj("model.shape", m, "shape")
+    if s is None:
+        return None
+    shape = ModelShape(
+        layers=c.int("model.shape.layers", s, "layers", 1),
+        hidden=c.int("model.shape.hidden", s, "hidden", 1),
+        heads=c.int("model.shape.heads", s, "heads", 1),
+        kv_heads=c.int("model.shape.kvHeads", s, "kvHeads", 1),
+        head_dim=c.int("model.shape.headDim", s, "headDim", 1),
+        ffn=c.int("model.shape.ffn", s, "ffn", 1),
+        vocab=c.int("model.shape.vocab", s, "vocab", 2),
+    )
+    if shape.head_dim % 2:
+        c.fail("model.shape.headDim", f"{shape.head_dim} is odd; RoPE needs an even head dimension")
+    return shape
+
+
+def _attention(c: _Checker, raw: dict, shape: Optional[ModelShape]) -> AttentionSpec:
+    a = c.obj("attention", raw, "attention") or {}
+    kind = c.choice("attention.kind", a, "kind", ATTENTION_KINDS)
+    kv = c.int("attention.kvHeads", a, "kvHeads", 1)
+    if shape is not None:
+        if kind == "mha" and kv != shape.heads:
+            c.fail("attention.kvHeads", f"{kv} contradicts attention.kind \"mha\", which uses {shape.heads}")
+        if kind == "mqa" and kv != 1:
+            c.fail("attention.kvHeads", f"{kv} contradicts attention.kind \"mqa\", which uses 1")
+        if kv > shape.heads or shape.heads % kv:
+            c.fail("attention.kvHeads", f"{kv} does not divide the {shape.heads} query heads")
+        if kv != shape.kv_heads:
+            c.fail("model.shape.kvHeads", f"{shape.kv_heads} differs from attention.kvHeads {kv}; the resolved config keeps them equal")
+    mla = nsa = None
+    if a.get("mla") is not None or kind == "mla":
+        o = c.obj("attention.mla", a, "mla") or {}
+        mla = MlaOptions(c.int("attention.mla.kvRank", o, "kvRank", 1), c.int("attention.mla.qRank", o, "qRank", 0),
+                         c.int("attention.mla.ropeDim", o, "ropeDim", 2))
+    if a.get("nsa") is not None or kind == "nsa":
+        o = c.obj("attention.nsa", a, "nsa") or {}
+        nsa = NsaOptions(c.int("attention.nsa.block", o, "block", 1), c.int("attention.nsa.selected", o, "selected", 1),
+                         c.int("attention.nsa.window", o, "window", 1))
+    return AttentionSpec(kind, kv, mla, nsa)
+
+
+def parse_config(raw: object) -> ProfileConfig:
+    """Reads a resolved ProfileConfig; raises ConfigError listing every bad field."""
+    if not isinstance(raw, dict):
+        raise ConfigError("(config): must be a JSON object")
+    c = _Checker()
+    label = c.string("label", raw, "label") or ""
+    stage = c.choice("stage", raw, "stage", STAGES)
+
+    m = c.obj("model", raw, "model") or {}
+    source = c.choice("model.source", m, "source", ("synthetic", "hf"))
+    if source == "hf":
+        path = c.string("model.path", m, "path")
+        if path == "":
+            c.fail("model.path", "is empty; give the local folder or cached hub id of the Hugging Face model")
+        model = ModelSpec("hf", None, None, path)
+    else:
+        model = ModelSpec("synthetic", c.string("model.preset", m, "preset", nullable=True), _shape(c, m), None)
+
+    attention = _attention(c, raw, model.shape)
+
+    moe = None
+    mo = c.obj("moe", raw, "moe", nullable=True)
+    if mo is not None:
+        moe = MoeSpec(c.int("moe.experts", mo, "experts", 1), c.int("moe.topK", mo, "topK", 1), c.int("moe.shared", mo, "shared", 0))
+        if moe.top_k > moe.experts:
+            c.fail("moe.topK", f"{moe.top_k} is more than moe.experts ({moe.experts})")
+
+    peft = None
+    po = c.obj("peft", raw, "peft", nullable=True)
+    if po is not None:
+        if stage != "finetune":
+            c.fail("peft", f"PEFT applies to stage \"finetune\" only, not \"{stage}\"")
+        targets = po.get("targets")
+        if not isinstance(targets, list) or not all(isinstance(t, str) and t for t in targets):
+            c.fail("peft.targets", "must be a list of module names such as \"q\", \"k\", \"v\", \"o\", \"gate\", \"up\", \"down\"")
+            targets = []
+        peft = PeftSpec(c.choice("peft.method", po, "method", PEFT_METHODS), c.int("peft.rank", po, "rank", 0),
+                        c.int("peft.alpha", po, "alpha", 0), list(targets))
+
+    precision = c.choice("precision", raw, "precision", PRECISIONS)
+    w = c.obj("workload", raw, "workload") or {}
+    workload = Workload(
+        batch=c.int("workload.batch", w, "batch", 1),
+        seq_len=c.int("workload.seqLen", w, "seqLen", 1),
+        new_tokens=c.int("workload.newTokens", w, "newTokens", 1 if stage == "inference" else 0),
+        steps=c.int("workload.steps", w, "steps", 1),
+        warmup=c.int("workload.warmup", w, "warmup", 0),
+    )
+    sample_ms = c.int("sampleMs", raw, "sampleMs", 1, 60_000)
+    seed = c.int("seed", raw, "seed", 0)
+    if c.errors:
+        raise ConfigError("; ".join(c.errors))
+    return ProfileConfig(label, stage, model, attention, moe, peft, precision, workload, sample_ms, seed)
+
+
+def check_supported(cfg: ProfileConfig) -> None:
+    """Raises Unsupported naming the first field whose value this harness cannot run yet."""
+    later = "is not supported by this harness yet"
+    if cfg.model.source != "synthetic":
+        raise Unsupported(f"model.source \"{cfg.model.source}\" {later} (Hugging Face checkpoints); use \"synthetic\"")
+    if cfg.attention.kind not in SUPPORTED_ATTENTION:
+        raise Unsupported(f"attention.kind \"{cfg.attention.kind}\" {later}; use one of {', '.join(SUPPORTED_ATTENTION)}")
+    if cfg.moe is not None:
+        raise Unsupported(f"moe {later} (mixture-of-experts FFN); set moe to null")
+    if cfg.peft is not None and cfg.peft.method not in SUPPORTED_PEFT:
+        raise Unsupported(f"peft.method \"{cfg.peft.method}\" {later}; use \"full\"")
+    if cfg.precision not in SUPPORTED_PRECISIONS:
+        raise Unsupported(f"precision \"{cfg.precision}\" {later} (weight-only quantisation); use one of {', '.join(SUPPORTED_PRECISIONS)}")

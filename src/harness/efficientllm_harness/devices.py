@@ -1,0 +1,123 @@
+"""Device and dtype choice, timing marks, memory peaks, and what `hello` says about the machine."""
+from __future__ import annotations
+
+import gc
+import os
+import platform
+import resource
+import time
+
+import torch
+
+from .config import Unsupported
+
+DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+def pick_device() -> torch.device:
+    """CUDA when torch sees a GPU (the current one, which CUDA_VISIBLE_DEVICES selects), else CPU."""
+    if torch.cuda.is_available():
+        return torch.device("cuda", torch.cuda.current_device())
+    return torch.device("cpu")
+
+
+def check_dtype(device: torch.device, precision: str) -> torch.dtype:
+    """The dtype of a precision, after a tiny matmul proves the device can run it
+    (torch 1.x CPUs have no fp16 matmul; pre-Ampere GPUs may lack bf16)."""
+    dtype = DTYPES[precision]
+    try:
+        a = torch.ones(8, 8, device=device, dtype=dtype)
+        (a @ a).sum().item()
+    except (RuntimeError, TypeError) as e:
+        raise Unsupported(f"precision \"{precision}\" cannot run on this {device.type.upper()} ({e}); use fp32") from e
+    return dtype
+
+
+def synchronize(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+class Clock:
+    """Timing marks: CUDA events on a GPU (GPU time, no host sync per mark), perf_counter on CPU.
+    Read `seconds` only after synchronize(), which the stages do at the window's end."""
+
+    def __init__(self, device: torch.device):
+        self.cuda = device.type == "cuda"
+
+    def mark(self):
+        if self.cuda:
+            e = torch.cuda.Event(enable_timing=True)
+            e.record()
+            return e
+        return time.perf_counter()
+
+    def seconds(self, a, b) -> float:
+        return a.elapsed_time(b) / 1000.0 if self.cuda else b - a
+
+
+def reset_memory(device: torch.device) -> None:
+    """Between runs of one process: free what the last run left and restart the peak counters."""
+    gc.collect()
+    if device.type == "cuda":
+        torch.cuda.empty_cache()
+        torch.cuda.reset_peak_memory_stats(device)
+    else:
+        # Linux resets the process's peak RSS (VmHWM) when 5 is written here; ru_maxrss never resets.
+        try:
+            with open("/proc/self/clear_refs", "w") as f:
+                f.write("5")
+        except OSError:
+            pass
+
+
+def peak_memory_bytes(device: torch.device) -> int:
+    """CUDA: peak bytes torch allocated since reset_memory. CPU: peak resident set of the process
+    (VmHWM since reset_memory on Linux; else ru_maxrss, which covers the whole process life)."""
+    if device.type == "cuda":
+        return int(torch.cuda.max_memory_allocated(device))
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def process_rss_bytes() -> int:
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.lower().startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "cpu"
+
+
+def host_memory_bytes() -> int:
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemTotal:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def device_name_and_memory(device: torch.device):
+    if device.type == "cuda":
+        props = torch.cuda.get_device_properties(device)
+        return props.name, int(props.total_memory)
+    return cpu_name(), host_memory_bytes()

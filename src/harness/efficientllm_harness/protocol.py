@@ -1,0 +1,110 @@
+"""Harness protocol v1: the only code that writes the JSON lines.
+
+The TypeScript half is src/core/protocol.ts; field names and kinds here must match it exactly
+(test/python/test_protocol.py reads that file and checks). Dataclass fields are snake_case and are
+written camelCase, so `kv_cache_bytes` goes out as `kvCacheBytes`.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import threading
+from dataclasses import dataclass
+from typing import IO, Optional
+
+PROTOCOL_VERSION = 1
+ERROR_KINDS = ("oom", "unsupported", "invalid-config", "crash")
+
+
+@dataclass
+class DeviceInfo:
+    name: str
+    memory_bytes: int
+
+
+@dataclass
+class Hello:
+    python: str
+    torch: str
+    cuda: Optional[str]
+    device: DeviceInfo
+    nvml: bool
+    power_scope: Optional[str]  # 'gpu' | 'module' | None
+    memory_source: str  # 'nvml' | 'process-rss'
+
+
+@dataclass
+class ResultCounters:
+    """Raw counters of one measured run; every field of ResultCounters in protocol.ts."""
+    params: int
+    active_params: int
+    trainable_params: int
+    weight_bytes: int
+    reference_weight_bytes: int
+    kv_cache_bytes: Optional[int]
+    optimizer_state_bytes: Optional[int]
+    peak_memory_bytes: Optional[int]
+    iterations: int
+    iteration_s: list
+    tokens_per_iteration: int
+    generated_tokens_per_iteration: int
+    ttft_s: Optional[float]
+    tpot_s: Optional[float]
+    window_start_t: float
+    window_end_t: float
+    energy_j: Optional[float]
+    quality: Optional[float]
+    loss: Optional[float]
+
+
+def camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.capitalize() for part in rest)
+
+
+def to_json_value(value):
+    """Dataclasses → camelCase dicts; NaN and ±Infinity → null, because they are not JSON."""
+    if dataclasses.is_dataclass(value):
+        return {camel(f.name): to_json_value(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {k: to_json_value(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_json_value(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+class EventWriter:
+    """Writes one event per line and flushes it, so a reader tailing the stream sees it at once.
+
+    The monitor thread writes samples while the main thread writes progress, so writes hold a lock.
+    """
+
+    def __init__(self, stream: IO[str]):
+        self._stream = stream
+        self._lock = threading.Lock()
+
+    def _emit(self, event: dict) -> None:
+        line = json.dumps(to_json_value(event), separators=(",", ":"), allow_nan=False)
+        with self._lock:
+            self._stream.write(line + "\n")
+            self._stream.flush()
+
+    def hello(self, hello: Hello) -> None:
+        self._emit({"type": "hello", "protocol": PROTOCOL_VERSION, **to_json_value(hello)})
+
+    def progress(self, phase: str, step: int, total: int) -> None:
+        self._emit({"type": "progress", "phase": phase, "step": step, "total": total})
+
+    def sample(self, t: float, memory_bytes: int, utilization: Optional[float], power_w: Optional[float]) -> None:
+        self._emit({"type": "sample", "t": t, "memoryBytes": memory_bytes, "utilization": utilization, "powerW": power_w})
+
+    def result(self, counters: ResultCounters) -> None:
+        self._emit({"type": "result", "counters": counters})
+
+    def error(self, kind: str, message: str) -> None:
+        if kind not in ERROR_KINDS:  # a harness bug; report it rather than write a line the reader rejects
+            message, kind = f"(unknown error kind {kind!r}) {message}", "crash"
+        self._emit({"type": "error", "kind": kind, "message": message})
