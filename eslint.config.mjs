@@ -1,0 +1,35 @@
+// Flat config: typescript-eslint's recommended rules, with `any` an error (STYLE.md: no `any`).
+// Type-aware rules are left to `npm run typecheck` (tsc) to keep lint fast.
+import js from "@eslint/js";
+import { defineConfig, globalIgnores } from "eslint/config";
+import tseslint from "typescript-eslint";
+
+export default defineConfig(
+  globalIgnores(["dist/", "out/", "node_modules/", "src/harness/", ".vscode-test/", "test-results/"]),
+  js.configs.recommended,
+  tseslint.configs.recommended,
+  {
+    rules: {
+      "@typescript-eslint/no-explicit-any": "error",
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+    },
+  },
+  {
+    // The rooms rule of DESIGN.md: only src/extension.ts and src/vscode/ may import `vscode`.
+    files: ["src/**/*.ts", "webview/**/*.ts"],
+    ignores: ["src/extension.ts", "src/vscode/**"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        { paths: [{ name: "vscode", message: "Only src/extension.ts and src/vscode/ may import vscode (DESIGN.md rooms)." }] },
+      ],
+    },
+  },
+  {
+    // Build and CI scripts run in Node as plain ES modules.
+    files: ["**/*.mjs", "**/*.cjs", "**/*.js"],
+    languageOptions: {
+      globals: { console: "readonly", process: "readonly", URL: "readonly" },
+    },
+  },
+);
