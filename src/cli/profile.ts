@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { RunState } from '../core/assemble';
-import { formatFieldErrors, type ProfileConfig, type ProfileConfigInput } from '../core/config';
+import { formatFieldErrors, type MoeSpec, type ProfileConfig, type ProfileConfigInput } from '../core/config';
 import { expandSweep, KINDS_WITH_KV_HEADS, type SweepAxes } from '../core/sweep';
 import { renderSummary } from '../core/table';
 import { analyticFor } from '../core/analytic';
@@ -26,6 +26,17 @@ const OPTIONS = {
   'new-tokens': { type: 'string' },
   steps: { type: 'string' },
   warmup: { type: 'string' },
+  moe: { type: 'string' },
+  peft: { type: 'string' },
+  'peft-rank': { type: 'string' },
+  'peft-alpha': { type: 'string' },
+  'peft-targets': { type: 'string' },
+  'mla-kv-rank': { type: 'string' },
+  'mla-q-rank': { type: 'string' },
+  'mla-rope-dim': { type: 'string' },
+  'nsa-block': { type: 'string' },
+  'nsa-selected': { type: 'string' },
+  'nsa-window': { type: 'string' },
   'sample-ms': { type: 'string' },
   seed: { type: 'string' },
   target: { type: 'string', default: 'local' },
@@ -51,6 +62,16 @@ function intFlag(flag: string, v: string | undefined): number | undefined {
   const values = intList(flag, v);
   if (values && values.length !== 1) throw new UsageError(`--${flag} takes one number, not a list`);
   return values?.[0];
+}
+
+/** `--moe none,4x2,8x2+1`: EXPERTSxTOPK[+SHARED], or none for a dense FFN. */
+function moeList(v: string | undefined): (MoeSpec | null)[] | undefined {
+  return list(v)?.map((item) => {
+    if (item === 'none' || item === 'dense') return null;
+    const m = /^(\d+)x(\d+)(?:\+(\d+))?$/.exec(item);
+    if (!m) throw new UsageError(`--moe: "${item}" is not EXPERTSxTOPK[+SHARED] (e.g. 4x2, 8x2+1) or none`);
+    return { experts: Number(m[1]), topK: Number(m[2]), shared: Number(m[3] ?? 0) };
+  });
 }
 
 /** A plan file holds either one config input, a list of them, or {base, axes}. */
@@ -113,11 +134,26 @@ export const profileCommand: Subcommand = async (argv, io) => {
     batch: intList('batch', values.batch),
     seqLen: intList('seq-len', values['seq-len']),
     newTokens: intList('new-tokens', values['new-tokens']),
+    moe: moeList(values.moe),
+    peft: list(values.peft),
   };
+  if (axes.peft && !(axes.stage ?? []).includes('finetune')) {
+    throw new UsageError('--peft applies to --stage finetune; add --stage finetune');
+  }
   if (axes.kvHeads && axes.attention && !axes.attention.some((k) => (KINDS_WITH_KV_HEADS as readonly string[]).includes(k))) {
     throw new UsageError(`--kv-heads applies to --attention ${KINDS_WITH_KV_HEADS.join(' or ')}, and none of ${axes.attention.join(',')} uses it`);
   }
-  const base: ProfileConfigInput = { model: { preset: 'tiny' }, workload: {} };
+  const defined = <T extends object>(o: T): Partial<T> =>
+    Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+  const mla = defined({ kvRank: intFlag('mla-kv-rank', values['mla-kv-rank']), qRank: intFlag('mla-q-rank', values['mla-q-rank']), ropeDim: intFlag('mla-rope-dim', values['mla-rope-dim']) });
+  const nsa = defined({ block: intFlag('nsa-block', values['nsa-block']), selected: intFlag('nsa-selected', values['nsa-selected']), window: intFlag('nsa-window', values['nsa-window']) });
+  const peftOptions = defined({ rank: intFlag('peft-rank', values['peft-rank']), alpha: intFlag('peft-alpha', values['peft-alpha']), targets: list(values['peft-targets']) });
+  const base: ProfileConfigInput = {
+    model: { preset: 'tiny' },
+    attention: { mla, nsa },
+    workload: {},
+    ...(Object.keys(peftOptions).length > 0 ? { peft: peftOptions } : {}),
+  };
   const steps = intFlag('steps', values.steps);
   const warmup = intFlag('warmup', values.warmup);
   const sampleMs = intFlag('sample-ms', values['sample-ms']);

@@ -94,7 +94,7 @@ export interface ProfileConfigInput {
   model?: { source?: string; preset?: string; path?: string; shape?: Partial<ModelShape> };
   attention?: { kind?: string; kvHeads?: number; mla?: Partial<MlaOptions>; nsa?: Partial<NsaOptions> };
   moe?: Partial<MoeSpec> | null;
-  peft?: Partial<PeftSpec> | null;
+  peft?: { method?: string; rank?: number; alpha?: number; targets?: string[] } | null;
   precision?: string;
   workload?: Partial<Workload>;
   sampleMs?: number;
@@ -117,7 +117,18 @@ export const PRESETS: Readonly<Record<string, Readonly<ModelShape>>> = {
   '1.5b': { layers: 28, hidden: 1536, heads: 12, kvHeads: 2, headDim: 128, ffn: 8960, vocab: 151936 },
   '3b': { layers: 36, hidden: 2048, heads: 16, kvHeads: 2, headDim: 128, ffn: 11008, vocab: 151936 },
 };
-export const PRESET_NAMES = Object.keys(PRESETS);
+
+/** Mixture-of-experts presets of the study: a dense preset's shape with every FFN made sparse. */
+export const MOE_PRESETS: Readonly<Record<string, { base: string; moe: Readonly<MoeSpec> }>> = {
+  '0.5bx8': { base: '0.5b', moe: { experts: 8, topK: 2, shared: 0 } },
+  '1.5bx8': { base: '1.5b', moe: { experts: 8, topK: 2, shared: 0 } },
+};
+export const PRESET_NAMES = [...Object.keys(PRESETS), ...Object.keys(MOE_PRESETS)];
+
+/** The shape of a preset name, dense or MoE; undefined for an unknown name. */
+export function presetShape(name: string): Readonly<ModelShape> | undefined {
+  return PRESETS[name] ?? (MOE_PRESETS[name] ? PRESETS[MOE_PRESETS[name].base] : undefined);
+}
 
 export const DEFAULT_WORKLOAD: Readonly<Workload> = { batch: 1, seqLen: 128, newTokens: 32, steps: 5, warmup: 2 };
 export const DEFAULT_SAMPLE_MS = 50;
@@ -159,7 +170,7 @@ function resolveShape(c: Checker, input: ProfileConfigInput['model']): { preset:
   const presetName = input?.preset;
   let base: ModelShape | undefined;
   if (presetName !== undefined) {
-    base = PRESETS[presetName];
+    base = presetShape(presetName);
     if (!base) c.fail('model.preset', `${JSON.stringify(presetName)} is not a preset; use one of ${oneOf(PRESET_NAMES)}`);
   }
   const given = input?.shape ?? {};
@@ -271,7 +282,9 @@ export function resolveConfig(input: ProfileConfigInput): Resolved<ProfileConfig
   }
   const attention = resolveAttention(c, input.attention, shape);
   if (model.source === 'synthetic') model.shape = { ...shape, kvHeads: attention.kvHeads };
-  const moe = resolveMoe(c, input.moe);
+  const presetMoe = input.model?.preset !== undefined ? MOE_PRESETS[input.model.preset]?.moe : undefined;
+  // An MoE preset brings its experts unless the input says otherwise (null turns MoE off).
+  const moe = resolveMoe(c, input.moe === undefined && presetMoe ? { ...presetMoe } : input.moe);
   const peft = resolvePeft(c, input.peft, stage);
   const precision = c.choice('precision', input.precision, PRECISIONS, 'fp32');
   const w = input.workload ?? {};

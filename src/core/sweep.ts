@@ -3,6 +3,7 @@ import {
   resolveConfig,
   type AttentionKind,
   type FieldError,
+  type MoeSpec,
   type ProfileConfig,
   type ProfileConfigInput,
 } from './config';
@@ -18,6 +19,10 @@ export interface SweepAxes {
   batch?: number[];
   seqLen?: number[];
   newTokens?: number[];
+  /** MoE layouts; null means a dense FFN. */
+  moe?: (MoeSpec | null)[];
+  /** PEFT methods; apply to stage finetune only and are ignored by the other stages. */
+  peft?: string[];
 }
 
 export interface SweepError {
@@ -51,7 +56,9 @@ export function expandSweep(base: ProfileConfigInput, axes: SweepAxes): Expanded
   for (const [preset, stage, precision, batch, seqLen, newTokens] of product<string | number | undefined>([
     orBase(axes.preset), orBase(axes.stage), orBase(axes.precision), orBase(axes.batch), orBase(axes.seqLen), orBase(axes.newTokens),
   ])) {
-    for (const kind of orBase(axes.attention)) {
+    for (const [kind, moe, peft] of product<string | MoeSpec | null | undefined>([orBase(axes.attention), orBase(axes.moe), orBase(axes.peft)]) as [
+      string | undefined, MoeSpec | null | undefined, string | undefined,
+    ][]) {
       const effective = kind ?? base.attention?.kind ?? 'gqa';
       const varies = (KINDS_WITH_KV_HEADS as readonly string[]).includes(effective);
       for (const kvHeads of varies ? orBase(axes.kvHeads) : [undefined]) {
@@ -67,6 +74,8 @@ export function expandSweep(base: ProfileConfigInput, axes: SweepAxes): Expanded
         };
         if (stage !== undefined) input.stage = String(stage);
         if (precision !== undefined) input.precision = String(precision);
+        if (moe !== undefined) input.moe = moe;
+        if (peft !== undefined && (input.stage ?? 'inference') === 'finetune') input.peft = { ...base.peft, method: peft };
         input = withAttention(input, kind, kvHeads);
         // mha and mqa ignore --kv-heads, so a list of KV heads must not repeat them.
         const key = JSON.stringify(input);
@@ -88,5 +97,6 @@ export function expandSweep(base: ProfileConfigInput, axes: SweepAxes): Expanded
 }
 
 function describeInput(i: ProfileConfigInput): string {
-  return [i.model?.preset, i.attention?.kind, i.attention?.kvHeads, i.precision, i.stage].filter((x) => x !== undefined).join(' ');
+  const moe = i.moe ? `moe${i.moe.experts ?? ''}x${i.moe.topK ?? ''}` : undefined;
+  return [i.model?.preset, i.attention?.kind, i.attention?.kvHeads, moe, i.peft?.method, i.precision, i.stage].filter((x) => x !== undefined).join(' ');
 }

@@ -61,3 +61,24 @@ test('a sweep with one bad config fails as a whole, naming it', () => {
   assert.equal(r.problems.length, 1);
   assert.equal(r.problems[0].errors[0].field, 'attention.kvHeads');
 });
+
+test('MoE and PEFT axes multiply the sweep; PEFT only where the stage is finetune', () => {
+  const r = expandSweep(
+    { model: { preset: 'tiny' } },
+    { stage: ['pretrain', 'finetune'], moe: [null, { experts: 4, topK: 2, shared: 0 }], peft: ['full', 'lora'] },
+  );
+  assert.ok(r.ok, JSON.stringify(r));
+  // pretrain: 2 MoE layouts (PEFT ignored, deduplicated); finetune: 2 layouts × 2 methods
+  assert.equal(r.configs.length, 2 + 4);
+  assert.deepEqual(r.configs.filter((c) => c.stage === 'pretrain').map((c) => c.peft), [null, null]);
+  assert.ok(r.configs.some((c) => c.label === 'tiny gqa-2 moe4x2 lora fp32 finetune'));
+});
+
+test('an MoE preset brings its experts on the dense shape', () => {
+  const r = resolveConfig({ model: { preset: '0.5bx8' } });
+  assert.ok(r.ok);
+  assert.deepEqual(r.value.moe, { experts: 8, topK: 2, shared: 0 });
+  assert.ok(r.value.model.source === 'synthetic' && r.value.model.shape.hidden === 896);
+  const dense = resolveConfig({ model: { preset: '0.5bx8' }, moe: null });
+  assert.ok(dense.ok && dense.value.moe === null);
+});
