@@ -3,6 +3,7 @@ import { estimateCommand } from './cli/estimate';
 import { exportCommand } from './cli/export';
 import { UsageError, type CliIo, type Subcommand } from './cli/io';
 import { profileCommand } from './cli/profile';
+import { recommendCommand } from './cli/recommend';
 import { runsCommand } from './cli/runs';
 import { showCommand } from './cli/show';
 
@@ -11,6 +12,7 @@ const COMMANDS: Record<string, { run: Subcommand; summary: string }> = {
   runs: { run: runsCommand, summary: 'list stored runs' },
   show: { run: showCommand, summary: 'show one stored run' },
   export: { run: exportCommand, summary: 'export stored runs as csv, md or json' },
+  recommend: { run: recommendCommand, summary: 'Pareto front and a recommended technique per group of comparable runs' },
   estimate: { run: estimateCommand, summary: 'analytic parameters, memory, FLOPs and floors for a config' },
 };
 

@@ -1,0 +1,126 @@
+// Pareto fronts over the objectives a user cares about, from measured RunMetrics. Pure; no I/O.
+//
+// A point dominates another when it is at least as good on every chosen objective and strictly
+// better on one. Points with equal values on every objective do not dominate each other, so ties stay
+// on the front together. A run that lacks a chosen objective (the metric is null) cannot be placed,
+// so it is excluded from that front with a reason rather than treated as 0 or as the worst value.
+import type { RunMetrics } from './record';
+
+export const OBJECTIVES = ['latency', 'memory', 'energy', 'throughput', 'quality'] as const;
+export type Objective = (typeof OBJECTIVES)[number];
+export type Direction = 'min' | 'max';
+
+export interface ObjectiveSpec {
+  direction: Direction;
+  /** The metric read; for memory, the peak, with AMU as the fallback when the peak was not measured. */
+  metric: keyof RunMetrics;
+  fallback: keyof RunMetrics | null;
+  /** What is missing when the value is null, for the exclusion reason. */
+  missing: string;
+}
+
+export const OBJECTIVE_SPECS: Readonly<Record<Objective, ObjectiveSpec>> = {
+  latency: { direction: 'min', metric: 'latencyS', fallback: null, missing: 'no latency measured (latencyS is null)' },
+  memory: {
+    direction: 'min',
+    metric: 'peakMemoryBytes',
+    fallback: 'amuBytes',
+    missing: 'no memory measured (peakMemoryBytes and amuBytes are null)',
+  },
+  energy: {
+    direction: 'min',
+    metric: 'joulesPerToken',
+    fallback: null,
+    missing: 'no energy per token measured (joulesPerToken is null; it needs an NVML energy or power reading)',
+  },
+  throughput: { direction: 'max', metric: 'tokensPerS', fallback: null, missing: 'no throughput measured (tokensPerS is null)' },
+  quality: { direction: 'max', metric: 'quality', fallback: null, missing: 'no quality measured (quality is null)' },
+};
+
+const finite = (v: number | null | undefined): v is number => typeof v === 'number' && Number.isFinite(v);
+
+/** The value of one objective for a run's metrics, or null when the run did not measure it. */
+export function objectiveValue(m: RunMetrics, o: Objective): number | null {
+  const spec = OBJECTIVE_SPECS[o];
+  const v = m[spec.metric];
+  if (finite(v)) return v;
+  if (spec.fallback !== null) {
+    const f = m[spec.fallback];
+    if (finite(f)) return f;
+  }
+  return null;
+}
+
+/** The metric an objective's value came from for these metrics (memory: peak or AMU), or null. */
+export function objectiveSource(m: RunMetrics, o: Objective): keyof RunMetrics | null {
+  const spec = OBJECTIVE_SPECS[o];
+  if (finite(m[spec.metric])) return spec.metric;
+  if (spec.fallback !== null && finite(m[spec.fallback])) return spec.fallback;
+  return null;
+}
+
+/** True when `a` is better than `b` on objective direction `d` (strictly). */
+export function better(a: number, b: number, d: Direction): boolean {
+  return d === 'min' ? a < b : a > b;
+}
+
+/** Whether value vector `a` dominates `b`: no worse anywhere, strictly better somewhere. */
+export function dominates(a: readonly number[], b: readonly number[], directions: readonly Direction[]): boolean {
+  let strictly = false;
+  for (let i = 0; i < directions.length; i++) {
+    if (better(b[i], a[i], directions[i])) return false;
+    if (better(a[i], b[i], directions[i])) strictly = true;
+  }
+  return strictly;
+}
+
+export interface Measured {
+  id: string;
+  metrics: RunMetrics;
+}
+
+export interface ParetoPoint<T> {
+  item: T;
+  /** Values in the order of the objectives asked for. */
+  values: number[];
+}
+
+export interface ParetoResult<T> {
+  objectives: Objective[];
+  /** Non-dominated points, in input order. */
+  front: ParetoPoint<T>[];
+  /** Each dominated point with a front point that dominates it. */
+  dominated: { point: ParetoPoint<T>; by: ParetoPoint<T> }[];
+  /** Points lacking a chosen objective, with the reason (one clause per missing objective). */
+  excluded: { item: T; missing: Objective[]; why: string }[];
+}
+
+/** The Pareto front of `items` over `objectives` (at least one). Input order is kept in every list. */
+export function paretoFront<T extends Measured>(items: readonly T[], objectives: readonly Objective[]): ParetoResult<T> {
+  if (objectives.length === 0) throw new Error('paretoFront needs at least one objective');
+  const directions = objectives.map((o) => OBJECTIVE_SPECS[o].direction);
+  const points: ParetoPoint<T>[] = [];
+  const excluded: ParetoResult<T>['excluded'] = [];
+  for (const item of items) {
+    const values = objectives.map((o) => objectiveValue(item.metrics, o));
+    const missing = objectives.filter((_, i) => values[i] === null);
+    if (missing.length > 0) {
+      excluded.push({ item, missing, why: missing.map((o) => OBJECTIVE_SPECS[o].missing).join('; ') });
+      continue;
+    }
+    points.push({ item, values: values as number[] });
+  }
+  const front: ParetoPoint<T>[] = [];
+  const dominatedIdx: number[] = [];
+  points.forEach((p, i) => {
+    if (points.some((q, j) => j !== i && dominates(q.values, p.values, directions))) dominatedIdx.push(i);
+    else front.push(p);
+  });
+  // A finite dominated point is always dominated by some front point (dominance is transitive).
+  const dominated = dominatedIdx.map((i) => {
+    const point = points[i];
+    const by = front.find((f) => dominates(f.values, point.values, directions)) ?? front[0];
+    return { point, by };
+  });
+  return { objectives: [...objectives], front, dominated, excluded };
+}
