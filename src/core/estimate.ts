@@ -79,7 +79,7 @@ interface LinearGroup {
   activeCount: number;
   /** A routed expert's matrix: only the touched experts' copies are read in a step. */
   routed: boolean;
-  /** Weight-only quantization applies (decoder-layer linears except the router). */
+  /** Weight-only quantization applies (every linear, lm_head included, except the MoE router). */
   quantized: boolean;
   /** Lives in every decoder layer (not lm_head): freeze-PEFT averages these per layer to count trailing layers. */
   perLayer: boolean;
@@ -180,9 +180,9 @@ function breakdown(a: ModelArch): Breakdown {
     add('router', [], e.experts, h, moeLayers, moeLayers, { quantized: false });
     if (e.routerBias) small += moeLayers * e.experts;
   }
-  // An untied lm_head is a linear outside the decoder layers: kept in bf16 by weight-only recipes
-  // (bitsandbytes, GPTQ, AWQ skip lm_head), hence quantized: false.
-  if (!a.tiedEmbeddings) add('lm_head', [], s.vocab, h, 1, 1, { quantized: false, perLayer: false });
+  // An untied lm_head is a linear outside the decoder layers. Quantized like the rest (see
+  // weightBytesOf: the harness's quant.py quantizes lm_head and the embedding too).
+  if (!a.tiedEmbeddings) add('lm_head', [], s.vocab, h, 1, 1, { perLayer: false });
   return { linears, embedding, small, lmHeadMatmul: s.vocab * h, moeLayers };
 }
 
@@ -228,9 +228,10 @@ function plainBytes(p: Precision): number {
 const INT4_GROUP = 128;
 
 /**
- * Stored bytes of one out×in weight matrix. int8: one byte per weight + a 2-byte scale per output
- * channel (row); int4: half a byte + per group of 128 inputs a 2-byte scale and 2-byte zero point per
- * row; fp8: one byte (its per-tensor scale is negligible).
+ * Stored bytes of one out×in weight matrix, exactly as the harness's quant.py stores it. int8: one
+ * byte per weight + a 2-byte (bf16) scale per output channel (row); int4: two 4-bit codes per byte
+ * (⌈in/2⌉ bytes per row) + per row and group of 128 inputs (the last group shorter) a 2-byte scale and
+ * a 2-byte zero point; fp8: one byte per weight + one 4-byte (fp32) per-tensor scale.
  */
 export function linearBytes(out: number, inF: number, p: Precision): number {
   switch (p) {
@@ -240,21 +241,27 @@ export function linearBytes(out: number, inF: number, p: Precision): number {
     case 'fp16':
       return 2 * out * inF;
     case 'fp8':
-      return out * inF;
+      return out * inF + 4;
     case 'int8':
       return out * inF + 2 * out;
     case 'int4':
-      return 0.5 * out * inF + out * Math.ceil(inF / INT4_GROUP) * 2 * 2;
+      return out * Math.ceil(inF / 2) + out * Math.ceil(inF / INT4_GROUP) * 2 * 2;
   }
 }
 
 /**
  * Weight bytes with `expertsTouched` routed experts per MoE layer resident/read (all by default).
- * Quantization (int8, int4, fp8) applies to the decoder layers' linear weights only; embeddings,
- * lm_head, router, norms and biases stay bf16.
+ * Quantization (int8, int4, fp8) applies to every linear weight (lm_head included) except MoE routers,
+ * and to the token embedding table, quantized by rows like a vocab×hidden linear and dequantized on
+ * gather (a tied lm_head shares it, counted once); only norms, biases, routers and GPT-2's position
+ * table stay 16-bit. This is the harness's rule (src/harness/efficientllm_harness/quant.py), so for
+ * synthetic models the estimate and the measured weightBytes agree byte for byte
+ * (test/python/test_quant_quality.py recomputes it). Quantizing the embedding and lm_head is what lets
+ * a large-vocabulary model shrink as a whole: the 0.5b preset's untied 152k-vocab tables are 43% of it.
  */
 function weightBytesOf(b: Breakdown, a: ModelArch, p: Precision, expertsTouched?: number): number {
-  let bytes = (b.embedding + b.small) * plainBytes(p);
+  const tokenTable = a.shape.vocab * a.shape.hidden;
+  let bytes = (b.embedding - tokenTable + b.small) * plainBytes(p) + linearBytes(a.shape.vocab, a.shape.hidden, p);
   for (const g of b.linears) {
     let n = g.count;
     if (g.routed && a.moe && expertsTouched !== undefined) n = (g.count / a.moe.experts) * Math.min(a.moe.experts, expertsTouched);
@@ -353,8 +360,9 @@ export function decodeStepFlops(a: ModelArch, batch: number, context: number): n
 
 /**
  * Parameters the optimizer updates. full/pretrain: all. lora/rslora: rank×(in+out) per targeted
- * matrix; dora adds a magnitude vector (out) per matrix. freeze: only the last `rank` decoder layers
- * train (our reading of config.ts's freeze default rank 1), plus nothing else.
+ * matrix; dora adds a magnitude vector (out) per matrix. freeze: the last `rank` decoder layers train
+ * whole (linears, experts, router, their norms and biases); embedding, final norm and lm_head stay
+ * frozen (LLaMA-Factory's freeze tuning; the harness's peft.py does the same).
  */
 export function trainableParams(a: ModelArch, stage: ProfileConfig['stage'], peft: PeftSpec | null): number {
   if (stage === 'inference') return 0;
@@ -362,8 +370,10 @@ export function trainableParams(a: ModelArch, stage: ProfileConfig['stage'], pef
   const b = breakdown(a);
   if (peft.method === 'freeze') {
     const layers = Math.min(a.shape.layers, peft.rank);
-    const perLayer = sum(b.linears.filter((g) => g.perLayer).map((g) => g.out * g.in * g.count)) / a.shape.layers;
-    return layers * perLayer;
+    // Everything but the embedding, the final norm (GPT-2: LayerNorm weight + bias) and lm_head lives in a layer.
+    const finalNorm = a.family === 'gpt2' ? 2 * a.shape.hidden : a.shape.hidden;
+    const outside = b.embedding + finalNorm + sum(b.linears.filter((g) => !g.perLayer).map((g) => g.out * g.in * g.count));
+    return (layers * (countParams(a) - outside)) / a.shape.layers;
   }
   let n = 0;
   for (const g of b.linears) {

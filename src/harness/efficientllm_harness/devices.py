@@ -23,8 +23,13 @@ def pick_device() -> torch.device:
 
 def check_dtype(device: torch.device, precision: str) -> torch.dtype:
     """The dtype of a precision, after a tiny matmul proves the device can run it
-    (torch 1.x CPUs have no fp16 matmul; pre-Ampere GPUs may lack bf16)."""
-    dtype = DTYPES[precision]
+    (torch 1.x CPUs have no fp16 matmul; pre-Ampere GPUs may lack bf16). For int8/int4/fp8 it is the
+    compute (activation) dtype of quant.py: bf16 on CUDA, fp32 on the CPU; fp8 off Hopper is refused."""
+    if precision not in DTYPES:
+        from .quant import compute_dtype  # quant imports config only; lazy keeps this module light
+        dtype = compute_dtype(device, precision)
+    else:
+        dtype = DTYPES[precision]
     try:
         a = torch.ones(8, 8, device=device, dtype=dtype)
         (a @ a).sum().item()

@@ -186,7 +186,13 @@ def attention_class(kind: str):
     and RMSNorm from here, so they are to be imported lazily in this function, not at the top."""
     if kind in ATTENTION:
         return ATTENTION[kind]
-    raise ValueError(f"attention kind {kind!r} is not built; known: {', '.join(ATTENTION)}")
+    if kind == "mla":
+        from .attention_mla import MultiHeadLatentAttention
+        return MultiHeadLatentAttention
+    if kind == "nsa":
+        from .attention_nsa import NativeSparseAttention
+        return NativeSparseAttention
+    raise ValueError(f"attention kind {kind!r} is not built; known: {', '.join(ATTENTION)}, mla, nsa")
 
 
 class MLP(nn.Module):
@@ -203,9 +209,11 @@ class MLP(nn.Module):
 
 
 def make_ffn(args: ModelArgs) -> nn.Module:
-    """The feed-forward module of a block; moe.py will return its MoE here when args.moe is set."""
+    """The feed-forward module of a block: SwiGLU, or moe.py's mixture of experts when args.moe is set
+    (imported lazily: moe.py imports MLP from here)."""
     if args.moe is not None:
-        raise ValueError("the MoE FFN is not built yet")
+        from .moe import MoE
+        return MoE(args)
     return MLP(args)
 
 

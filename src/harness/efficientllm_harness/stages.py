@@ -13,8 +13,8 @@ from typing import Callable, List, Optional
 import torch
 import torch.nn.functional as F
 
-from . import devices
-from .config import ProfileConfig
+from . import devices, moe, peft, quant, quality
+from .config import ProfileConfig, Unsupported
 from .model import Decoder, ModelArgs, cache_bytes, nbytes, weight_bytes
 from .monitor import Nvml
 from .protocol import EventWriter, ResultCounters
@@ -72,14 +72,17 @@ def inference_step(model: Decoder, caches, prompt: torch.Tensor, new_tokens: int
 
 
 def train_step(model: Decoder, optimizer, inputs, targets, clock: devices.Clock):
-    """Forward, next-token cross-entropy, backward, AdamW step. Returns (start, end, loss)."""
+    """Forward, next-token cross-entropy (+ the MoE load-balancing loss), backward, AdamW step.
+    Returns (start, end, cross-entropy)."""
     start = clock.mark()
     logits = model(inputs)  # (B, T, vocab)
-    loss = F.cross_entropy(logits.view(-1, logits.size(-1)).float(), targets.reshape(-1))
+    ce = F.cross_entropy(logits.view(-1, logits.size(-1)).float(), targets.reshape(-1))
+    aux = moe.aux_loss(model)
+    loss = ce if aux is None else ce + moe.AUX_LOSS_COEF * aux
     loss.backward()
     optimizer.step()
     optimizer.zero_grad(set_to_none=True)
-    return start, clock.mark(), loss.detach()
+    return start, clock.mark(), ce.detach()
 
 
 def optimizer_state_bytes(optimizer: torch.optim.Optimizer) -> int:
@@ -120,6 +123,10 @@ def run_inference(ctx: RunContext) -> ResultCounters:
     ctx.writer.progress("build", 0, 1)
     model = build_model(model_args(cfg, capacity), ctx.device, ctx.dtype, cfg.seed)
     model.eval()
+    # Counted unquantised: a quantised matrix is buffers, not parameters.
+    params = sum(p.numel() for p in model.parameters())
+    active = params - moe.inactive_params(model)
+    _quantize(ctx, model)
     caches = model.new_caches(w.batch, capacity, ctx.device, ctx.dtype)
     prompt = random_tokens(model.args.vocab_size, (w.batch, w.seq_len), cfg.seed, ctx.device)
     ctx.writer.progress("build", 1, 1)
@@ -129,9 +136,8 @@ def run_inference(ctx: RunContext) -> ResultCounters:
     iteration_s = [clock.seconds(a, c) for a, _, c in marks]
     ttft = [clock.seconds(a, b) for a, b, _ in marks]
     tpot = [clock.seconds(b, c) / (w.new_tokens - 1) for _, b, c in marks] if w.new_tokens > 1 else []
-    params = sum(p.numel() for p in model.parameters())
-    return ResultCounters(
-        params=params, active_params=params, trainable_params=0,
+    counters = ResultCounters(
+        params=params, active_params=active, trainable_params=0,
         weight_bytes=weight_bytes(model), reference_weight_bytes=params * 2,
         kv_cache_bytes=cache_bytes(caches), optimizer_state_bytes=None,
         peak_memory_bytes=devices.peak_memory_bytes(ctx.device),
@@ -142,27 +148,49 @@ def run_inference(ctx: RunContext) -> ResultCounters:
         ttft_s=_mean(ttft), tpot_s=_mean(tpot),
         window_start_t=start_t, window_end_t=end_t, energy_j=energy, quality=None, loss=None,
     )
+    caches = None  # after the window and its peak: free the cache before the quality pass
+    counters.quality = quality.synthetic_quality(ctx, model, lambda: build_model(
+        model_args(cfg, capacity), ctx.device, ctx.dtype, cfg.seed))
+    return counters
+
+
+def _quantize(ctx: RunContext, model, frozen_only: bool = False) -> None:
+    """int8/int4/fp8 (quant.py); then the peak restarts, because the dense weights built before
+    quantisation are a build artefact (a real quantised checkpoint loads packed)."""
+    if quant.is_quantised(ctx.cfg.precision):
+        quant.quantize_model(model, ctx.cfg.precision, ctx.dtype, frozen_only=frozen_only)
+        devices.reset_memory(ctx.device)
 
 
 def run_training(ctx: RunContext) -> ResultCounters:
-    """pretrain and finetune (full fine-tuning: every weight trains) run the same loop for now.
-    With bf16/fp16 the weights, gradients and AdamW state are all in that dtype, with no fp32 master
-    copy or loss scaling: we measure the cost of a step, not convergence."""
+    """pretrain and finetune run the same loop; finetune first applies cfg.peft (peft.py), which
+    decides what trains (none given: full fine-tuning). With bf16/fp16 the weights, gradients and
+    AdamW state are all in that dtype, with no fp32 master copy or loss scaling: we measure the cost
+    of a step, not convergence."""
     cfg, w = ctx.cfg, ctx.cfg.workload
+    refusal = quant.training_refusal(cfg.stage, cfg.precision, cfg.peft.method if cfg.peft else None)
+    if refusal:
+        raise Unsupported(refusal)
     ctx.writer.progress("build", 0, 1)
     model = build_model(model_args(cfg, w.seq_len), ctx.device, ctx.dtype, cfg.seed)
     model.train()
+    # params, activeParams and weightBytes are the model's own, counted before PEFT adds adapters.
+    params = sum(p.numel() for p in model.parameters())
+    active, base_bytes = params - moe.inactive_params(model), weight_bytes(model)
+    if cfg.stage == "finetune" and cfg.peft is not None:
+        peft.apply_peft(model, cfg.peft)
+    if quant.is_quantised(cfg.precision):  # QLoRA-style: the frozen base quantised, adapters not
+        _quantize(ctx, model, frozen_only=True)
+        base_bytes = quant.frozen_base_bytes(model)
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-4, weight_decay=0.1)
     tokens = random_tokens(model.args.vocab_size, (w.batch, w.seq_len + 1), cfg.seed, ctx.device)
     inputs, targets = tokens[:, :-1], tokens[:, 1:]  # predict token t+1 from tokens ≤ t
     ctx.writer.progress("build", 1, 1)
     clock = devices.Clock(ctx.device)
     marks, start_t, end_t, energy = _loop(ctx, lambda: train_step(model, optimizer, inputs, targets, clock))
-    params = sum(p.numel() for p in model.parameters())
     return ResultCounters(
-        params=params, active_params=params,
-        trainable_params=sum(p.numel() for p in model.parameters() if p.requires_grad),
-        weight_bytes=weight_bytes(model), reference_weight_bytes=params * 2,
+        params=params, active_params=active, trainable_params=peft.trainable_params(model),
+        weight_bytes=base_bytes, reference_weight_bytes=params * 2,
         kv_cache_bytes=None, optimizer_state_bytes=optimizer_state_bytes(optimizer),
         peak_memory_bytes=devices.peak_memory_bytes(ctx.device),
         iterations=w.steps, iteration_s=[clock.seconds(a, b) for a, b, _ in marks],
@@ -173,4 +201,7 @@ def run_training(ctx: RunContext) -> ResultCounters:
 
 
 def run_stage(ctx: RunContext) -> ResultCounters:
+    if ctx.cfg.model.source == "hf":
+        from . import hf_model  # imports transformers, or says it is missing
+        return hf_model.run_hf(ctx)
     return run_inference(ctx) if ctx.cfg.stage == "inference" else run_training(ctx)
