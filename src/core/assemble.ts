@@ -1,7 +1,7 @@
 // Folds one run's harness events into its RunRecord: pure, so the local, SSH and Slurm targets share it.
 import type { ProfileConfig } from './config';
 import { computeMetrics } from './metrics';
-import type { HarnessEvent, HelloEvent, ResultEvent, ErrorEvent, SampleEvent, ProtocolProblem } from './protocol';
+import type { HarnessEvent, HelloEvent, ResultEvent, ErrorEvent, SampleEvent, ProtocolProblem, ResultCounters } from './protocol';
 import { emptyEnv, emptyMetrics, RUN_RECORD_SCHEMA, type RunRecord, type RunError, type RunStatus, type TargetKind } from './record';
 
 /** What is known about a run so far; grows as events arrive. */
@@ -33,6 +33,8 @@ export interface Analytic {
   iterationFlops: number | null;
   peakFlopsPerS: number | null;
   floorS: number | null;
+  /** Where the peak came from (a datasheet, or a calibration on the device), for the record's reader. */
+  peakSource: string;
 }
 
 export interface AssembleInput {
@@ -44,7 +46,7 @@ export interface AssembleInput {
   /** How the process ended when it gave no result: set by the target. */
   ending: { status: Exclude<RunStatus, 'queued' | 'running' | 'completed'>; message: string } | null;
   stderrTail: string;
-  analytic: (deviceName: string | null, deviceMemoryBytes: number | null) => Analytic;
+  analytic: (deviceName: string | null, deviceMemoryBytes: number | null, counters: ResultCounters) => Analytic;
 }
 
 const MAX_SAMPLES_KEPT = 2000;
@@ -69,15 +71,19 @@ export function assembleRecord(input: AssembleInput): RunRecord {
   let status: RunStatus;
   let error: RunError | null = null;
   let metrics = emptyMetrics();
+  let peakSource = 'not measured';
   if (state.result) {
     status = 'completed';
-    const analytic = input.analytic(hello?.device.name ?? null, hello?.device.memoryBytes ?? null);
+    const analytic = input.analytic(hello?.device.name ?? null, hello?.device.memoryBytes ?? null, state.result.counters);
+    peakSource = analytic.peakSource;
     metrics = computeMetrics({
       config: input.config,
       counters: state.result.counters,
       samples: state.samples,
       deviceMemoryBytes: hello?.device.memoryBytes ?? null,
-      ...analytic,
+      iterationFlops: analytic.iterationFlops,
+      peakFlopsPerS: analytic.peakFlopsPerS,
+      floorS: analytic.floorS,
     });
   } else if (state.error) {
     status = 'failed';
@@ -105,6 +111,7 @@ export function assembleRecord(input: AssembleInput): RunRecord {
           utilization: hello.nvml ? 'NVML utilisation: share of time a kernel was running' : 'not measured (no NVML)',
           power: hello.powerScope === 'module' ? 'NVML power of the whole GH200 module' : hello.powerScope === 'gpu' ? 'NVML GPU power' : 'not measured (no NVML)',
           timing: hello.cuda ? 'CUDA events, synchronised at window edges' : 'perf_counter on the host',
+          peak: peakSource,
         }
       : null,
     samples: thin(state.samples).map(({ t, memoryBytes, utilization, powerW }) => ({ t, memoryBytes, utilization, powerW })),

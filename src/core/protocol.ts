@@ -78,6 +78,9 @@ export interface ResultCounters {
   /** Quality for MCR (agreement with the bf16 reference, or perplexity), null when not measured. */
   quality: number | null;
   loss: number | null;
+  /** Matmul peak and copy bandwidth measured on devices without datasheet figures (CPUs); absent or null on GPUs. */
+  measuredPeakFlopsPerS?: number | null;
+  measuredBandwidthBytesPerS?: number | null;
 }
 
 export interface ResultEvent {
@@ -143,6 +146,9 @@ function invalidReason(o: JsonObject): string | null {
       if (!isObject(c)) return 'result.counters is missing';
       for (const k of COUNTER_NUMBERS) if (!isNum(c[k])) return `result.counters.${k} is not a number`;
       for (const k of COUNTER_NULLABLE) if (!isNumOrNull(c[k])) return `result.counters.${k} is not a number or null`;
+      for (const k of ['measuredPeakFlopsPerS', 'measuredBandwidthBytesPerS'] as const) {
+        if (c[k] !== undefined && !isNumOrNull(c[k])) return `result.counters.${k} is not a number or null`;
+      }
       const it = c.iterationS;
       if (!Array.isArray(it) || !it.every(isNum)) return 'result.counters.iterationS is not a list of numbers';
       return null;

@@ -76,7 +76,14 @@ export interface RunRecord {
   env: RunEnv;
   metrics: RunMetrics;
   /** How the numbers were measured, for people reading them later. */
-  measurement: { memory: string; utilization: string; power: string; timing: string } | null;
+  measurement: {
+    memory: string;
+    utilization: string;
+    power: string;
+    timing: string;
+    /** What MFU and the roofline floor divide by: a datasheet figure or a calibration on the device (absent in older records). */
+    peak?: string;
+  } | null;
   /** Monitor samples of the run (memory, utilisation, power), for charts. */
   samples: Pick<SampleEvent, 't' | 'memoryBytes' | 'utilization' | 'powerW'>[];
   /** Lines of the event stream that were not valid protocol, reported, not fatal. */

@@ -3,6 +3,7 @@
 // its run ends, so a crash of anything later loses no finished result.
 import { assembleRecord, type Analytic, type RunState } from '../core/assemble';
 import type { ProfileConfig } from '../core/config';
+import type { ResultCounters } from '../core/protocol';
 import { emptyEnv, emptyMetrics, RUN_RECORD_SCHEMA, type RunRecord } from '../core/record';
 import type { PlannedRun, Target } from './target';
 
@@ -15,7 +16,7 @@ export interface ProfileOptions {
   target: Target;
   store: RecordSink;
   /** Analytic FLOPs, peak and floor for a config on the device the run reports. */
-  analytic: (config: ProfileConfig, deviceName: string | null, deviceMemoryBytes: number | null) => Analytic;
+  analytic: (config: ProfileConfig, deviceName: string | null, deviceMemoryBytes: number | null, counters: ResultCounters) => Analytic;
   newId: () => string;
   signal?: AbortSignal;
   onUpdate?: (run: PlannedRun, state: RunState) => void;
@@ -69,7 +70,7 @@ export async function profile(options: ProfileOptions): Promise<RunRecord[]> {
           state: outcome.state,
           ending: outcome.ending,
           stderrTail: outcome.stderrTail,
-          analytic: (name, memory) => options.analytic(run.config, name, memory),
+          analytic: (name, memory, counters) => options.analytic(run.config, name, memory, counters),
         });
         finals.set(run.id, record);
         await store.save(record);

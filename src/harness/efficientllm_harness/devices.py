@@ -126,3 +126,30 @@ def device_name_and_memory(device: torch.device):
         props = torch.cuda.get_device_properties(device)
         return props.name, int(props.total_memory)
     return cpu_name(), host_memory_bytes()
+
+
+_calibrations: dict = {}
+
+
+def calibrate(device: torch.device, dtype: torch.dtype):
+    """(peak matmul FLOP/s, copy bandwidth bytes/s) measured on this device, best of three, cached per
+    dtype. CPUs have no datasheet peak, so their roofline and MFU are measured against what a large
+    matmul and a large copy achieve here; the record labels them as measured. About 0.2 s."""
+    key = (str(device), dtype)
+    if key not in _calibrations:
+        n = 1024
+        a = torch.randn(n, n, device=device).to(dtype)
+        b = torch.randn(n, n, device=device).to(dtype)
+        best_mm = best_copy = float("inf")
+        x = torch.empty(32 * 2**20, device=device, dtype=torch.float32)  # 128 MiB, beyond any cache
+        y = torch.empty_like(x)
+        for _ in range(3):
+            t0 = time.perf_counter()
+            a @ b
+            best_mm = min(best_mm, time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            y.copy_(x)
+            best_copy = min(best_copy, time.perf_counter() - t0)
+        # A copy reads and writes every byte once.
+        _calibrations[key] = (2 * n**3 / best_mm, 2 * x.numel() * x.element_size() / best_copy)
+    return _calibrations[key]

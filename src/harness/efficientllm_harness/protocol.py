@@ -56,6 +56,10 @@ class ResultCounters:
     energy_j: Optional[float]
     quality: Optional[float]
     loss: Optional[float]
+    # Measured by devices.calibrate on devices without datasheet figures (CPUs); null on GPUs, whose
+    # peaks come from the TS catalogue.
+    measured_peak_flops_per_s: Optional[float] = None
+    measured_bandwidth_bytes_per_s: Optional[float] = None
 
 
 def camel(name: str) -> str:

@@ -81,6 +81,8 @@ def run_one(env: Environment, config_path: str, writer: EventWriter) -> bool:
         ctx = stages.RunContext(cfg, env.device, dtype, writer, env.nvml)
         with Monitor(writer, env.nvml, cfg.sample_ms / 1000.0):
             counters = stages.run_stage(ctx)
+        if env.device.type == "cpu":  # after the window, so it never disturbs the measurement
+            counters.measured_peak_flops_per_s, counters.measured_bandwidth_bytes_per_s = devices.calibrate(env.device, dtype)
         writer.result(counters)
         return True
     except Exception as e:  # noqa: BLE001 - every failure becomes one error event
