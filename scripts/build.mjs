@@ -55,6 +55,14 @@ const bundles = [
     outfile: "dist/webview/main.js",
     platform: "browser",
     format: "iife",
+    // Always minified: `efficientllm report --html` inlines this file (chart.js + Lit) into each report.
+    minify: true,
+  },
+  {
+    ...common,
+    entryPoints: ["media/webview.css"],
+    outfile: "dist/webview/main.css",
+    minify: true,
   },
 ];
 
@@ -95,15 +103,25 @@ async function copyHarness() {
   return copied;
 }
 
+/** The Python parser's WebAssembly (src/detect/pythonParser.ts loads it from beside the bundle). */
+async function copyParserWasm() {
+  const files = [
+    ["node_modules/web-tree-sitter/web-tree-sitter.wasm", "web-tree-sitter.wasm"],
+    ["node_modules/tree-sitter-python/tree-sitter-python.wasm", "tree-sitter-python.wasm"],
+  ];
+  for (const [from, name] of files) await cp(path.join(root, from), path.join(dist, name));
+}
+
 async function main() {
   const started = Date.now();
   await rm(dist, { recursive: true, force: true });
   await Promise.all(bundles.map((options) => build(options)));
   await chmod(path.join(dist, "cli.js"), 0o755);
   const harnessFiles = await copyHarness();
+  await copyParserWasm();
   const ms = Date.now() - started;
   console.log(
-    `build: dist/extension.js, dist/cli.js, dist/webview/main.js, ${harnessFiles} harness file(s) in ${ms} ms`,
+    `build: dist/extension.js, dist/cli.js, dist/webview/main.{js,css}, ${harnessFiles} harness file(s) in ${ms} ms`,
   );
 }
 

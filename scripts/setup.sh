@@ -6,7 +6,7 @@
 # Finds a Python that can `import torch`, trying in order: $EFFICIENTLLM_PYTHON, `python3` on PATH,
 # Debian's /usr/bin/python3. When none has PyTorch and this is Debian/Ubuntu as root, it installs
 # Debian's CPU build (python3-torch, with libopenblas0-pthread for fast CPU math, and python3-pytest).
-# Also runs `npm ci` when node_modules is missing.
+# Also runs `npm ci` when node_modules is missing, and installs Debian's chromium (webview tests) as root.
 #
 # Output contract: every message goes to stderr; stdout carries exactly one line, the absolute
 # path of the chosen interpreter, so the caller can take the last line of stdout.
@@ -96,6 +96,20 @@ if [ "${#missing[@]}" -gt 0 ]; then
     say "warning: missing Debian packages ${missing[*]}; install them as root (apt-get install ${missing[*]})."
   fi
 fi
+
+# --- Chromium for the webview tier (headless pages, driven by playwright-core) ---------------------
+install_chromium() {
+  [ -x /usr/bin/chromium ] && return 0
+  if can_apt; then
+    say "installing Debian's chromium for the webview tests (about 250 MB, once)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get -o DPkg::Lock::Timeout=600 update >&2
+    apt-get -o DPkg::Lock::Timeout=600 install -y chromium >&2
+  else
+    say "warning: no /usr/bin/chromium; the webview test tier is skipped (Debian: apt-get install chromium)."
+  fi
+}
+install_chromium
 
 say "using $PY ($("$PY" -c 'import torch; print("torch", torch.__version__)' 2>/dev/null))"
 printf '%s\n' "$PY"

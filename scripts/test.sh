@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # All test tiers, fastest first; stops at the first failing tier with a non-zero exit.
 #
-#   bash scripts/test.sh                 # setup, build, typecheck, lint, unit, python, integration
+#   bash scripts/test.sh                 # setup, build, typecheck, lint, unit, webview, python, integration
 #   bash scripts/test.sh unit python     # only the named tiers (setup always runs first)
 #
 # EFFICIENTLLM_PYTHON is exported (from scripts/setup.sh) for every tier: it is the interpreter
@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 shopt -s nullglob
 
-ALL_TIERS=(build typecheck lint unit python integration)
+ALL_TIERS=(build typecheck lint unit webview python integration)
 if [ "$#" -gt 0 ]; then tiers=("$@"); else tiers=("${ALL_TIERS[@]}"); fi
 
 summary=()
@@ -53,6 +53,12 @@ for tier in "${tiers[@]}"; do
       files=(test/unit/*.test.ts)
       if [ "${#files[@]}" -eq 0 ]; then skip_tier unit "no test/unit/*.test.ts files"
       else run_tier unit node --import tsx --test "${files[@]}"; fi ;;
+    webview)
+      # The panels' pages in headless Debian Chromium (playwright-core); setup.sh installs chromium.
+      files=(test/webview/*.test.ts)
+      if [ "${#files[@]}" -eq 0 ]; then skip_tier webview "no test/webview/*.test.ts files"
+      elif [ ! -x /usr/bin/chromium ]; then skip_tier webview "no /usr/bin/chromium (apt-get install chromium)"
+      else run_tier webview node --import tsx --test "${files[@]}"; fi ;;
     python)
       files=(test/python/test_*.py test/python/*_test.py)
       if [ "${#files[@]}" -eq 0 ]; then skip_tier python "no test/python/test_*.py files"

@@ -1,19 +1,25 @@
 // `efficientllm`: the command-line twin of the extension, on the same core (DESIGN.md).
+import { detectCommand } from './cli/detect';
 import { estimateCommand } from './cli/estimate';
 import { exportCommand } from './cli/export';
 import { UsageError, type CliIo, type Subcommand } from './cli/io';
+import { preflightCommand } from './cli/preflight';
 import { profileCommand } from './cli/profile';
 import { recommendCommand } from './cli/recommend';
+import { reportCommand } from './cli/report';
 import { runsCommand } from './cli/runs';
 import { showCommand } from './cli/show';
 
 const COMMANDS: Record<string, { run: Subcommand; summary: string }> = {
   profile: { run: profileCommand, summary: 'run a sweep on a target and store the results' },
+  preflight: { run: preflightCommand, summary: 'check a target: reachable, Python, torch, CUDA, GPUs, NVML, disk' },
   runs: { run: runsCommand, summary: 'list stored runs' },
   show: { run: showCommand, summary: 'show one stored run' },
   export: { run: exportCommand, summary: 'export stored runs as csv, md or json' },
   recommend: { run: recommendCommand, summary: 'Pareto front and a recommended technique per group of comparable runs' },
+  report: { run: reportCommand, summary: 'write a self-contained HTML dashboard of stored runs (--html FILE)' },
   estimate: { run: estimateCommand, summary: 'analytic parameters, memory, FLOPs and floors for a config' },
+  detect: { run: detectCommand, summary: 'find attention, MoE, PEFT, quantization and model-loading code and config.json files' },
 };
 
 function usage(): string {

@@ -1,25 +1,40 @@
-// Browser side of the EfficientLLM panels. Placeholder: it announces itself with a typed "ready"
-// message so the host can wait for it before posting data (the panels arrive in a later task).
-// It never builds HTML from data; everything the host sends arrives through postMessage.
+// Browser side of the EfficientLLM panels: one bundle (dist/webview/main.js) for every panel and for
+// the static report; `<body data-panel="…">` (src/core/reportHtml.ts) says which page to draw.
+// Inside VS Code the page says `ready` and waits for the host's data (webview/host.ts); in the static
+// report the data is inlined as JSON. It never builds HTML from data.
+import { isPanelKind } from '../src/core/webviewProtocol';
+import { chartSummaries } from './charts';
+import type { ChartSummary } from './charts';
+import { startCompare } from './compare';
+import { startDashboard } from './dashboard';
+import { showProblem } from './dom';
+import { environment } from './host';
+import { startSidebar } from './sidebar';
 
-/** Messages this webview sends to the extension host. */
-export type WebviewToHost = { readonly type: "ready"; readonly version: 1 };
-
-/** The API VS Code injects into a webview; typed for the message set above. */
-interface VsCodeApi<Message, State> {
-  postMessage(message: Message): void;
-  getState(): State | undefined;
-  setState(state: State): void;
+declare global {
+  interface Window {
+    /** Read-only view of the drawn charts, for tests and the e2e check from inside a webview. */
+    efficientllmCharts?: () => ChartSummary[];
+  }
 }
 
-interface PanelState {
-  readonly readyCount: number;
+function main(): void {
+  const root = document.getElementById('app');
+  if (!root) return;
+  Object.defineProperty(window, 'efficientllmCharts', { value: chartSummaries, writable: false, configurable: false });
+  const panel = document.body.dataset.panel;
+  if (!isPanelKind(panel)) {
+    showProblem(root, `Unknown panel "${String(panel)}".`);
+    return;
+  }
+  switch (panel) {
+    case 'dashboard':
+      return startDashboard(root, environment('dashboard'));
+    case 'compare':
+      return startCompare(root, environment('compare'));
+    case 'sidebar':
+      return startSidebar(root, environment('sidebar'));
+  }
 }
 
-declare function acquireVsCodeApi(): VsCodeApi<WebviewToHost, PanelState>;
-
-const vscode = acquireVsCodeApi();
-const previous = vscode.getState();
-// State survives the panel being hidden, without retainContextWhenHidden.
-vscode.setState({ readyCount: (previous?.readyCount ?? 0) + 1 });
-vscode.postMessage({ type: "ready", version: 1 });
+main();

@@ -1,4 +1,5 @@
-// `efficientllm runs [--json] [--store DIR]`: the runs in the store, newest first.
+// `efficientllm runs [--reattach] [--json] [--store DIR]`: the runs in the store, newest first;
+// --reattach first follows runs left queued or running on SSH targets to their end.
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
@@ -8,7 +9,12 @@ import type { Column } from '../core/table';
 import { formatTimestamp } from '../core/units';
 import { RunStore } from '../run/store';
 import type { StoreProblem } from '../run/store';
+import { analyticFor } from '../core/analytic';
+import type { SshHostOptions } from '../run/remote/sshHost';
+import { recordFromOutcome } from '../run/profile';
+import { reattach } from '../run/sshTarget';
 import { UsageError } from './io';
+import { SSH_CLI_OPTIONS, sshCliOptions } from './preflight';
 import type { CliIo, Subcommand } from './io';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -51,11 +57,41 @@ export const RUNS_COLUMNS: readonly Column<RunRecord>[] = [
   metricColumn('energyJ', 'energy'),
 ];
 
+/**
+ * Follows the stored runs that are still queued or running on SSH targets (the CLI or the editor
+ * was closed mid-sweep) to their end, and stores each final record once. Returns how many ended.
+ */
+async function reattachRuns(io: CliIo, store: RunStore, runs: readonly RunRecord[], connect: SshHostOptions): Promise<number> {
+  const open = runs.filter((r) => r.target.kind === 'ssh' && (r.status === 'running' || r.status === 'queued'));
+  const elsewhere = runs.filter((r) => r.target.kind !== 'ssh' && (r.status === 'running' || r.status === 'queued'));
+  for (const r of elsewhere) io.err(`efficientllm: ${r.id} is ${r.status} on ${r.target.kind} target "${r.target.name}"; reattach covers SSH targets only so far\n`);
+  if (open.length === 0) return 0;
+  io.err(`efficientllm: reattaching ${open.length} run(s) on ${[...new Set(open.map((r) => r.target.name))].join(', ')}\n`);
+  const byId = new Map(open.map((r) => [r.id, r]));
+  let ended = 0;
+  await reattach(open, {
+    onUpdate: () => undefined,
+    onRunEnd: async (outcome) => {
+      const r = byId.get(outcome.id);
+      if (!r) return;
+      byId.delete(outcome.id); // stored exactly once
+      const record = recordFromOutcome({ id: r.id, createdAt: r.createdAt, config: r.config }, r.target, outcome, analyticFor);
+      await store.save(record);
+      ended += 1;
+      io.err(`${record.status.padEnd(9)} ${record.id} ${record.config.label}${record.error ? `: ${record.error.message}` : ''}\n`);
+    },
+  }, { connect, log: (line) => io.err(`efficientllm: ${line}\n`) });
+  return ended;
+}
+
 export const runsCommand: Subcommand = async (argv, io) => {
-  const { values, positionals } = parseFlags('runs', argv, { json: { type: 'boolean' }, ...STORE_FLAG }, true);
+  const { values, positionals } = parseFlags('runs', argv, { json: { type: 'boolean' }, reattach: { type: 'boolean' }, ...SSH_CLI_OPTIONS, ...STORE_FLAG }, true);
   if (positionals.length > 0) throw new UsageError(`runs: takes no arguments, got "${positionals[0]}"; use "show ID" for one run`);
   const store = openStore(io, values.store);
-  const { runs, problems } = await store.list();
+  let { runs, problems } = await store.list();
+  if (values.reattach && (await reattachRuns(io, store, runs, sshCliOptions(values, io, (p) => path.resolve(io.cwd, p)))) > 0) {
+    ({ runs, problems } = await store.list());
+  }
   reportProblems(io, problems);
   if (values.json) {
     io.out(`${JSON.stringify({ runs }, null, 2)}\n`);

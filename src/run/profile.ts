@@ -5,7 +5,7 @@ import { assembleRecord, type Analytic, type RunState } from '../core/assemble';
 import type { ProfileConfig } from '../core/config';
 import type { ResultCounters } from '../core/protocol';
 import { emptyEnv, emptyMetrics, RUN_RECORD_SCHEMA, type RunRecord } from '../core/record';
-import type { PlannedRun, Target } from './target';
+import type { PlannedRun, RunOutcome, Target } from './target';
 
 export interface RecordSink {
   save(record: RunRecord): Promise<unknown>;
@@ -41,6 +41,25 @@ function queuedRecord(run: PlannedRun, target: Target): RunRecord {
   };
 }
 
+/** The final RunRecord of a run from how it ended; shared by profile and reattach. */
+export function recordFromOutcome(
+  run: PlannedRun,
+  target: RunRecord['target'],
+  outcome: RunOutcome,
+  analytic: ProfileOptions['analytic'],
+): RunRecord {
+  return assembleRecord({
+    id: run.id,
+    createdAt: run.createdAt,
+    target,
+    config: run.config,
+    state: outcome.state,
+    ending: outcome.ending,
+    stderrTail: outcome.stderrTail,
+    analytic: (name, memory, counters) => analytic(run.config, name, memory, counters),
+  });
+}
+
 /** Runs every config on the target; returns the final records in the order of `configs`. */
 export async function profile(options: ProfileOptions): Promise<RunRecord[]> {
   const { target, store } = options;
@@ -62,16 +81,7 @@ export async function profile(options: ProfileOptions): Promise<RunRecord[]> {
       onRunEnd: async (outcome) => {
         const run = byId.get(outcome.id);
         if (!run || finals.has(outcome.id)) return; // stored exactly once
-        const record = assembleRecord({
-          id: run.id,
-          createdAt: run.createdAt,
-          target: { kind: target.kind, name: target.name },
-          config: run.config,
-          state: outcome.state,
-          ending: outcome.ending,
-          stderrTail: outcome.stderrTail,
-          analytic: (name, memory, counters) => options.analytic(run.config, name, memory, counters),
-        });
+        const record = recordFromOutcome(run, { kind: target.kind, name: target.name }, outcome, options.analytic);
         finals.set(run.id, record);
         await store.save(record);
         options.onRecord?.(record);

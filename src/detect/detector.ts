@@ -1,0 +1,289 @@
+// The detector with its caches: a file is re-detected only when its content changed, and within a
+// changed Python file only the top-level statements whose text changed are parsed again. This is
+// what the CodeLens provider calls on each edit and what the workspace scan calls per file.
+import { createHash } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
+import { splitTopLevel } from './blocks';
+import { callSites, classSites, type ClassMemo, type Placed } from './classify';
+import { configSites } from './hfConfigSite';
+import { CONFIG_NAMES } from './names';
+import { readFacts, type BlockFacts, type CallFact, type ClassFact } from './pythonFacts';
+import { sharedPythonParser, type PythonParser } from './pythonParser';
+import { Scope } from './resolve';
+import { compareSites, type DetectProblem, type ModelSite } from './site';
+
+/** Files larger than this are not model code we can annotate usefully (and would stall a scan). */
+export const MAX_FILE_BYTES = 2 * 1024 * 1024;
+
+/**
+ * A statement is parsed only if it mentions something a rule looks at. Over-matching costs time,
+ * never correctness; missing a word here would hide a site, so every name the rules read is covered.
+ */
+const TRIGGER =
+  /q_proj|q_a_proj|c_attn|qkv|wq\b|wkv|query|to_q|w_q\b|q_lin|linear_q|in_proj|kv_|_kv|self\.[qkv]\b|scaled_dot_product|flash_attn|memory_efficient_attention|flex_attention|expert|router|gate|heads?\b|n_head|n_embd|hidden_size|d_model|head_dim|lora|from_pretrained|Config|window|nsa|native_sparse|compress|Args|dtype/;
+/**
+ * A class is read only if it could be a site (projections, attention kernels, experts), holds a call
+ * we report, or binds a config name to a literal (a dataclass config). Norms, MLPs, decoder layers
+ * and datasets are most of a modeling file's classes and are skipped unparsed.
+ */
+const CLASS_TRIGGER = new RegExp(
+  String.raw`q_proj|q_a_proj|c_attn|qkv|\bwq\b|wkv|\bquery|to_q\b|\bw_q\b|W_q|\bWq\b|kv_lora_rank|q_lin|linear_q|in_proj|kv_proj|kv_a_|kv_down|self\.[qkv]\b|scaled_dot_product|flash_attn|memory_efficient_attention|flex_attention|expert|router|from_pretrained|LoraConfig|BitsAndBytesConfig|Config\s*\(|nsa|native_sparse|compress|` +
+    String.raw`\b(?:${CONFIG_NAMES.join('|')})["']?[ \t]*(?::[^=\n]*)?[=:][ \t]*[-\d"'TFN]`,
+);
+const IS_CLASS = /^(?:[ \t]*(?:@[^\n]*)?\n)*class\s/;
+/** A one-line `NAME = literal` binding: parsed so a model id or a rank can be looked up by name. */
+const SIMPLE_BINDING = /^[A-Za-z_]\w*[ \t]*(?::[^=\n]*)?=[ \t]*(?:["'\d-]|True|False|None)[^\n]*\n*$/;
+
+export interface DetectStats {
+  /** Files whose content was (re)detected. */
+  files: number;
+  /** tree-sitter parses (one per changed top-level statement). */
+  parses: number;
+  /** Files answered from the cache without reading or parsing. */
+  hits: number;
+}
+
+export interface DetectResult {
+  sites: ModelSite[];
+  /** Files that could not be read or understood. */
+  problems: DetectProblem[];
+  /** Files left out on purpose (larger than MAX_FILE_BYTES). */
+  skipped: DetectProblem[];
+}
+
+/** Statements whose facts are kept (a few KB each): a large workspace's model code, and then some. */
+const MAX_PIECES = 50_000;
+
+/** How many files are being read while one is parsed. */
+const READ_AHEAD = 8;
+
+type Fetched =
+  | { kind: 'read'; key: string; shownAs: string; mtimeMs: number; size: number; text: string }
+  | { kind: 'unchanged'; sites: ModelSite[] }
+  | { kind: 'error'; message: string; skip: boolean };
+
+export interface DetectFilesOptions {
+  signal?: AbortSignal;
+  /** Called after each file with the number done and the total. */
+  onProgress?: (done: number, total: number, file: string) => void;
+  /** The `file` reported in sites and problems for a path (e.g. relative to the workspace). */
+  label?: (file: string) => string;
+}
+
+interface FileEntry {
+  hash: string;
+  mtimeMs: number;
+  size: number;
+  sites: ModelSite[];
+}
+
+const isJson = (file: string): boolean => file.toLowerCase().endsWith('.json');
+
+/**
+ * cyrb53 (a fast 53-bit string hash) with the length: the key of a statement in the facts cache.
+ * Keying by the text itself would keep every old version of an edited file alive (substrings point
+ * into the whole file's string); two different statements of equal length sharing a 53-bit hash is
+ * not a practical risk for one workspace.
+ */
+function pieceKey(text: string): string {
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 2654435761);
+    h2 = Math.imul(h2 ^ c, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return `${text.length}:${(4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(36)}`;
+}
+
+function hashOf(text: string): string {
+  return createHash('sha1').update(text).digest('base64');
+}
+
+export class DetectionCache {
+  readonly stats: DetectStats = { files: 0, parses: 0, hits: 0 };
+  private readonly files = new Map<string, FileEntry>();
+  /** Statement key (pieceKey) → its facts, least recently used first. */
+  private readonly blocks = new Map<string, BlockFacts>();
+  private parser: PythonParser | undefined;
+  /** Class verdicts, reused for unchanged classes while the file's constants stay the same. */
+  private readonly verdicts: ClassMemo = new WeakMap();
+
+  constructor(
+    private readonly loadParser: () => Promise<PythonParser> = sharedPythonParser,
+  ) {}
+
+  /** Loads the parser now (e.g. in the background after activation) instead of on first use. */
+  async ready(): Promise<void> {
+    this.parser ??= await this.loadParser();
+  }
+
+  /** Sites of one file's current text (an editor buffer, or what was read from disk). */
+  async detectText(file: string, text: string): Promise<ModelSite[]> {
+    const hash = hashOf(text);
+    const cached = this.files.get(file);
+    if (cached && cached.hash === hash) {
+      this.stats.hits++;
+      return cached.sites;
+    }
+    const sites = await this.detectUncached(file, text);
+    this.files.set(file, { hash, mtimeMs: -1, size: -1, sites });
+    return sites;
+  }
+
+  /**
+   * Sites of files on disk; unchanged files (same mtime and size, or same content) are not parsed
+   * again. Reads run a few files ahead of the parsing (libuv's threads), so the parse — the only
+   * CPU work, on this thread — does not wait on the disk.
+   */
+  async detectFiles(paths: readonly string[], options: DetectFilesOptions = {}): Promise<DetectResult> {
+    const sites: ModelSite[] = [];
+    const problems: DetectProblem[] = [];
+    const skipped: DetectProblem[] = [];
+    const label = options.label ?? ((f: string) => f);
+    const ahead: Promise<Fetched>[] = [];
+    const startFetch = (i: number): void => {
+      if (i < paths.length && ahead[i] === undefined) ahead[i] = this.fetch(paths[i], label(paths[i]));
+    };
+    for (let i = 0; i < paths.length; i++) {
+      options.signal?.throwIfAborted();
+      for (let j = i; j < i + READ_AHEAD; j++) startFetch(j);
+      const fetched = await ahead[i];
+      delete ahead[i];
+      const shownAs = label(paths[i]);
+      if (fetched.kind === 'error') {
+        (fetched.skip ? skipped : problems).push({ file: shownAs, message: fetched.message });
+      } else if (fetched.kind === 'unchanged') {
+        sites.push(...fetched.sites);
+      } else {
+        try {
+          sites.push(...(await this.detectFetched(fetched)));
+        } catch (e) {
+          problems.push({ file: shownAs, message: describeError(e) });
+        }
+      }
+      options.onProgress?.(i + 1, paths.length, paths[i]);
+    }
+    sites.sort(compareSites);
+    return { sites, problems, skipped };
+  }
+
+  /** stat, and read unless mtime and size say the cached sites still hold; never rejects. */
+  private async fetch(file: string, shownAs: string): Promise<Fetched> {
+    try {
+      const info = await stat(file);
+      if (!info.isFile()) return { kind: 'error', message: 'is not a file', skip: false };
+      if (info.size > MAX_FILE_BYTES) return { kind: 'error', message: `is larger than ${MAX_FILE_BYTES / 1024 / 1024} MB; skipped`, skip: true };
+      const key = `${file}\u0000${shownAs}`;
+      const cached = this.files.get(key);
+      if (cached && cached.mtimeMs === info.mtimeMs && cached.size === info.size) {
+        this.stats.hits++;
+        return { kind: 'unchanged', sites: cached.sites };
+      }
+      return { kind: 'read', key, shownAs, mtimeMs: info.mtimeMs, size: info.size, text: await readFile(file, 'utf8') };
+    } catch (e) {
+      return { kind: 'error', message: describeError(e), skip: false };
+    }
+  }
+
+  private async detectFetched(f: Extract<Fetched, { kind: 'read' }>): Promise<ModelSite[]> {
+    const hash = hashOf(f.text);
+    const cached = this.files.get(f.key);
+    if (cached && cached.hash === hash) {
+      this.stats.hits++;
+      this.files.set(f.key, { ...cached, mtimeMs: f.mtimeMs, size: f.size });
+      return cached.sites;
+    }
+    const sites = await this.detectUncached(f.shownAs, f.text);
+    this.files.set(f.key, { hash, mtimeMs: f.mtimeMs, size: f.size, sites });
+    return sites;
+  }
+
+  /** Forget a file (deleted or closed), so its entry does not pin memory. */
+  forget(file: string): void {
+    this.files.delete(file);
+  }
+
+  private async detectUncached(file: string, text: string): Promise<ModelSite[]> {
+    this.stats.files++;
+    if (isJson(file)) {
+      const r = configSites(file, text);
+      if (!r.ok) throw new Error(r.message);
+      return r.sites;
+    }
+    if (!this.parser) {
+      try {
+        this.parser = await this.loadParser();
+      } catch (e) {
+        throw new Error(`the Python parser did not load: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+      }
+    }
+    return this.detectPython(this.parser, file, text);
+  }
+
+  private factsOf(parser: PythonParser, source: string): BlockFacts {
+    const key = pieceKey(source);
+    const hit = this.blocks.get(key);
+    if (hit) {
+      // move to the most recently used end
+      this.blocks.delete(key);
+      this.blocks.set(key, hit);
+      return hit;
+    }
+    const facts = readFacts(parser, source);
+    if (facts.parsed) this.stats.parses++;
+    this.blocks.set(key, facts);
+    for (const old of this.blocks.keys()) {
+      if (this.blocks.size <= MAX_PIECES) break;
+      this.blocks.delete(old);
+    }
+    return facts;
+  }
+
+  private detectPython(parser: PythonParser, file: string, text: string): ModelSite[] {
+    const classes: Placed<ClassFact>[] = [];
+    const calls: Placed<CallFact>[] = [];
+    const constants = new Map<string, string>();
+    for (const block of splitTopLevel(text)) {
+      const source = text.slice(block.start, block.end);
+      const wanted = IS_CLASS.test(source) ? CLASS_TRIGGER.test(source) : TRIGGER.test(source) || SIMPLE_BINDING.test(source);
+      if (!wanted) continue;
+      const facts = this.factsOf(parser, source);
+      for (const c of facts.classes) classes.push({ fact: c, row: block.line + c.row });
+      for (const c of facts.calls) calls.push({ fact: c, row: block.line + c.row });
+      for (const [k, v] of facts.constants) if (!constants.has(k)) constants.set(k, v);
+    }
+    const scope = new Scope([constants]);
+    const constantsKey = [...constants].map(([k, v]) => `${k}=${v}`).join('\n');
+    const sites = [...classSites(classes, scope, file, this.verdicts, constantsKey), ...callSites(calls, scope, file)];
+    return sites.sort(compareSites);
+  }
+}
+
+function describeError(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  if (err && typeof err.code === 'string') {
+    const what: Record<string, string> = {
+      ENOENT: 'does not exist',
+      EACCES: 'permission denied',
+      EISDIR: 'is a folder',
+      ELOOP: 'is a symbolic link loop',
+    };
+    return what[err.code] ?? `cannot be read (${err.code})`;
+  }
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** Sites of one text with a throwaway cache (tests, one-off use). */
+export async function detectText(file: string, text: string): Promise<ModelSite[]> {
+  return new DetectionCache().detectText(file, text);
+}
+
+/** Sites of files on disk with a throwaway cache. */
+export async function detectFiles(paths: readonly string[], options?: DetectFilesOptions): Promise<DetectResult> {
+  return new DetectionCache().detectFiles(paths, options);
+}
+
+export const isModelFileName = (name: string): boolean => name.endsWith('.py') || name === 'config.json';
