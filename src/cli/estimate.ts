@@ -14,7 +14,7 @@ import {
   type ProfileConfigInput,
 } from '../core/config';
 import { archFromConfig, estimateModel, type ModelArch, type ModelEstimate } from '../core/estimate';
-import { GPUS, GPU_NAMES, findGpu, type GpuSpec } from '../core/gpus';
+import { GPUS, GPU_NAMES, findGpuByUserName, type GpuSpec } from '../core/gpus';
 import { isHfConfig, parseHfConfig } from '../core/hfConfig';
 import { UsageError, type CliIo, type Subcommand } from './io';
 
@@ -121,7 +121,7 @@ export const estimateCommand: Subcommand = async (argv, io) => {
   const seqLen = positiveInt('--seq-len', values['seq-len']);
   let gpu: GpuSpec | null = null;
   if (values.gpu !== undefined) {
-    gpu = findGpu(values.gpu);
+    gpu = findGpuByUserName(values.gpu);
     if (!gpu) throw new UsageError(`--gpu ${JSON.stringify(values.gpu)} is not in the catalogue; use one of ${quoted(GPU_NAMES)} or a device name such as "${GPUS[0].name}"`);
   }
 

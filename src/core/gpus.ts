@@ -191,6 +191,19 @@ export function findGpu(deviceName: string, memoryBytes?: number | null): GpuSpe
 }
 
 /**
+ * A GPU a person names on the command line: a device name or catalogue name as findGpu takes it, or
+ * a short name such as "H100", "a100" or "4090", which picks the first catalogue entry whose name
+ * holds it as a word (the catalogue lists the common variant first: SXM before PCIe, 80 GB before 40).
+ */
+export function findGpuByUserName(name: string): GpuSpec | null {
+  const found = findGpu(name);
+  if (found) return found;
+  const word = name.trim().toLowerCase();
+  if (word.length === 0) return null;
+  return GPUS.find((g) => g.name.toLowerCase().split(/\s+/).includes(word)) ?? null;
+}
+
+/**
  * Dense peak ops/s for a run's precision, or null when unknown / not supported by the part.
  * fp32 maps to the non-tensor FP32 peak because PyTorch leaves TF32 matmuls off by default; int4 is
  * weight-only (dequantised to bf16 before the matmul), so its compute runs at the bf16 peak.

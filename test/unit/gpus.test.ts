@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { GPUS, GPU_NAMES, findGpu, peakFlops } from '../../src/core/gpus';
+import { GPUS, GPU_NAMES, findGpu, findGpuByUserName, peakFlops } from '../../src/core/gpus';
 
 const GiB = 2 ** 30;
 
@@ -73,4 +73,11 @@ test('catalogue figures are dense and consistent', () => {
   assert.ok(h200 && h100);
   assert.deepEqual(h200.peakFlops, h100.peakFlops);
   assert.equal(h200.bandwidthBytesPerS, 4.8e12);
+});
+
+test('a short name typed by a person picks the common variant', () => {
+  assert.equal(findGpuByUserName('H100')?.name, 'H100 SXM');
+  assert.equal(findGpuByUserName('a100')?.name, 'A100 SXM 80GB');
+  assert.equal(findGpuByUserName('4090')?.name, 'RTX 4090');
+  assert.equal(findGpuByUserName('TPU'), null);
 });
