@@ -4,7 +4,7 @@
 // harness spent measuring. Needs root (it starts its own sshd with test/infra/start.sh).
 //   node --import tsx scripts/bench-ssh.ts [--json]
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { analyticFor } from '../src/core/analytic';
 import type { RunRecord } from '../src/core/record';
@@ -14,6 +14,7 @@ import { loadHarnessBundle } from '../src/run/remote/remoteRuns';
 import { SshHost } from '../src/run/remote/sshHost';
 import { profile } from '../src/run/profile';
 import { SshTarget } from '../src/run/sshTarget';
+import { readInfraEnv } from '../test/infra/env';
 
 const ROOT = resolve(__dirname, '..');
 const PYTHON = '/usr/bin/python3';
@@ -25,21 +26,13 @@ export interface SshBenchRow {
   openssh: number;
 }
 
-interface InfraEnv {
-  TEST_SSH_HOST: string;
-  TEST_SSH_PORT: string;
-  TEST_SSH_USER: string;
-  TEST_SSH_KEY: string;
-  TEST_SSH_KNOWN_HOSTS: string;
-}
-
 const measuredSeconds = (iterationS: number[]): number => iterationS.reduce((a, b) => a + b, 0);
 
 export async function benchSsh(): Promise<SshBenchRow[]> {
   const base = mkdtempSync('/tmp/elp-bench-ssh-');
   execFileSync('bash', [join(ROOT, 'test/infra/start.sh')], { env: { ...process.env, BASE: base, TEST_USER: 'elpbench' }, stdio: ['ignore', 'ignore', 'inherit'] });
   try {
-    const env = JSON.parse(readFileSync(join(base, 'env.json'), 'utf8')) as InfraEnv;
+    const env = readInfraEnv(base);
     const sshConfig = join(base, 'bench_ssh_config');
     writeFileSync(sshConfig, [
       'Host bench',

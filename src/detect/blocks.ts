@@ -19,102 +19,28 @@ const CONTINUATIONS = /^(?:elif|else|except|finally)\b/;
 
 /** Cuts `text` at each line that starts a new top-level statement (decorators stay with their def/class). */
 export function splitTopLevel(text: string): Block[] {
+  const { lineStarts, open } = lex(text);
   const blocks: Block[] = [];
   let blockStart = 0;
   let blockLine = 0;
-  let line = 0;
-  let depth = 0;
-  /** The quote of the string we are in: '', "'", '"', "'''" or '"""'. */
-  let quote = '';
   let decorated = false;
-  let i = 0;
-  const n = text.length;
-  let atLineStart = true;
-  let continued = false;
-  while (i < n) {
-    if (atLineStart) {
-      atLineStart = false;
-      if (quote === '' && depth === 0 && !continued) {
-        const c = text.charCodeAt(i);
-        // Not space, tab, newline, CR, '#', form feed: a statement at column 0.
-        if (c !== 32 && c !== 9 && c !== 10 && c !== 13 && c !== 35 && c !== 12) {
-          const isContinuation = decorated || CONTINUATIONS.test(text.slice(i, i + 8));
-          if (!isContinuation && i > blockStart) {
-            blocks.push({ start: blockStart, end: i, line: blockLine });
-            blockStart = i;
-            blockLine = line;
-          } else if (!isContinuation) {
-            blockLine = line;
-          }
-          decorated = c === 64; // '@'
-        }
-      }
-      continued = false;
-    }
+  for (let line = 0; line < lineStarts.length; line++) {
+    const i = lineStarts[line];
+    if (!open[line] || i >= text.length) continue;
     const c = text.charCodeAt(i);
-    if (c === 10) {
-      if (quote.length === 1) quote = ''; // an unterminated one-line string ends with its line
-      line++;
-      atLineStart = true;
-      i++;
-      continue;
+    // Space, tab, newline, CR, '#', form feed: not a statement at column 0.
+    if (c === 32 || c === 9 || c === 10 || c === 13 || c === 35 || c === 12) continue;
+    const isContinuation = decorated || CONTINUATIONS.test(text.slice(i, i + 8));
+    if (!isContinuation && i > blockStart) {
+      blocks.push({ start: blockStart, end: i, line: blockLine });
+      blockStart = i;
+      blockLine = line;
+    } else if (!isContinuation) {
+      blockLine = line;
     }
-    if (quote !== '') {
-      if (c === 92) {
-        // backslash: skip the escaped character (a newline included, which continues the string)
-        if (text.charCodeAt(i + 1) === 10) line++;
-        i += 2;
-        continue;
-      }
-      if (text.startsWith(quote, i)) {
-        i += quote.length;
-        quote = '';
-        continue;
-      }
-      i++;
-      continue;
-    }
-    switch (c) {
-      case 35: {
-        // '#': comment to end of line
-        const nl = text.indexOf('\n', i);
-        i = nl === -1 ? n : nl;
-        continue;
-      }
-      case 34: // "
-      case 39: {
-        // '
-        const ch = text[i];
-        const triple = ch + ch + ch;
-        if (text.startsWith(triple, i)) {
-          quote = triple;
-          i += 3;
-        } else {
-          quote = ch;
-          i++;
-        }
-        continue;
-      }
-      case 40:
-      case 91:
-      case 123:
-        depth++;
-        break;
-      case 41:
-      case 93:
-      case 125:
-        if (depth > 0) depth--;
-        break;
-      case 92:
-        // backslash continuation: the next line belongs to this statement
-        if (text.charCodeAt(i + 1) === 10 || (text.charCodeAt(i + 1) === 13 && text.charCodeAt(i + 2) === 10)) continued = true;
-        break;
-      default:
-        break;
-    }
-    i++;
+    decorated = c === 64; // '@'
   }
-  if (n > blockStart) blocks.push({ start: blockStart, end: n, line: blockLine });
+  if (text.length > blockStart) blocks.push({ start: blockStart, end: text.length, line: blockLine });
   return blocks;
 }
 
@@ -127,12 +53,13 @@ export interface Lexed {
   nonCode: number[];
 }
 
-/** Lines, statement boundaries, and where the strings and comments are — the same light lexer as splitTopLevel. */
+/** Lines, statement boundaries, and where the strings and comments are: the light lexer splitTopLevel cuts by. */
 export function lex(text: string): Lexed {
   const lineStarts = [0];
   const open = [true];
   const nonCode: number[] = [];
   let depth = 0;
+  /** The quote of the string we are in: '', "'", '"', "'''" or '"""'. */
   let quote = '';
   let quoteStart = 0;
   let continued = false;
@@ -142,6 +69,7 @@ export function lex(text: string): Lexed {
     const c = text.charCodeAt(i);
     if (c === 10) {
       if (quote.length === 1) {
+        // an unterminated one-line string ends with its line
         nonCode.push(quoteStart, i);
         quote = '';
       }
@@ -153,6 +81,7 @@ export function lex(text: string): Lexed {
     }
     if (quote !== '') {
       if (c === 92) {
+        // backslash: skip the escaped character (a newline included, which continues the string)
         if (text.charCodeAt(i + 1) === 10) {
           lineStarts.push(i + 2);
           open.push(false);
@@ -171,6 +100,7 @@ export function lex(text: string): Lexed {
     }
     switch (c) {
       case 35: {
+        // '#': comment to end of line
         const nl = text.indexOf('\n', i);
         const end = nl === -1 ? n : nl;
         nonCode.push(i, end);
@@ -202,6 +132,7 @@ export function lex(text: string): Lexed {
         if (depth > 0) depth--;
         break;
       case 92:
+        // backslash continuation: the next line belongs to this statement
         if (text.charCodeAt(i + 1) === 10 || (text.charCodeAt(i + 1) === 13 && text.charCodeAt(i + 2) === 10)) continued = true;
         break;
       default:

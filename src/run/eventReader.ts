@@ -1,7 +1,7 @@
 // Reads a growing events.jsonl by byte offset, so a reader can stop and resume (or reconnect) without
 // re-reading or losing a line. A trailing line without its newline is left for the next read.
-import { open } from 'node:fs/promises';
 import { parseEventLine, type HarnessEvent, type ProtocolProblem } from '../core/protocol';
+import { readFileFrom } from './readFrom';
 
 export interface ReadBatch {
   events: HarnessEvent[];
@@ -57,27 +57,7 @@ export class EventFileReader {
 
   /** Reads everything appended since the last call; a missing file reads as nothing yet. */
   async readNew(): Promise<ReadBatch> {
-    let handle;
-    try {
-      handle = await open(this.path, 'r');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { events: [], problems: [] };
-      throw e;
-    }
-    try {
-      const chunks: Buffer[] = [];
-      // Start after what was consumed plus what is pending in the decoder.
-      let position = this.decoder.offset + this.decoder.pendingLength;
-      for (;;) {
-        const buffer = Buffer.alloc(64 * 1024);
-        const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
-        if (bytesRead === 0) break;
-        chunks.push(buffer.subarray(0, bytesRead));
-        position += bytesRead;
-      }
-      return this.decoder.push(Buffer.concat(chunks));
-    } finally {
-      await handle.close();
-    }
+    // Start after what was consumed plus what is pending in the decoder.
+    return this.decoder.push(await readFileFrom(this.path, this.decoder.offset + this.decoder.pendingLength));
   }
 }

@@ -15,6 +15,7 @@ import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, 
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { RunRecord } from '../../src/core/record';
+import { readInfraEnv } from '../infra/env';
 
 const ROOT = resolve(__dirname, '..', '..');
 const CLI = join(ROOT, 'dist', 'cli.js');
@@ -77,7 +78,7 @@ describe('Slurm target against a real slurmctld', { skip: SKIP, timeout: 600_000
     () => {
       base = mkdtempSync('/tmp/elp-it-slurm-'); // directly under /tmp: elptest must traverse it
       execFileSync('bash', [join(INFRA, 'start.sh')], { env: { ...process.env, BASE: base, WITH_SLURM: '1' }, stdio: ['ignore', 'pipe', 'pipe'], timeout: 600_000 });
-      slurmConf = (JSON.parse(readFileSync(join(base, 'env.json'), 'utf8')) as { SLURM_CONF: string }).SLURM_CONF;
+      slurmConf = readInfraEnv(base).SLURM_CONF;
       uid = Number(execFileSync('id', ['-u', USER], { encoding: 'utf8' }).trim());
       gid = Number(execFileSync('id', ['-g', USER], { encoding: 'utf8' }).trim());
       // Let the sleeping time-limit job share a core with the others (the node may have only 1–2 CPUs).
@@ -177,7 +178,7 @@ describe('Slurm target against a real slurmctld', { skip: SKIP, timeout: 600_000
   });
 
   it('--target slurm:ALIAS reaches the login node over SSH (elptest, SLURM_CONF from sshd SetEnv)', async () => {
-    const env = JSON.parse(readFileSync(join(base, 'env.json'), 'utf8')) as Record<string, string>;
+    const env = readInfraEnv(base);
     const dir = join(ws, 'over-ssh');
     mkdirSync(join(dir, 'shared'), { recursive: true });
     chownSync(join(dir, 'shared'), uid, gid);

@@ -15,20 +15,12 @@ import { Client } from 'ssh2';
 import { createHostVerifier } from '../../src/run/ssh/hostVerifier';
 import { fingerprintSha256, type HostKeyVerdict, readKnownHostsFiles } from '../../src/run/ssh/knownHosts';
 import { buildRemoteCommand } from '../../src/run/ssh/quote';
+import { type InfraEnv, readInfraEnv } from '../infra/env';
 import { HOSTILE_ARGS } from '../infra/hostileArgs';
 
 const INFRA = resolve(__dirname, '..', 'infra');
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 const SKIP = isRoot ? false : 'needs root to start the loopback sshd (test/infra/start.sh)';
-
-interface InfraEnv {
-  TEST_SSH_HOST: string;
-  TEST_SSH_PORT: string;
-  TEST_SSH_USER: string;
-  TEST_SSH_KEY: string;
-  TEST_SSH_KNOWN_HOSTS: string;
-  TEST_SSH_HOST_KEY_PUB: string;
-}
 
 type Verdict = HostKeyVerdict | { readonly kind: 'error'; readonly error: Error };
 
@@ -51,7 +43,7 @@ describe('ssh host-key verification against a real sshd', { skip: SKIP, timeout:
       base = mkdtempSync('/tmp/elp-it-ssh-'); // directly under /tmp: the test user must traverse it
       work = mkdtempSync(join(tmpdir(), 'elp-it-work-'));
       execFileSync('bash', [join(INFRA, 'start.sh')], { env: { ...process.env, BASE: base }, stdio: ['ignore', 'pipe', 'pipe'], timeout: 600_000 });
-      env = JSON.parse(readFileSync(join(base, 'env.json'), 'utf8')) as InfraEnv;
+      env = readInfraEnv(base);
       port = Number(env.TEST_SSH_PORT);
       hostKeyBlob = Buffer.from(readFileSync(env.TEST_SSH_HOST_KEY_PUB, 'utf8').trim().split(/\s+/)[1]!, 'base64');
     },

@@ -18,6 +18,7 @@ import { SshHost } from '../../src/run/remote/sshHost';
 import { reattach, SshTarget } from '../../src/run/sshTarget';
 import type { RunOutcome } from '../../src/run/target';
 import { expandSweep } from '../../src/core/sweep';
+import { type InfraEnv, readInfraEnv } from '../infra/env';
 import { HOSTILE_ARGS } from '../infra/hostileArgs';
 
 const ROOT = resolve(__dirname, '..', '..');
@@ -30,14 +31,6 @@ const SKIP = !isRoot ? 'needs root to start the loopback sshd (test/infra/start.
 // that may run at the same time): the target's user and the jump host's user.
 const USER1 = 'elpssh1';
 const USER2 = 'elpssh2';
-
-interface InfraEnv {
-  TEST_SSH_PORT: string;
-  TEST_SSH_USER: string;
-  TEST_SSH_KEY: string;
-  TEST_SSH_KNOWN_HOSTS: string;
-  TEST_SSH_HOST_KEY_PUB: string;
-}
 
 interface CliRun {
   code: number | null;
@@ -89,8 +82,8 @@ describe('SSH target against real sshd servers', { skip: SKIP, timeout: 300_000 
       work = mkdtempSync('/tmp/elp-it-sshW-');
       infra('start.sh', base1, { TEST_USER: USER1 });
       infra('start.sh', base2, { TEST_USER: USER2 });
-      env1 = JSON.parse(readFileSync(join(base1, 'env.json'), 'utf8')) as InfraEnv;
-      env2 = JSON.parse(readFileSync(join(base2, 'env.json'), 'utf8')) as InfraEnv;
+      env1 = readInfraEnv(base1);
+      env2 = readInfraEnv(base2);
       home = join(work, 'home');
       mkdirSync(join(home, '.ssh'), { recursive: true });
       writeFileSync(join(home, '.ssh', 'known_hosts'), '# the user own file: must stay untouched\n');

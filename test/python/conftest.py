@@ -40,6 +40,67 @@ def tiny_config(**changes):
     return cfg
 
 
+# ---- small models for the unit tests of the model code ----
+
+# A decoder small enough to compare against references written out in the tests (fp64 where needed).
+SMALL_ARGS = dict(dim=64, n_layers=2, n_heads=4, n_kv_heads=2, head_dim=16, ffn_dim=96, vocab_size=97, max_seq_len=32)
+
+
+def model_args(**changes):
+    """ModelArgs of SMALL_ARGS with any fields replaced (attention defaults to ModelArgs' "gqa")."""
+    from efficientllm_harness.model import ModelArgs  # after sys.path has the harness
+
+    return ModelArgs(**{**SMALL_ARGS, **changes})
+
+
+def build_decoder(args, seed=0):
+    """A Decoder initialised by init_weights() from `seed`, in eval mode (tests that train call .train())."""
+    import torch
+    from efficientllm_harness.model import Decoder
+
+    torch.manual_seed(seed)
+    m = Decoder(args)
+    m.init_weights()
+    return m.eval()
+
+
+def assert_cache_matches_full_forward(model, idx, prompt_len, prefix):
+    """Decoding with static caches gives the full forward's logits: a prefill of idx[:, :prompt_len],
+    then one token at a time; and so does a chunk of several tokens after a `prefix`-token prefill
+    (the offset causal mask)."""
+    import torch
+
+    b, total = idx.shape
+    cpu = torch.device("cpu")
+    with torch.no_grad():
+        full = model(idx)  # (B, T, V)
+        caches = model.new_caches(b, total, cpu, torch.float32)
+        steps = [model(idx[:, :prompt_len], caches, pos=0)]  # prefill
+        for p in range(prompt_len, total):
+            steps.append(model(idx[:, p:p + 1], caches, pos=p))  # one token at a time
+        caches2 = model.new_caches(b, total, cpu, torch.float32)
+        model(idx[:, :prefix], caches2, pos=0)
+        chunk = model(idx[:, prefix:], caches2, pos=prefix)
+    torch.testing.assert_close(torch.cat(steps, 1), full, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(chunk, full[:, prefix:], rtol=1e-5, atol=1e-5)
+
+
+def reference_sdpa(q, k, v, attn_mask=None, is_causal=False):
+    """F.scaled_dot_product_attention as torch 2.x documents it: is_causal masks with
+    tril(ones(L, S)) (aligned top-left), and a bool attn_mask is True where attention is allowed.
+    Stands in for SDPA on torch 1.x, so the SDPA branches run there too."""
+    import torch
+    import torch.nn.functional as F
+
+    L, S = q.size(-2), k.size(-2)
+    s = q @ k.transpose(-2, -1) / math.sqrt(q.size(-1))
+    if is_causal:
+        s = s.masked_fill(~torch.ones(L, S, dtype=torch.bool).tril(), float("-inf"))
+    if attn_mask is not None:
+        s = s.masked_fill(~attn_mask, float("-inf"))
+    return F.softmax(s, -1) @ v
+
+
 # ---- a validator mirroring invalidReason() in src/core/protocol.ts ----
 
 ERROR_KINDS = ("oom", "unsupported", "invalid-config", "crash")

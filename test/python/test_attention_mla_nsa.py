@@ -10,7 +10,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from conftest import TINY_SHAPE, parse_events, tiny_config
+from conftest import (TINY_SHAPE, assert_cache_matches_full_forward, build_decoder, model_args, parse_events,
+                      reference_sdpa, tiny_config)
 from efficientllm_harness import model as model_module
 from efficientllm_harness.attention_mla import MultiHeadLatentAttention
 from efficientllm_harness.attention_nsa import NativeSparseAttention
@@ -25,20 +26,6 @@ def mla_opts(kv_rank=16, q_rank=0, rope_dim=8):
 
 def nsa_opts(block=2, selected=2, window=3):
     return SimpleNamespace(block=block, selected=selected, window=window)  # as config.NsaOptions
-
-
-def small_args(attention, **kw):
-    base = dict(dim=64, n_layers=2, n_heads=4, n_kv_heads=2, head_dim=16, ffn_dim=96, vocab_size=97,
-                attention=attention, max_seq_len=32)
-    base.update(kw)
-    return ModelArgs(**base)
-
-
-def build(args, seed=0):
-    torch.manual_seed(seed)
-    m = Decoder(args)
-    m.init_weights()
-    return m.eval()
 
 
 def module(cls, args, seed=0, dtype=torch.float64):
@@ -94,7 +81,7 @@ def reference_mla(attn, x):
 @pytest.mark.parametrize("q_rank", [0, 24])
 @pytest.mark.parametrize("absorb", [False, True])
 def test_mla_matches_independent_reference(q_rank, absorb):
-    attn = module(MultiHeadLatentAttention, small_args("mla", mla=mla_opts(q_rank=q_rank)))
+    attn = module(MultiHeadLatentAttention, model_args(attention="mla", mla=mla_opts(q_rank=q_rank)))
     attn.absorb = absorb
     x = torch.randn(2, 9, 64, dtype=torch.float64)
     with torch.no_grad():
@@ -106,7 +93,7 @@ def test_mla_absorbed_equals_naive(q_rank):
     """The same weights and inputs through both paths: a full causal sequence, then one decode step
     over a cache, in fp64 (equal to rounding) and fp32 (as the harness runs it)."""
     for dtype, tol in ((torch.float64, 1e-12), (torch.float32, 2e-6)):
-        attn = module(MultiHeadLatentAttention, small_args("mla", mla=mla_opts(q_rank=q_rank)), dtype=dtype)
+        attn = module(MultiHeadLatentAttention, model_args(attention="mla", mla=mla_opts(q_rank=q_rank)), dtype=dtype)
         x = torch.randn(2, 10, 64, dtype=dtype)
         outs = {}
         with torch.no_grad():
@@ -131,7 +118,7 @@ class Wrapped(torch.nn.Module):
 
 
 def test_mla_absorbed_path_reads_a_wrapped_kv_b():
-    attn = module(MultiHeadLatentAttention, small_args("mla", mla=mla_opts()))
+    attn = module(MultiHeadLatentAttention, model_args(attention="mla", mla=mla_opts()))
     x = torch.randn(2, 7, 64, dtype=torch.float64)
     with torch.no_grad():
         attn.absorb = False
@@ -184,7 +171,7 @@ def reference_nsa(attn, x):
 
 @pytest.mark.parametrize("opts", [nsa_opts(2, 2, 3), nsa_opts(3, 2, 4), nsa_opts(4, 1, 1)])
 def test_nsa_matches_independent_reference(opts):
-    attn = module(NativeSparseAttention, small_args("nsa", nsa=opts))
+    attn = module(NativeSparseAttention, model_args(attention="nsa", nsa=opts))
     x = torch.randn(2, 11, 64, dtype=torch.float64)
     with torch.no_grad():
         torch.testing.assert_close(attn(x), reference_nsa(attn, x), **REF_TOL)
@@ -197,7 +184,7 @@ def test_nsa_with_everything_selected_is_dense_plus_half_the_compressed_branch()
          fp32 rounding: the branch takes its softmax in fp32), and is 0 before the first block ends;
       3. with the gate weights zero (each branch weighted sigmoid(0) = ½), the whole module equals
          GQA with the same q, k, v, o weights plus ½·o(compressed branch)."""
-    args = small_args("nsa", nsa=nsa_opts(block=4, selected=3, window=12))
+    args = model_args(attention="nsa", nsa=nsa_opts(block=4, selected=3, window=12))
     nsa = module(NativeSparseAttention, args)
     x = torch.randn(2, 12, 64, dtype=torch.float64)
     b, t, h, hkv, d = 2, 12, 4, 2, 16
@@ -241,37 +228,16 @@ CASES = {
 
 
 def check_cache_matches_full_forward(case):
-    model = build(small_args(**CASES[case]))
-    b, prompt_len, new = 2, 6, 7
-    idx = torch.randint(0, 97, (b, prompt_len + new), generator=torch.Generator().manual_seed(1))
-    cpu = torch.device("cpu")
-    with torch.no_grad():
-        full = model(idx)  # (B, T, V)
-        caches = model.new_caches(b, prompt_len + new, cpu, torch.float32)
-        steps = [model(idx[:, :prompt_len], caches, pos=0)]  # prefill (MLA: naive path)
-        for p in range(prompt_len, prompt_len + new):
-            steps.append(model(idx[:, p:p + 1], caches, pos=p))  # decode (MLA: absorbed path)
-        caches2 = model.new_caches(b, prompt_len + new, cpu, torch.float32)
-        model(idx[:, :5], caches2, pos=0)
-        chunk = model(idx[:, 5:], caches2, pos=5)  # a chunk after a prefix: offset masks, blocks across it
-    torch.testing.assert_close(torch.cat(steps, 1), full, rtol=1e-5, atol=1e-5)
-    torch.testing.assert_close(chunk, full[:, 5:], rtol=1e-5, atol=1e-5)
+    """Prefill (MLA: the naive path), decode (MLA: the absorbed path), and a chunk after a prefix
+    (offset masks; NSA: blocks across the prefix's end)."""
+    model = build_decoder(model_args(**CASES[case]))
+    idx = torch.randint(0, 97, (2, 6 + 7), generator=torch.Generator().manual_seed(1))
+    assert_cache_matches_full_forward(model, idx, prompt_len=6, prefix=5)
 
 
 @pytest.mark.parametrize("case", list(CASES))
 def test_kv_cache_decoding_reproduces_full_forward(case):
     check_cache_matches_full_forward(case)
-
-
-def reference_sdpa(q, k, v, attn_mask=None, is_causal=False):
-    """F.scaled_dot_product_attention as torch 2.x documents it (bool mask: True = allowed)."""
-    L, S = q.size(-2), k.size(-2)
-    s = q @ k.transpose(-2, -1) / math.sqrt(q.size(-1))
-    if is_causal:
-        s = s.masked_fill(~torch.ones(L, S, dtype=torch.bool).tril(), float("-inf"))
-    if attn_mask is not None:
-        s = s.masked_fill(~attn_mask, float("-inf"))
-    return F.softmax(s, -1) @ v
 
 
 @pytest.mark.parametrize("case", ["mla", "nsa"])
@@ -285,7 +251,7 @@ def test_kv_cache_decoding_on_the_sdpa_path(monkeypatch, case):
 
 def test_nsa_trains():
     """Gradients reach every weight, the gate included (selection itself is discrete)."""
-    model = build(small_args(**CASES["nsa"])).train()
+    model = build_decoder(model_args(**CASES["nsa"])).train()
     idx = torch.randint(0, 97, (2, 12))
     F.cross_entropy(model(idx).view(-1, 97), idx.view(-1)).backward()
     assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in model.parameters())

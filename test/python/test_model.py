@@ -6,21 +6,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from conftest import assert_cache_matches_full_forward, build_decoder, model_args, reference_sdpa
 from efficientllm_harness.model import CausalSelfAttention, Decoder, ModelArgs, Rotary, attend_explicit
-
-
-def small_args(kind="gqa", n_kv_heads=2, **kw):
-    base = dict(dim=64, n_layers=2, n_heads=4, n_kv_heads=n_kv_heads, head_dim=16, ffn_dim=96, vocab_size=97,
-                attention=kind, max_seq_len=32)
-    base.update(kw)
-    return ModelArgs(**base)
-
-
-def build(args, seed=0):
-    torch.manual_seed(seed)
-    m = Decoder(args)
-    m.init_weights()
-    return m.eval()
 
 
 def reference_attention(attn, x):
@@ -52,7 +39,7 @@ def reference_attention(attn, x):
 @pytest.mark.parametrize("kv", [4, 2, 1])
 def test_attention_matches_independent_reference(kv):
     torch.manual_seed(0)
-    args = small_args(n_kv_heads=kv)
+    args = model_args(n_kv_heads=kv)
     attn = CausalSelfAttention(args, Rotary(args.max_seq_len, args.rope_theta))
     x = torch.randn(2, 7, args.dim)
     with torch.no_grad():
@@ -60,8 +47,8 @@ def test_attention_matches_independent_reference(kv):
 
 
 def test_gqa_with_all_kv_heads_is_mha():
-    mha = build(small_args("mha", n_kv_heads=4))
-    gqa = build(small_args("gqa", n_kv_heads=4), seed=1)
+    mha = build_decoder(model_args(attention="mha", n_kv_heads=4))
+    gqa = build_decoder(model_args(attention="gqa", n_kv_heads=4), seed=1)
     gqa.load_state_dict(mha.state_dict())  # same weights, same shapes
     idx = torch.randint(0, 97, (2, 9))
     with torch.no_grad():
@@ -69,8 +56,8 @@ def test_gqa_with_all_kv_heads_is_mha():
 
 
 def test_mqa_is_gqa_with_one_kv_head():
-    mqa = build(small_args("mqa", n_kv_heads=1))
-    gqa = build(small_args("gqa", n_kv_heads=1), seed=1)
+    mqa = build_decoder(model_args(attention="mqa", n_kv_heads=1))
+    gqa = build_decoder(model_args(attention="gqa", n_kv_heads=1), seed=1)
     gqa.load_state_dict(mqa.state_dict())
     assert mqa.blocks[0].attn.k.weight.shape == (16, 64)  # one KV head of 16
     idx = torch.randint(0, 97, (2, 9))
@@ -79,38 +66,14 @@ def test_mqa_is_gqa_with_one_kv_head():
 
 
 def check_cache_matches_full_forward(kind, kv):
-    model = build(small_args(kind, n_kv_heads=kv))
-    b, prompt_len, new = 2, 6, 5
-    idx = torch.randint(0, 97, (b, prompt_len + new))
-    with torch.no_grad():
-        full = model(idx)  # (B, T, V)
-        caches = model.new_caches(b, prompt_len + new, torch.device("cpu"), torch.float32)
-        steps = [model(idx[:, :prompt_len], caches, pos=0)]  # prefill
-        for p in range(prompt_len, prompt_len + new):
-            steps.append(model(idx[:, p:p + 1], caches, pos=p))  # one token at a time
-        # A chunk of several tokens after a prefix exercises the offset causal mask.
-        caches2 = model.new_caches(b, prompt_len + new, torch.device("cpu"), torch.float32)
-        model(idx[:, :4], caches2, pos=0)
-        chunk = model(idx[:, 4:], caches2, pos=4)
-    torch.testing.assert_close(torch.cat(steps, 1), full, rtol=1e-5, atol=1e-5)
-    torch.testing.assert_close(chunk, full[:, 4:], rtol=1e-5, atol=1e-5)
+    model = build_decoder(model_args(attention=kind, n_kv_heads=kv))
+    idx = torch.randint(0, 97, (2, 6 + 5))
+    assert_cache_matches_full_forward(model, idx, prompt_len=6, prefix=4)
 
 
 @pytest.mark.parametrize("kind,kv", [("mha", 4), ("mqa", 1), ("gqa", 2)])
 def test_kv_cache_decoding_reproduces_full_forward(kind, kv):
     check_cache_matches_full_forward(kind, kv)
-
-
-def reference_sdpa(q, k, v, attn_mask=None, is_causal=False):
-    """F.scaled_dot_product_attention as torch 2.x documents it: is_causal masks with
-    tril(ones(L, S)) (aligned top-left), and a bool attn_mask is True where attention is allowed."""
-    L, S = q.size(-2), k.size(-2)
-    s = q @ k.transpose(-2, -1) / math.sqrt(q.size(-1))
-    if is_causal:
-        s = s.masked_fill(~torch.ones(L, S, dtype=torch.bool).tril(), float("-inf"))
-    if attn_mask is not None:
-        s = s.masked_fill(~attn_mask, float("-inf"))
-    return F.softmax(s, -1) @ v
 
 
 @pytest.mark.parametrize("kind,kv", [("mha", 4), ("mqa", 1), ("gqa", 2)])

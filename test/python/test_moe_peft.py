@@ -13,7 +13,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from conftest import HARNESS_DIR, TINY_SHAPE, parse_events, tiny_config
+from conftest import HARNESS_DIR, TINY_SHAPE, build_decoder, model_args, parse_events, tiny_config
 from efficientllm_harness import moe as moe_module
 from efficientllm_harness.config import ConfigError, MoeSpec, PeftSpec
 from efficientllm_harness.model import MLP, Decoder, ModelArgs
@@ -24,17 +24,7 @@ DIM, FFN, LAYERS = 32, 48, 3
 
 
 def small_args(moe=None, **kw):
-    base = dict(dim=DIM, n_layers=LAYERS, n_heads=4, n_kv_heads=2, head_dim=8, ffn_dim=FFN, vocab_size=61,
-                max_seq_len=32, moe=moe)
-    base.update(kw)
-    return ModelArgs(**base)
-
-
-def build(args, seed=0):
-    torch.manual_seed(seed)
-    m = Decoder(args)
-    m.init_weights()
-    return m
+    return model_args(dim=DIM, n_layers=LAYERS, head_dim=8, ffn_dim=FFN, vocab_size=61, moe=moe, **kw)
 
 
 def expert_params(dim=DIM, ffn=FFN):
@@ -116,7 +106,7 @@ def test_aux_loss_is_one_for_a_uniform_router_and_experts_for_a_collapsed_one():
 
 def test_aux_loss_reaches_the_router_and_the_training_loss():
     torch.manual_seed(0)
-    model = build(small_args(MoeSpec(4, 2, 0))).train()
+    model = build_decoder(small_args(MoeSpec(4, 2, 0))).train()
     idx = torch.randint(0, 61, (2, 8))
     model(idx)
     aux = aux_loss(model)
@@ -124,18 +114,18 @@ def test_aux_loss_reaches_the_router_and_the_training_loss():
     aux.backward()
     assert all(b.ffn.router.weight.grad is not None for b in model.blocks)
     assert moe_module.AUX_LOSS_COEF == 0.01
-    assert aux_loss(build(small_args())) is None  # dense: nothing to add
+    assert aux_loss(build_decoder(small_args())) is None  # dense: nothing to add
 
 
 @pytest.mark.parametrize("experts,top_k,shared", [(4, 2, 0), (8, 1, 2), (3, 3, 1)])
 def test_active_params_formula(experts, top_k, shared):
-    model = build(small_args(MoeSpec(experts, top_k, shared)))
+    model = build_decoder(small_args(MoeSpec(experts, top_k, shared)))
     params = sum(p.numel() for p in model.parameters())
-    dense = sum(p.numel() for p in build(small_args()).parameters())
+    dense = sum(p.numel() for p in build_decoder(small_args()).parameters())
     # estimate.ts: each layer's MLP becomes `experts + shared` SwiGLUs of width ffn and a router.
     assert params == dense + LAYERS * ((experts + shared - 1) * expert_params() + DIM * experts)
     assert params - inactive_params(model) == params - LAYERS * (experts - top_k) * expert_params()
-    assert inactive_params(build(small_args())) == 0
+    assert inactive_params(build_decoder(small_args())) == 0
 
 
 # ---------------------------------------------------------------- PEFT
@@ -163,7 +153,7 @@ def adapter_formula(model_args, targets, rank, dora, moe=None):
 @pytest.mark.parametrize("method", ["lora", "rslora", "dora"])
 def test_adapters_leave_outputs_unchanged_at_init(method):
     args = small_args(MoeSpec(4, 2, 1))
-    base = build(args).eval()
+    base = build_decoder(args).eval()
     tuned = copy.deepcopy(base)
     apply_peft(tuned, PeftSpec(method, 4, 8, targets_all()))
     idx = torch.randint(0, 61, (2, 10))
@@ -207,19 +197,19 @@ def test_trainable_counts_follow_the_formulas_and_order(targets, moe):
     args = small_args(moe)
     counts = {}
     for method in ("full", "lora", "rslora", "dora"):
-        model = build(args)
+        model = build_decoder(args)
         apply_peft(model, PeftSpec(method, 4, 8, targets))
         counts[method] = trainable_params(model)
     assert counts["lora"] == counts["rslora"] == adapter_formula(args, targets, 4, dora=False, moe=moe)
     assert counts["dora"] == adapter_formula(args, targets, 4, dora=True, moe=moe)
-    base = build(args)
+    base = build_decoder(args)
     assert counts["full"] == sum(p.numel() for p in base.parameters())
     assert counts["lora"] == counts["rslora"] < counts["dora"] < counts["full"]
 
 
 @pytest.mark.parametrize("rank", [1, 2, 5])
 def test_freeze_trains_the_last_rank_blocks_only(rank):
-    model = build(small_args(MoeSpec(4, 2, 0)))
+    model = build_decoder(small_args(MoeSpec(4, 2, 0)))
     apply_peft(model, PeftSpec("freeze", rank, 0, []))
     trained = min(rank, LAYERS)
     block = sum(p.numel() for p in model.blocks[0].parameters())  # linears, experts, router and both norms
@@ -233,18 +223,18 @@ def test_freeze_trains_the_last_rank_blocks_only(rank):
 
 def test_specs_that_train_nothing_name_the_field():
     with pytest.raises(ConfigError, match=r"^peft\.rank"):
-        apply_peft(build(small_args()), PeftSpec("freeze", 0, 0, []))
+        apply_peft(build_decoder(small_args()), PeftSpec("freeze", 0, 0, []))
     with pytest.raises(ConfigError, match=r"^peft\.targets"):
-        apply_peft(build(small_args()), PeftSpec("lora", 8, 16, ["c_attn"]))
+        apply_peft(build_decoder(small_args()), PeftSpec("lora", 8, 16, ["c_attn"]))
     with pytest.raises(ConfigError, match=r"^peft\.rank"):
-        apply_peft(build(small_args()), PeftSpec("dora", 0, 0, ["q"]))
+        apply_peft(build_decoder(small_args()), PeftSpec("dora", 0, 0, ["q"]))
 
 
 @pytest.mark.parametrize("method", ["full", "freeze", "lora", "rslora", "dora"])
 def test_a_finetune_step_changes_only_trainable_params(method):
     from efficientllm_harness import devices, stages
     torch.manual_seed(0)
-    model = build(small_args(MoeSpec(4, 2, 1))).train()
+    model = build_decoder(small_args(MoeSpec(4, 2, 1))).train()
     apply_peft(model, PeftSpec(method, 1 if method == "freeze" else 4, 8, ["q", "v", "down"]))
     if method in ("lora", "rslora", "dora"):  # B = 0 gives A no gradient on the first step; move B off 0
         with torch.no_grad():

@@ -4,26 +4,9 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { main } from '../../src/cli';
-import type { CliIo } from '../../src/cli/io';
+import { fakeIo } from './helpers';
 
 const FIXTURES = path.resolve(__dirname, '../fixtures/models');
-
-function fakeIo(cwd: string): CliIo & { stdout: string; stderr: string } {
-  const io = {
-    stdout: '',
-    stderr: '',
-    out(t: string) {
-      io.stdout += t;
-    },
-    err(t: string) {
-      io.stderr += t;
-    },
-    isTTY: false,
-    cwd,
-    env: {},
-  };
-  return io;
-}
 
 const SITE_KEYS = ['attention', 'details', 'file', 'kind', 'line', 'name'];
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { estimateCommand } from '../../src/cli/estimate';
-import { UsageError, type CliIo } from '../../src/cli/io';
+import { UsageError } from '../../src/cli/io';
 import { resolveConfig, type ProfileConfig, type ProfileConfigInput } from '../../src/core/config';
 import {
   activeMatmulParams,
@@ -23,6 +23,7 @@ import {
 } from '../../src/core/estimate';
 import { findGpu } from '../../src/core/gpus';
 import { parseHfConfig } from '../../src/core/hfConfig';
+import { fakeIo } from './helpers';
 
 const FIXTURES = join(__dirname, '..', 'fixtures', 'hf-configs');
 
@@ -47,11 +48,6 @@ function arch(input: ProfileConfigInput): ModelArch {
 function within(actual: number, published: number, tol: number, what: string): void {
   const rel = Math.abs(actual - published) / published;
   assert.ok(rel <= tol, `${what}: ${actual} is ${(rel * 100).toFixed(2)}% from ${published} (allowed ${tol * 100}%)`);
-}
-
-function captureIo(cwd: string): CliIo & { stdout: string } {
-  const io = { stdout: '', isTTY: false, cwd, env: {}, out(t: string) { io.stdout += t; }, err() {} };
-  return io;
 }
 
 test('parameter counts match the published figures within 0.5%', () => {
@@ -238,7 +234,7 @@ test('parseHfConfig names the bad field', () => {
 });
 
 test('estimate command: Llama-3-8B fixture with --json', async () => {
-  const io = captureIo(FIXTURES);
+  const io = fakeIo(FIXTURES);
   assert.equal(await estimateCommand(['llama-3-8b.json', '--json', '--gpu', 'NVIDIA H100 80GB HBM3'], io), 0);
   const out = JSON.parse(io.stdout) as Record<string, unknown>;
   assert.equal(Math.round((out.params as number) / 1e7) / 100, 8.03);
@@ -249,26 +245,26 @@ test('estimate command: Llama-3-8B fixture with --json', async () => {
 });
 
 test('estimate command: preset, ProfileConfig file, table output', async () => {
-  const io = captureIo(FIXTURES);
+  const io = fakeIo(FIXTURES);
   assert.equal(await estimateCommand(['--preset', '0.5b', '--precision', 'int4', '--json'], io), 0);
   const i4 = JSON.parse(io.stdout) as { weightBytes: number; floors: { prefillS: null } };
   assert.equal(i4.floors.prefillS, null);
   const dir = mkdtempSync(join(tmpdir(), 'est-'));
   writeFileSync(join(dir, 'run.json'), JSON.stringify({ model: { preset: 'tiny' }, attention: { kind: 'mqa' }, precision: 'fp16', workload: { seqLen: 256 } }));
-  const io2 = captureIo(dir);
+  const io2 = fakeIo(dir);
   assert.equal(await estimateCommand(['run.json', '--json'], io2), 0);
   const r = JSON.parse(io2.stdout) as { kvBytesPerToken: number; seqLen: number; precision: string };
   assert.equal(r.kvBytesPerToken, 2 * 2 * 1 * 32 * 2);
   assert.equal(r.seqLen, 256);
   assert.equal(r.precision, 'fp16');
-  const io3 = captureIo(FIXTURES);
+  const io3 = fakeIo(FIXTURES);
   assert.equal(await estimateCommand(['mixtral-8x7b.json', '--gpu', 'L40S'], io3), 0);
   assert.match(io3.stdout, /active params\s+12\.88 B/);
   assert.match(io3.stdout, /decode step floor/);
 });
 
 test('estimate command: bad input is a UsageError naming the flag', async () => {
-  const io = captureIo(FIXTURES);
+  const io = fakeIo(FIXTURES);
   const bad: [string[], RegExp][] = [
     [['--preset', '7b'], /--preset "7b".*"0\.5b"/],
     [['--preset', 'tiny', '--precision', 'int3'], /--precision "int3".*"int4"/],
@@ -286,6 +282,6 @@ test('estimate command: bad input is a UsageError naming the flag', async () => 
   const dir = mkdtempSync(join(tmpdir(), 'est-'));
   writeFileSync(join(dir, 'hf.json'), JSON.stringify({ model_type: 'llama', hidden_size: 64 }));
   writeFileSync(join(dir, 'pc.json'), JSON.stringify({ attention: { kind: 'xqa' }, model: { preset: 'tiny' } }));
-  await assert.rejects(estimateCommand(['hf.json'], captureIo(dir)), /num_attention_heads/);
-  await assert.rejects(estimateCommand(['pc.json'], captureIo(dir)), /attention\.kind/);
+  await assert.rejects(estimateCommand(['hf.json'], fakeIo(dir)), /num_attention_heads/);
+  await assert.rejects(estimateCommand(['pc.json'], fakeIo(dir)), /attention\.kind/);
 });

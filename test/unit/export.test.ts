@@ -1,26 +1,19 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { exportCommand } from '../../src/cli/export';
 import { UsageError } from '../../src/cli/io';
-import type { CliIo } from '../../src/cli/io';
-import { resolveConfig } from '../../src/core/config';
 import { csvField, EXPORT_COLUMNS, markdownCell, toCsv, toJson, toMarkdown } from '../../src/core/export';
-import { emptyEnv, emptyMetrics, METRIC_NAMES } from '../../src/core/record';
+import { METRIC_NAMES } from '../../src/core/record';
 import type { RunMetrics, RunRecord } from '../../src/core/record';
-import { RunStore } from '../../src/run/store';
+import { fakeIo, makeRunRecord, withStore } from './helpers';
 
 function makeRecord(id: string, label: string, metrics: Partial<RunMetrics> = {}, extra: Partial<RunRecord> = {}): RunRecord {
-  const cfg = resolveConfig({ model: { preset: 'tiny' }, label });
-  assert.ok(cfg.ok);
-  return {
-    schema: 1, id, createdAt: '2025-03-04T05:06:07.000Z', status: 'completed',
-    target: { kind: 'ssh', name: 'gpu-box' }, config: cfg.value, env: emptyEnv(),
-    metrics: { ...emptyMetrics(), ...metrics }, measurement: null, samples: [], protocolProblems: [], error: null,
-    ...extra,
-  };
+  return makeRunRecord(id, { label }, metrics, {
+    createdAt: '2025-03-04T05:06:07.000Z', target: { kind: 'ssh', name: 'gpu-box' }, ...extra,
+  });
 }
 
 /** A strict RFC 4180 parser: quoted fields may hold commas, CR/LF and doubled quotes; records end in CRLF. */
@@ -135,23 +128,8 @@ test('JSON export: {"runs": [flat rows]} with raw numbers and null', () => {
   for (const m of METRIC_NAMES) assert.ok(m in parsed.runs[0]);
 });
 
-function fakeIo(cwd: string): CliIo & { stdout: string; stderr: string } {
-  const io = {
-    stdout: '',
-    stderr: '',
-    out(text: string) { io.stdout += text; },
-    err(text: string) { io.stderr += text; },
-    isTTY: false,
-    cwd,
-    env: {},
-  };
-  return io;
-}
-
 test('export subcommand: stdout, --out FILE, --store DIR, bad flags', async () => {
-  const root = await mkdtemp(path.join(tmpdir(), 'elp-export-'));
-  try {
-    const store = RunStore.forWorkspace(root);
+  await withStore(async (store, root) => {
     await store.save(makeRecord('20250304-050607-aaaa', 'first', { params: 1 }));
     await store.save({ ...makeRecord('20250305-050607-bbbb', 'second'), createdAt: '2025-03-05T05:06:07.000Z' });
 
@@ -175,7 +153,5 @@ test('export subcommand: stdout, --out FILE, --store DIR, bad flags', async () =
     await assert.rejects(exportCommand(['--format', 'csv', '--bogus'], fakeIo(root)), (e: unknown) => e instanceof UsageError && /^export: .*--bogus/.test(e.message) && !e.message.includes('\n'));
     await assert.rejects(exportCommand(['--format'], fakeIo(root)), UsageError);
     await assert.rejects(exportCommand(['--format', 'csv', '--out', 'no/such/dir/x.csv'], fakeIo(root)), UsageError);
-  } finally {
-    await rm(root, { recursive: true, force: true });
-  }
+  });
 });

@@ -1,32 +1,22 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import * as path from 'node:path';
 import { test } from 'node:test';
 import { UsageError } from '../../src/cli/io';
-import type { CliIo } from '../../src/cli/io';
 import { recommendCommand } from '../../src/cli/recommend';
-import { resolveConfig } from '../../src/core/config';
 import type { ProfileConfigInput } from '../../src/core/config';
 import { gpuFamily, PRIORS, PRIOR_SOURCE, relevantPriors } from '../../src/core/priors';
 import {
   comparisonClause, groupRuns, NO_CONSTRAINTS, parseByteSize, parseDuration, parseObjectives, parsePercent, recommend, shortIds,
 } from '../../src/core/recommend';
-import { emptyEnv, emptyMetrics } from '../../src/core/record';
+import { emptyEnv } from '../../src/core/record';
 import type { RunMetrics, RunRecord } from '../../src/core/record';
-import { RunStore } from '../../src/run/store';
+import { fakeIo, makeRunRecord, withStore } from './helpers';
 
 const GiB = 2 ** 30;
 const H100 = { name: 'NVIDIA H100 80GB HBM3', memoryBytes: 80 * GiB };
 
 function makeRecord(id: string, input: ProfileConfigInput, metrics: Partial<RunMetrics>, extra: Partial<RunRecord> = {}): RunRecord {
-  const cfg = resolveConfig({ model: { preset: 'tiny' }, ...input });
-  assert.ok(cfg.ok, cfg.ok ? '' : JSON.stringify(cfg.errors));
-  return {
-    schema: 1, id, createdAt: '2025-01-01T12:00:00.000Z', status: 'completed', target: { kind: 'local', name: 'local' },
-    config: cfg.value, env: { ...emptyEnv(), device: H100 }, metrics: { ...emptyMetrics(), ...metrics }, measurement: null,
-    samples: [], protocolProblems: [], error: null, ...extra,
-  };
+  return makeRunRecord(id, input, metrics, { env: { ...emptyEnv(), device: H100 }, ...extra });
 }
 
 /** MHA fastest but big; MQA smallest but slow; GQA-2 nearly as fast as MHA at close to MQA's memory. */
@@ -249,28 +239,6 @@ test('priors: each is labelled as the study\'s, with conditions; matching by tec
 });
 
 // ---- CLI ----
-
-function fakeIo(cwd: string): CliIo & { stdout: string; stderr: string } {
-  const io = {
-    stdout: '',
-    stderr: '',
-    out(text: string) { io.stdout += text; },
-    err(text: string) { io.stderr += text; },
-    isTTY: false,
-    cwd,
-    env: {},
-  };
-  return io;
-}
-
-async function withStore(fn: (store: RunStore, root: string) => Promise<void>): Promise<void> {
-  const root = await mkdtemp(path.join(tmpdir(), 'elp-recommend-'));
-  try {
-    await fn(RunStore.forWorkspace(root), root);
-  } finally {
-    await rm(root, { recursive: true, force: true });
-  }
-}
 
 test('recommend CLI: empty store prints the priors, labelled; --json gives no groups and every prior', async () => {
   await withStore(async (store, root) => {

@@ -1,34 +1,18 @@
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { UsageError } from '../../src/cli/io';
-import type { CliIo } from '../../src/cli/io';
 import { runsCommand } from '../../src/cli/runs';
 import { showCommand } from '../../src/cli/show';
-import { resolveConfig } from '../../src/core/config';
-import { emptyEnv, emptyMetrics } from '../../src/core/record';
+import { emptyMetrics } from '../../src/core/record';
 import type { RunMetrics, RunRecord } from '../../src/core/record';
 import { newRunId, RunLookupError, RunStore, runStoreDir, StoreFileError } from '../../src/run/store';
+import { fakeIo, makeRunRecord, withStore } from './helpers';
 
 function makeRecord(id: string, createdAt: string, metrics: Partial<RunMetrics> = {}, extra: Partial<RunRecord> = {}): RunRecord {
-  const cfg = resolveConfig({ model: { preset: 'tiny' } });
-  assert.ok(cfg.ok);
-  return {
-    schema: 1, id, createdAt, status: 'completed', target: { kind: 'local', name: 'local' }, config: cfg.value,
-    env: emptyEnv(), metrics: { ...emptyMetrics(), ...metrics }, measurement: null, samples: [], protocolProblems: [],
-    error: null, ...extra,
-  };
-}
-
-async function withStore(fn: (store: RunStore, root: string) => Promise<void>): Promise<void> {
-  const root = await mkdtemp(path.join(tmpdir(), 'elp-store-'));
-  try {
-    await fn(RunStore.forWorkspace(root), root);
-  } finally {
-    await rm(root, { recursive: true, force: true });
-  }
+  return makeRunRecord(id, {}, metrics, { createdAt, ...extra });
 }
 
 test('newRunId is YYYYMMDD-HHMMSS-xxxx in UTC, sortable and random', () => {
@@ -177,19 +161,6 @@ test('save refuses ids that are not file names', async () => {
 });
 
 // ---- CLI ----
-
-function fakeIo(cwd: string): CliIo & { stdout: string; stderr: string } {
-  const io = {
-    stdout: '',
-    stderr: '',
-    out(text: string) { io.stdout += text; },
-    err(text: string) { io.stderr += text; },
-    isTTY: false,
-    cwd,
-    env: {},
-  };
-  return io;
-}
 
 async function seed(store: RunStore): Promise<void> {
   await store.save(makeRecord('20250101-120000-aaaa', '2025-01-01T12:00:00.000Z', {

@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { resolveConfig } from '../../src/core/config';
-import { emptyEnv, emptyMetrics, METRIC_NAMES } from '../../src/core/record';
-import type { RunRecord } from '../../src/core/record';
+import { METRIC_NAMES } from '../../src/core/record';
 import { cleanCell, renderCells, renderSummary, renderTable, SUMMARY_COLUMNS } from '../../src/core/table';
 import {
   formatBytes, formatCount, formatJoules, formatMetric, formatPercent, formatSeconds, formatTimestamp, formatWatts,
   METRIC_INFO, MISSING, sig3,
 } from '../../src/core/units';
+import { makeRunRecord } from './helpers';
 
 test('bytes: 0, null, 1023 B, 1024 B, 1.5 GiB and the unit boundaries', () => {
   assert.equal(formatBytes(0), '0 B');
@@ -99,14 +98,9 @@ test('SUMMARY_COLUMNS cover the profile table and render a RunRecord', () => {
     'label', 'status', 'params', 'weightBytes', 'kvCacheBytes', 'peakMemoryBytes', 'latencyS', 'ttftS', 'tpotS',
     'tokensPerS', 'powerW', 'energyJ', 'mfu', 'rooflineFraction',
   ]);
-  const cfg = resolveConfig({ model: { preset: 'tiny' } });
-  assert.ok(cfg.ok);
-  const record: RunRecord = {
-    schema: 1, id: '20250101-120000-abcd', createdAt: '2025-01-01T12:00:00.000Z', status: 'completed',
-    target: { kind: 'local', name: 'local' }, config: cfg.value, env: emptyEnv(),
-    metrics: { ...emptyMetrics(), params: 2_000_000, peakMemoryBytes: 1.5 * 1024 ** 3, latencyS: 0.0123, mfu: 0.25 },
-    measurement: null, samples: [], protocolProblems: [], error: null,
-  };
+  const record = makeRunRecord('20250101-120000-abcd', {}, {
+    params: 2_000_000, peakMemoryBytes: 1.5 * 1024 ** 3, latencyS: 0.0123, mfu: 0.25,
+  });
   const lines = renderSummary([record]).trimEnd().split('\n');
   assert.equal(lines.length, 3);
   assert.match(lines[0], /^label\s+status\s+params\s+weights/);

@@ -28,7 +28,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from . import model as _model
-from .model import Cache, ModelArgs, Rotary, apply_rope, repeat_kv
+from .model import Cache, CausalSelfAttention, ModelArgs, Rotary, repeat_kv
 
 
 def nsa_options(args: ModelArgs) -> Tuple[int, int, int]:
@@ -48,40 +48,23 @@ def attend_masked(q, k, v, mask):
     return att @ v
 
 
-class NativeSparseAttention(nn.Module):
-    def __init__(self, args: ModelArgs, rotary: Rotary):
-        super().__init__()
-        assert args.n_heads % args.n_kv_heads == 0, "n_kv_heads must divide n_heads"
-        self.n_heads, self.n_kv_heads, self.head_dim = args.n_heads, args.n_kv_heads, args.head_dim
-        self.block, self.selected, self.window = nsa_options(args)
-        self.rotary = rotary
-        self.q = nn.Linear(args.dim, args.n_heads * args.head_dim, bias=False)
-        self.k = nn.Linear(args.dim, args.n_kv_heads * args.head_dim, bias=False)
-        self.v = nn.Linear(args.dim, args.n_kv_heads * args.head_dim, bias=False)
-        self.o = nn.Linear(args.n_heads * args.head_dim, args.dim, bias=False)
-        self.gate_nsa = nn.Linear(args.dim, 3 * args.n_heads, bias=False)  # the one new weight
+class NativeSparseAttention(CausalSelfAttention):
+    """GQA's projections and cache, inherited (compressed blocks are recomputed, not cached); what
+    differs is the gate and how each query reads k, v: `branches`."""
 
-    def new_cache(self, batch: int, capacity: int, device, dtype) -> Cache:
-        """As GQA: keys and values, (B, n_kv, capacity, D) each. Compressed blocks are recomputed."""
-        shape = (batch, self.n_kv_heads, capacity, self.head_dim)
-        return {"k": torch.zeros(shape, device=device, dtype=dtype), "v": torch.zeros(shape, device=device, dtype=dtype)}
+    def __init__(self, args: ModelArgs, rotary: Rotary):
+        super().__init__(args, rotary)  # q, k, v, o with n_kv_heads; cache: full K and V
+        self.block, self.selected, self.window = nsa_options(args)
+        self.gate_nsa = nn.Linear(args.dim, 3 * args.n_heads, bias=False)  # the one new weight
 
     def forward(self, x, cache: Optional[Cache] = None, pos: int = 0):
         b, t, _ = x.shape  # (B, T, dim)
-        q = self.q(x).view(b, t, self.n_heads, self.head_dim).transpose(1, 2)  # (B, H, T, D)
-        k = self.k(x).view(b, t, self.n_kv_heads, self.head_dim).transpose(1, 2)  # (B, Hkv, T, D)
-        v = self.v(x).view(b, t, self.n_kv_heads, self.head_dim).transpose(1, 2)
-        cos, sin = self.rotary.cos_sin(self.head_dim, pos, t, x.device)
-        q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)
-        if cache is not None:
-            cache["k"][:, :, pos:pos + t] = k
-            cache["v"][:, :, pos:pos + t] = v
-            k, v = cache["k"][:, :, :pos + t], cache["v"][:, :, :pos + t]  # (B, Hkv, S, D)
+        q, k, v = self.qkv(x, cache, pos)  # (B, H, T, D); (B, Hkv, S, D) each
         y_cmp, y_sel, y_win = self.branches(q, k, v, pos)  # (B, H, T, D) each
         g = torch.sigmoid(self.gate_nsa(x)).view(b, t, 3, self.n_heads)  # per token, branch and head
         g = g.permute(2, 0, 3, 1)[..., None]  # (3, B, H, T, 1)
         y = g[0] * y_cmp + g[1] * y_sel + g[2] * y_win
-        return self.o(y.transpose(1, 2).reshape(b, t, self.n_heads * self.head_dim))
+        return self.out(y)
 
     def branches(self, q, k, v, pos: int):
         """The three branch outputs for queries q (B, H, T, D) at positions pos.. over k, v (B, Hkv, S, D)."""

@@ -6,6 +6,7 @@ import os
 import platform
 import resource
 import time
+from typing import Optional
 
 import torch
 
@@ -76,18 +77,27 @@ def reset_memory(device: torch.device) -> None:
             pass
 
 
+def _proc_line(path: str, prefix: str) -> Optional[str]:
+    """The first line of a /proc file that starts with `prefix` (in any case), or None where there is
+    no such line or no such file (not Linux: the callers then fall back to what the OS offers)."""
+    try:
+        with open(path) as f:
+            for line in f:
+                if line.lower().startswith(prefix.lower()):
+                    return line
+    except OSError:
+        pass
+    return None
+
+
 def peak_memory_bytes(device: torch.device) -> int:
     """CUDA: peak bytes torch allocated since reset_memory. CPU: peak resident set of the process
     (VmHWM since reset_memory on Linux; else ru_maxrss, which covers the whole process life)."""
     if device.type == "cuda":
         return int(torch.cuda.max_memory_allocated(device))
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
+    line = _proc_line("/proc/self/status", "VmHWM:")  # "VmHWM:   123456 kB"
+    if line is not None:
+        return int(line.split()[1]) * 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
@@ -100,24 +110,16 @@ def process_rss_bytes() -> int:
 
 
 def cpu_name() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.lower().startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
+    line = _proc_line("/proc/cpuinfo", "model name")  # "model name\t: AMD EPYC 9654 96-Core Processor"
+    if line is not None:
+        return line.split(":", 1)[1].strip()
     return platform.processor() or platform.machine() or "cpu"
 
 
 def host_memory_bytes() -> int:
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemTotal:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
+    line = _proc_line("/proc/meminfo", "MemTotal:")  # "MemTotal:  263842112 kB"
+    if line is not None:
+        return int(line.split()[1]) * 1024
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
 
 

@@ -11,9 +11,9 @@ embedding, as for synthetic models.
 
 Stages: inference is prefill + greedy decode with transformers' own KV cache (whatever class this
 version returns: tuples, DynamicCache's key_cache/value_cache, or its `layers`); kvCacheBytes is the
-nbytes of the cache's tensors after the last decode step, its largest. pretrain/finetune are
-stages.train_step on the model's logits; finetune applies cfg.peft through peft.py first (QLoRA-style
-over int8/int4, as for synthetic models). Quality: perplexity on the bundled text (quality.py).
+nbytes of the cache's tensors after the last decode step, its largest. pretrain/finetune run
+stages.train, the synthetic models' loop, on the model's logits (LogitsOf); finetune applies cfg.peft
+through peft.py first (QLoRA-style over int8/int4, as for synthetic models). Quality: perplexity on the bundled text (quality.py).
 activeParams equals params: MoE checkpoints' routing is not inspected.
 """
 from __future__ import annotations
@@ -25,11 +25,11 @@ from typing import Optional
 import torch
 import torch.nn as nn
 
-from . import devices, peft, quant, quality
+from . import devices, quant, quality
 from .config import ConfigError, Unsupported
 from .model import nbytes, weight_bytes
 from .protocol import ResultCounters
-from .stages import RunContext, _loop, _mean, optimizer_state_bytes, random_tokens, train_step
+from .stages import RunContext, _loop, _mean, _quantize, random_tokens, train
 
 MISSING_TRANSFORMERS = "transformers is not installed on this target: pip install transformers (and peft for adapters)"
 
@@ -124,18 +124,13 @@ def run_hf(ctx: RunContext) -> ResultCounters:
     model = load_model(cfg.model.path, ctx.device, ctx.dtype)
     params = sum(p.numel() for p in model.parameters())  # unquantised, tied weights once
     if cfg.stage != "inference":
-        return _train(ctx, model, params)
+        model.train()
+        return train(ctx, model, params, params, model.config.vocab_size, LogitsOf(model))
     counters = _inference(ctx, model, params)
     holder = [model]
     del model  # _quality drops the last reference before it loads the bf16 reference
     counters.quality = _quality(ctx, holder)
     return counters
-
-
-def _quantize(ctx: RunContext, model: nn.Module, frozen_only: bool = False) -> None:
-    if quant.is_quantised(ctx.cfg.precision):
-        quant.quantize_model(model, ctx.cfg.precision, ctx.dtype, frozen_only=frozen_only)
-        devices.reset_memory(ctx.device)
 
 
 def _inference(ctx: RunContext, model: nn.Module, params: int) -> ResultCounters:
@@ -175,34 +170,6 @@ def _inference(ctx: RunContext, model: nn.Module, params: int) -> ResultCounters
         generated_tokens_per_iteration=w.batch * w.new_tokens,
         ttft_s=_mean([clock.seconds(a, b) for a, b, _ in marks]), tpot_s=_mean(tpot),
         window_start_t=start_t, window_end_t=end_t, energy_j=energy, quality=None, loss=None,
-    )
-
-
-def _train(ctx: RunContext, model: nn.Module, params: int) -> ResultCounters:
-    cfg, w = ctx.cfg, ctx.cfg.workload
-    model.train()
-    base_bytes = weight_bytes(model)
-    if cfg.stage == "finetune" and cfg.peft is not None:
-        peft.apply_peft(model, cfg.peft)
-    if quant.is_quantised(cfg.precision):  # QLoRA-style: frozen base quantised, adapters not
-        _quantize(ctx, model, frozen_only=True)
-        base_bytes = quant.frozen_base_bytes(model)
-    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-4, weight_decay=0.1)
-    tokens = random_tokens(model.config.vocab_size, (w.batch, w.seq_len + 1), cfg.seed, ctx.device)
-    inputs, targets = tokens[:, :-1], tokens[:, 1:]
-    ctx.writer.progress("build", 1, 1)
-    clock = devices.Clock(ctx.device)
-    wrapped = LogitsOf(model)
-    marks, start_t, end_t, energy = _loop(ctx, lambda: train_step(wrapped, optimizer, inputs, targets, clock))
-    return ResultCounters(
-        params=params, active_params=params, trainable_params=peft.trainable_params(model),
-        weight_bytes=base_bytes, reference_weight_bytes=params * 2,
-        kv_cache_bytes=None, optimizer_state_bytes=optimizer_state_bytes(optimizer),
-        peak_memory_bytes=devices.peak_memory_bytes(ctx.device),
-        iterations=w.steps, iteration_s=[clock.seconds(a, b) for a, b, _ in marks],
-        tokens_per_iteration=w.batch * w.seq_len, generated_tokens_per_iteration=0,
-        ttft_s=None, tpot_s=None, window_start_t=start_t, window_end_t=end_t, energy_j=energy,
-        quality=None, loss=float(marks[-1][2].item()),
     )
 
 

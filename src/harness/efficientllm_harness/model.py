@@ -161,6 +161,14 @@ class CausalSelfAttention(nn.Module):
         return {"k": torch.zeros(shape, device=device, dtype=dtype), "v": torch.zeros(shape, device=device, dtype=dtype)}
 
     def forward(self, x, cache: Optional[Cache] = None, pos: int = 0):
+        q, k, v = self.qkv(x, cache, pos)
+        rep = self.n_heads // self.n_kv_heads
+        y = attend(q, repeat_kv(k, rep), repeat_kv(v, rep), pos)  # (B, H, T, D)
+        return self.out(y)
+
+    def qkv(self, x, cache: Optional[Cache], pos: int):
+        """x (B, T, dim) → q (B, H, T, D) and k, v (B, Hkv, pos+T, D): rotated, this step's written
+        into the cache (when there is one) and read back with everything before it."""
         b, t, _ = x.shape  # (B, T, dim)
         q = self.q(x).view(b, t, self.n_heads, self.head_dim).transpose(1, 2)  # (B, H, T, D)
         k = self.k(x).view(b, t, self.n_kv_heads, self.head_dim).transpose(1, 2)  # (B, Hkv, T, D)
@@ -172,8 +180,11 @@ class CausalSelfAttention(nn.Module):
             cache["k"][:, :, pos:pos + t] = k
             cache["v"][:, :, pos:pos + t] = v
             k, v = cache["k"][:, :, :pos + t], cache["v"][:, :, :pos + t]  # (B, Hkv, pos+T, D)
-        rep = self.n_heads // self.n_kv_heads
-        y = attend(q, repeat_kv(k, rep), repeat_kv(v, rep), pos)  # (B, H, T, D)
+        return q, k, v
+
+    def out(self, y):
+        """y (B, H, T, D) → o over the heads concatenated: (B, T, dim)."""
+        b, _, t, _ = y.shape
         return self.o(y.transpose(1, 2).reshape(b, t, self.n_heads * self.head_dim))
 
 

@@ -197,6 +197,21 @@ def _scaled_mm(a, b, scale_a, scale_b, out_dtype):
     return r[0] if isinstance(r, tuple) else r
 
 
+def quantize_weight(w: torch.Tensor, kind: str) -> Dict[str, torch.Tensor]:
+    """w (rows, cols) → the buffers that store it as `kind`, by name, in registration order: qweight
+    and scale, and zero for int4. QuantLinear quantises by output channel, QuantEmbedding by row."""
+    if kind == "int8":
+        q, scale = quantize_int8(w)
+        return {"qweight": q, "scale": scale}
+    if kind == "int4":
+        packed, scale, zero = quantize_int4(w)
+        return {"qweight": packed, "scale": scale, "zero": zero}
+    if kind == "fp8":
+        data, scale = quantize_fp8(w)
+        return {"qweight": data, "scale": scale}
+    raise ValueError(f"unknown quantisation {kind!r}; use one of {', '.join(QUANTISED)}")
+
+
 class QuantLinear(nn.Module):
     """A frozen weight-only quantised linear layer (no parameters: its storage is buffers).
 
@@ -212,21 +227,8 @@ class QuantLinear(nn.Module):
         self.kind = kind
         self.compute_dtype = compute_dtype
         self.kernel: Optional[str] = None
-        if kind == "int8":
-            q, scale = quantize_int8(weight)
-            self.register_buffer("qweight", q)
-            self.register_buffer("scale", scale)
-        elif kind == "int4":
-            packed, scale, zero = quantize_int4(weight)
-            self.register_buffer("qweight", packed)
-            self.register_buffer("scale", scale)
-            self.register_buffer("zero", zero)
-        elif kind == "fp8":
-            data, scale = quantize_fp8(weight)
-            self.register_buffer("qweight", data)
-            self.register_buffer("scale", scale)
-        else:
-            raise ValueError(f"unknown quantisation {kind!r}; use one of {', '.join(QUANTISED)}")
+        for name, t in quantize_weight(weight, kind).items():
+            self.register_buffer(name, t)
         self.register_buffer("bias", None if bias is None else bias.detach().to(storage_dtype))
         if use_kernels and weight.is_cuda:
             self._pick_kernel()
@@ -371,19 +373,8 @@ class QuantEmbedding(nn.Module):
                 self.register_buffer("zero", source.zero)
             return
         self.num_embeddings, self.embedding_dim = weight.shape
-        if kind == "int8":
-            q, scale = quantize_int8(weight)
-            self.register_buffer("qweight", q)
-            self.register_buffer("scale", scale)
-        elif kind == "int4":
-            packed, scale, zero = quantize_int4(weight)
-            self.register_buffer("qweight", packed)
-            self.register_buffer("scale", scale)
-            self.register_buffer("zero", zero)
-        else:
-            data, scale = quantize_fp8(weight)
-            self.register_buffer("qweight", data)
-            self.register_buffer("scale", scale)
+        for name, t in quantize_weight(weight, kind).items():
+            self.register_buffer(name, t)
 
     def extra_repr(self) -> str:
         return f"{self.num_embeddings}, {self.embedding_dim}, kind={self.kind}"

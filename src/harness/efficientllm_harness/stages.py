@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Callable, List, Optional
 
 import torch
+import torch.nn as nn
 import torch.nn.functional as F
 
 from . import devices, moe, peft, quant, quality
@@ -174,20 +175,31 @@ def run_training(ctx: RunContext) -> ResultCounters:
     ctx.writer.progress("build", 0, 1)
     model = build_model(model_args(cfg, w.seq_len), ctx.device, ctx.dtype, cfg.seed)
     model.train()
-    # params, activeParams and weightBytes are the model's own, counted before PEFT adds adapters.
     params = sum(p.numel() for p in model.parameters())
-    active, base_bytes = params - moe.inactive_params(model), weight_bytes(model)
+    return train(ctx, model, params, params - moe.inactive_params(model), model.args.vocab_size)
+
+
+def train(ctx: RunContext, model: nn.Module, params: int, active: int, vocab: int,
+          logits: Optional[nn.Module] = None) -> ResultCounters:
+    """What pretrain and finetune share, for either model source (hf_model.py too): cfg.peft, the
+    QLoRA-style quantisation of the frozen base, AdamW, the measured loop and its counters. `model` is
+    built and in train mode; `logits` is the module train_step calls, where model(ids) does not give
+    logits itself (hf_model.LogitsOf). params, activeParams and weightBytes are the model's own,
+    counted before PEFT adds adapters."""
+    cfg, w = ctx.cfg, ctx.cfg.workload
+    base_bytes = weight_bytes(model)
     if cfg.stage == "finetune" and cfg.peft is not None:
-        peft.apply_peft(model, cfg.peft)
+        peft.apply_peft(model, cfg.peft)  # in place: `logits`, which holds model, sees the adapters
     if quant.is_quantised(cfg.precision):  # QLoRA-style: the frozen base quantised, adapters not
         _quantize(ctx, model, frozen_only=True)
         base_bytes = quant.frozen_base_bytes(model)
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-4, weight_decay=0.1)
-    tokens = random_tokens(model.args.vocab_size, (w.batch, w.seq_len + 1), cfg.seed, ctx.device)
+    tokens = random_tokens(vocab, (w.batch, w.seq_len + 1), cfg.seed, ctx.device)
     inputs, targets = tokens[:, :-1], tokens[:, 1:]  # predict token t+1 from tokens ≤ t
     ctx.writer.progress("build", 1, 1)
     clock = devices.Clock(ctx.device)
-    marks, start_t, end_t, energy = _loop(ctx, lambda: train_step(model, optimizer, inputs, targets, clock))
+    forward = model if logits is None else logits
+    marks, start_t, end_t, energy = _loop(ctx, lambda: train_step(forward, optimizer, inputs, targets, clock))
     return ResultCounters(
         params=params, active_params=active, trainable_params=peft.trainable_params(model),
         weight_bytes=base_bytes, reference_weight_bytes=params * 2,

@@ -4,8 +4,8 @@
 // login node that is this machine). With `runAs`, every command runs as that user through
 // `runuser -u USER --` (root only), which lets tests exercise an unprivileged account.
 import { spawn } from 'node:child_process';
-import { open } from 'node:fs/promises';
 import { homedir } from 'node:os';
+import { readFileFrom } from '../readFrom';
 import { buildRemoteCommand, shQuote } from '../ssh/quote';
 import type { ExecOptions, ExecResult, RemoteHost } from './host';
 
@@ -62,29 +62,7 @@ export class LocalHost implements RemoteHost {
 
   async readFrom(path: string, offset: number): Promise<Buffer> {
     if (!Number.isSafeInteger(offset) || offset < 0) throw new Error(`readFrom: bad offset ${offset}`);
-    if (this.runAs === undefined) {
-      let handle;
-      try {
-        handle = await open(path, 'r');
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return Buffer.alloc(0);
-        throw e;
-      }
-      try {
-        const chunks: Buffer[] = [];
-        let position = offset;
-        for (;;) {
-          const buffer = Buffer.alloc(64 * 1024);
-          const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
-          if (bytesRead === 0) break;
-          chunks.push(buffer.subarray(0, bytesRead));
-          position += bytesRead;
-        }
-        return Buffer.concat(chunks);
-      } finally {
-        await handle.close();
-      }
-    }
+    if (this.runAs === undefined) return readFileFrom(path, offset);
     const r = await this.run(['sh', '-c', READ_FROM, 'efficientllm', path, String(offset)].map(shQuote).join(' '), {});
     if (r.code !== 0) throw new Error(`readFrom ${path} failed on ${this.name}: ${r.stderr.toString('utf8').trim()}`);
     return r.stdout;

@@ -112,34 +112,29 @@ function nullIfNone(s: string | undefined): string | null {
   return t === '' || t === 'None' || t === '(null)' ? null : t;
 }
 
+/** The `|`-separated lines of `text` about job `jobId`, one row per task (a range gives several). */
+function taskRows(text: string, jobId: string): { task: number; fields: string[] }[] {
+  const rows: { task: number; fields: string[] }[] = [];
+  for (const line of text.split('\n')) {
+    const fields = line.split('|');
+    if (fields.length < 2) continue;
+    for (const task of tasksOfJobId(fields[0], jobId) ?? []) rows.push({ task, fields });
+  }
+  return rows;
+}
+
 /** `sacct -j JOB --parsable2 --noheader --format=JobID,State,ExitCode,Reason` */
 export function parseSacct(text: string, jobId: string): SlurmTaskStatus[] {
-  const out: SlurmTaskStatus[] = [];
-  for (const line of text.split('\n')) {
-    const f = line.split('|');
-    if (f.length < 2) continue;
-    const tasks = tasksOfJobId(f[0], jobId);
-    if (!tasks) continue;
-    for (const task of tasks) {
-      out.push({ task, raw: f[1].trim(), state: mapSlurmState(f[1]), exitCode: nullIfNone(f[2]), reason: nullIfNone(f[3]), source: 'sacct' });
-    }
-  }
-  return out;
+  return taskRows(text, jobId).map(({ task, fields: f }) => ({
+    task, raw: f[1].trim(), state: mapSlurmState(f[1]), exitCode: nullIfNone(f[2]), reason: nullIfNone(f[3]), source: 'sacct',
+  }));
 }
 
 /** `squeue -j JOB -h -r -o '%i|%T|%r'` (the brackets of an unexpanded pending range are handled too). */
 export function parseSqueue(text: string, jobId: string): SlurmTaskStatus[] {
-  const out: SlurmTaskStatus[] = [];
-  for (const line of text.split('\n')) {
-    const f = line.split('|');
-    if (f.length < 2) continue;
-    const tasks = tasksOfJobId(f[0], jobId);
-    if (!tasks) continue;
-    for (const task of tasks) {
-      out.push({ task, raw: f[1].trim(), state: mapSlurmState(f[1]), reason: nullIfNone(f[2]), exitCode: null, source: 'squeue' });
-    }
-  }
-  return out;
+  return taskRows(text, jobId).map(({ task, fields: f }) => ({
+    task, raw: f[1].trim(), state: mapSlurmState(f[1]), reason: nullIfNone(f[2]), exitCode: null, source: 'squeue',
+  }));
 }
 
 /** `key=value` fields of one `scontrol show job -o` record (values never hold spaces except the last fields we do not read). */
