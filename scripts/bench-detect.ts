@@ -34,7 +34,7 @@ const SCAN_BUDGET = 500; // files/s
 const LENS_BUDGET_MS = 20; // p95
 
 /** mulberry32: a seeded PRNG so every run benchmarks the same corpus. */
-function rng(seed: number): () => number {
+export function rng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -91,7 +91,7 @@ function generateFile(templates: Template[], rand: () => number, i: number): str
   return parts.join('\n\n');
 }
 
-async function generateCorpus(dir: string, n: number): Promise<{ files: number; bytes: number }> {
+export async function generateCorpus(dir: string, n: number): Promise<{ files: number; bytes: number }> {
   const { py, configs } = await loadTemplates();
   const rand = rng(42);
   let bytes = 0;
@@ -109,7 +109,7 @@ async function generateCorpus(dir: string, n: number): Promise<{ files: number; 
 }
 
 /** A 5,000-line modeling file: the fixture styles repeated with renamed classes and ordinary code. */
-async function bigFile(lines: number): Promise<string> {
+export async function bigFile(lines: number): Promise<string> {
   const { py } = await loadTemplates();
   const rand = rng(7);
   const parts: string[] = [];
@@ -125,18 +125,18 @@ async function bigFile(lines: number): Promise<string> {
 const TRIGGER_LINE = /Attention|attn|q_proj|qkv|experts|LoraConfig|from_pretrained|BitsAndBytesConfig|num_key_value_heads|n_kv_heads|kv_lora_rank/;
 
 /** Baseline: what any line-based detector pays — read, split into lines, one regex per line. */
-function regexScan(text: string): number {
+export function regexScan(text: string): number {
   let hits = 0;
   for (const line of text.split('\n')) if (TRIGGER_LINE.test(line)) hits++;
   return hits;
 }
 
-function percentile(sorted: number[], p: number): number {
+export function percentile(sorted: number[], p: number): number {
   const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
   return sorted[i];
 }
 
-async function timeRuns(runs: number, fn: (i: number) => Promise<unknown> | unknown): Promise<{ p50: number; p95: number }> {
+export async function timeRuns(runs: number, fn: (i: number) => Promise<unknown> | unknown): Promise<{ p50: number; p95: number }> {
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now();
@@ -255,8 +255,11 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((e: unknown) => {
-  console.error(`bench-detect failed: ${e instanceof Error ? e.stack : String(e)}`);
-  process.exit(1);
-});
+// Run only as a script: scripts/bench.ts imports the generator and the timing helpers above.
+if (require.main === module) {
+  main().catch((e: unknown) => {
+    console.error(`bench-detect failed: ${e instanceof Error ? e.stack : String(e)}`);
+    process.exit(1);
+  });
+}
 

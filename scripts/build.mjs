@@ -38,6 +38,17 @@ const bundles = [
     external: ["vscode", ...optionalNative],
   },
   {
+    // The run code that reaches ssh2, loaded by the extension on first use (src/vscode/runtime.ts),
+    // so activation never compiles the SSH client.
+    ...common,
+    entryPoints: ["src/run/lazy.ts"],
+    outfile: "dist/run.js",
+    platform: "node",
+    format: "cjs",
+    target: "node20",
+    external: ["vscode", ...optionalNative],
+  },
+  {
     ...common,
     entryPoints: ["src/cli.ts"],
     outfile: "dist/cli.js",
@@ -121,7 +132,7 @@ async function main() {
   await copyParserWasm();
   const ms = Date.now() - started;
   console.log(
-    `build: dist/extension.js, dist/cli.js, dist/webview/main.{js,css}, ${harnessFiles} harness file(s) in ${ms} ms`,
+    `build: dist/extension.js, dist/run.js, dist/cli.js, dist/webview/main.{js,css}, ${harnessFiles} harness file(s) in ${ms} ms`,
   );
 }
 

@@ -9,6 +9,7 @@ import { startCompare } from './compare';
 import { startDashboard } from './dashboard';
 import { showProblem } from './dom';
 import { environment } from './host';
+import { startLauncher } from './launcher';
 import { startSidebar } from './sidebar';
 
 declare global {
@@ -34,6 +35,8 @@ function main(): void {
       return startCompare(root, environment('compare'));
     case 'sidebar':
       return startSidebar(root, environment('sidebar'));
+    case 'launcher':
+      return startLauncher(root, environment('launcher'));
   }
 }
 

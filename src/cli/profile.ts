@@ -8,13 +8,11 @@ import { formatFieldErrors, type MoeSpec, type ProfileConfig, type ProfileConfig
 import { expandSweep, KINDS_WITH_KV_HEADS, type SweepAxes } from '../core/sweep';
 import { renderSummary } from '../core/table';
 import { analyticFor } from '../core/analytic';
-import { LocalTarget } from '../run/local';
-import { givenSlurmFlags, SLURM_CLI_OPTIONS, slurmTargetFromFlags } from '../run/slurm/fromFlags';
+import { givenSlurmFlags, SLURM_CLI_OPTIONS, slurmJobOptions } from '../run/slurm/fromFlags';
 import { profile } from '../run/profile';
 import { newRunId, RunStore } from '../run/store';
 import { TargetError, type PlannedRun, type Target } from '../run/target';
-import { SshTarget, parseSshTargetSpec } from '../run/sshTarget';
-import { SshHost, type SshHostOptions } from '../run/remote/sshHost';
+import { closeTarget, createTarget, parseTargetText } from '../run/targets';
 import { UsageError, type CliIo, type Subcommand } from './io';
 import { SSH_CLI_OPTIONS, sshCliOptions } from './preflight';
 
@@ -96,22 +94,6 @@ async function configsFromPlan(path: string): Promise<{ base: ProfileConfigInput
   });
 }
 
-function makeTarget(spec: string, python: string, isolate: boolean, env: NodeJS.ProcessEnv, ssh?: { connect: SshHostOptions; python: string | undefined }): Target {
-  if (spec === 'local') return new LocalTarget({ python, isolate, cacheDir: env.EFFICIENTLLM_CACHE });
-  if (spec.startsWith('ssh:')) {
-    try {
-      // The local EFFICIENTLLM_PYTHON names a path on this machine, not on the host: only --python counts.
-      return new SshTarget({ hosts: parseSshTargetSpec(spec), python: ssh?.python ?? 'python3', isolate, connect: ssh?.connect ?? {}, log: ssh?.connect.log });
-    } catch (e) {
-      throw e instanceof TargetError ? new UsageError(e.message) : e;
-    }
-  }
-  if (spec.startsWith('ssh:') || spec.startsWith('slurm:')) {
-    throw new UsageError(`--target ${spec}: SSH and Slurm targets are not available in this version yet; use --target local`);
-  }
-  throw new UsageError(`--target "${spec}" is not a target; use local, ssh:ALIAS or slurm:ALIAS`);
-}
-
 /** A one-line progress bar on stderr, redrawn in place (TTY only). */
 function progressPrinter(io: CliIo, total: number): { update(run: PlannedRun, state: RunState): void; done(label: string): void; finish(): void } {
   let finished = 0;
@@ -191,23 +173,23 @@ export const profileCommand: Subcommand = async (argv, io) => {
   }
 
   const python = values.python ?? io.env.EFFICIENTLLM_PYTHON ?? 'python3';
-  let target: Target;
-  if (values.target.startsWith('slurm:')) {
-    try {
-      const alias = values.target.slice('slurm:'.length);
-      target = slurmTargetFromFlags({
-        alias, values, env: io.env, onStatus: (e) => io.err(`${e.message}\n`),
-        // Over SSH the local EFFICIENTLLM_PYTHON names a path on this machine: only --python counts.
-        python: alias === 'local' ? python : values.python ?? 'python3',
-        sshHost: (a) => new SshHost(a, sshCliOptions(values, io, (p) => resolve(io.cwd, p))),
-      });
-    } catch (e) {
-      throw e instanceof TargetError ? new UsageError(e.message) : e;
-    }
-  } else {
+  if (!values.target.startsWith('slurm:')) {
     const slurmOnly = givenSlurmFlags(values);
     if (slurmOnly.length > 0) throw new UsageError(`${slurmOnly.join(', ')} ${slurmOnly.length === 1 ? 'applies' : 'apply'} to --target slurm:ALIAS only`);
-    target = makeTarget(values.target, python, values.isolate, io.env, { connect: sshCliOptions(values, io, (p) => resolve(io.cwd, p)), python: values.python });
+  }
+  let target: Target;
+  try {
+    const spec = parseTargetText(values.target, python, values.isolate);
+    // Over SSH the local EFFICIENTLLM_PYTHON names a path on this machine, not on the host: only --python counts.
+    if (spec.kind === 'ssh' || (spec.kind === 'slurm' && spec.alias !== 'local')) spec.python = values.python ?? 'python3';
+    if (spec.kind === 'slurm') {
+      spec.job = slurmJobOptions(values);
+      if (values['shared-dir'] !== undefined) spec.sharedDir = values['shared-dir'];
+    }
+    const ssh = sshCliOptions(values, io, (p) => resolve(io.cwd, p));
+    target = createTarget(spec, { env: io.env, ssh, onSlurmStatus: (e) => io.err(`${e.message}\n`) });
+  } catch (e) {
+    throw e instanceof TargetError ? new UsageError(e.message) : e;
   }
   const store = new RunStore(values.store ? resolve(io.cwd, values.store) : resolve(io.cwd, '.efficientllm', 'runs'));
 
@@ -247,7 +229,7 @@ export const profileCommand: Subcommand = async (argv, io) => {
     if (e instanceof TargetError) throw new UsageError(e.message);
     throw e;
   } finally {
-    if (target instanceof SshTarget) await target.close();
+    await closeTarget(target);
     process.removeListener('SIGINT', onSigint);
     process.removeListener('SIGTERM', onSigint);
   }

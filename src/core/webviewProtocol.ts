@@ -18,8 +18,8 @@ import type { RunMetrics } from './record';
 
 export const WEBVIEW_PROTOCOL_VERSION = 1;
 
-/** The panels that speak this protocol. The launcher joins later with its own method sets. */
-export const PANEL_KINDS = ['dashboard', 'compare', 'sidebar'] as const;
+/** The panels that speak this protocol. */
+export const PANEL_KINDS = ['dashboard', 'compare', 'sidebar', 'launcher'] as const;
 export type PanelKind = (typeof PANEL_KINDS)[number];
 
 export type MetricKey = keyof RunMetrics;
@@ -135,6 +135,108 @@ export interface SidebarData {
   recommendation: RecommendationView | null;
 }
 
+// ---- the launcher's data ----
+// The page holds a form of plain values (lists typed as text, "1, 2, 4"); the host turns it into
+// configs, estimates and field-named errors (src/core/launcherData.ts) and answers with a preview.
+// Launch sends the form again, never configs: the host re-derives and re-checks what it runs.
+
+/** The launcher's fields, as its errors name them (dotted like the form's paths). `sweep`: the whole product. */
+export const LAUNCHER_FIELDS = [
+  'source', 'preset', 'stage', 'attention', 'kvHeads', 'mla.kvRank', 'mla.qRank', 'mla.ropeDim',
+  'nsa.block', 'nsa.selected', 'nsa.window', 'moe', 'moeShared', 'peft', 'peftRank', 'precision',
+  'workload.batch', 'workload.seqLen', 'workload.newTokens', 'workload.steps', 'workload.warmup', 'target', 'sweep',
+] as const;
+export type LauncherField = (typeof LAUNCHER_FIELDS)[number];
+
+export interface LauncherForm {
+  /** A preset alone, or a detected model site (its shape over the preset, or its checkpoint). */
+  source: { kind: 'preset' } | { kind: 'site'; siteId: string };
+  /** Preset name; with a site, the shape the site's numbers are laid over. */
+  preset: string;
+  stage: string;
+  /** Attention kinds ticked; each one is a config (times the other axes). */
+  attention: string[];
+  /** KV-head counts for GQA and NSA, as typed: "2, 4". */
+  kvHeads: string;
+  /** MLA and NSA options as typed; '' keeps the default. */
+  mla: { kvRank: string; qRank: string; ropeDim: string };
+  nsa: { block: string; selected: string; window: string };
+  /** A dense FFN is one of the MoE axis' values. */
+  dense: boolean;
+  /** Experts×top-k layouts as typed: "8x2, 16x4". */
+  moe: string;
+  moeShared: string;
+  /** PEFT methods ticked (stage finetune only). */
+  peft: string[];
+  peftRank: string;
+  precision: string[];
+  /** batch, seqLen and newTokens take lists ("1, 8"); steps and warmup one number. */
+  workload: { batch: string; seqLen: string; newTokens: string; steps: string; warmup: string };
+  /** "local", "ssh:ALIAS" or "slurm:ALIAS": one of LauncherInit.targets. */
+  target: string;
+}
+
+export interface LauncherChoice {
+  value: string;
+  text: string;
+}
+
+/** A detected model site, as the launcher lists it. */
+export interface LauncherSiteView {
+  id: string;
+  /** "models/llama.py:12 · LlamaAttention (gqa)". */
+  text: string;
+  /** What the launcher takes from it: "heads 32, KV heads 8, hidden 4096". */
+  detail: string;
+}
+
+export interface LauncherInit {
+  /** Changes when the host opens the launcher with a new seed: the page then drops its saved form. */
+  revision: number;
+  title: string;
+  /** Where the launcher was opened from ("From models/llama.py:12"), or null. */
+  seedNote: string | null;
+  sites: LauncherSiteView[];
+  presets: LauncherChoice[];
+  targets: LauncherChoice[];
+  /** The values the checkboxes and pickers offer (from src/core/config.ts). */
+  options: { stages: string[]; attention: string[]; precisions: string[]; peft: string[] };
+  /** The form's starting values (settings, then the seed). */
+  form: LauncherForm;
+  /** Why Launch is unavailable (an untrusted workspace), or null. */
+  launchBlocked: string | null;
+}
+
+export interface LauncherFieldError {
+  field: LauncherField;
+  message: string;
+}
+
+/** One config of the sweep and its instant estimate (texts already formatted). */
+export interface LauncherConfigView {
+  label: string;
+  params: string;
+  /** Parameters a token passes through (MoE), or null when all are. */
+  activeParams: string | null;
+  weights: string;
+  kvPer1k: string;
+  /** Trainable parameters (pretrain, finetune), or null for inference. */
+  trainable: string | null;
+}
+
+export interface LauncherPreview {
+  /** Configs the sweep runs; null while the form has errors. */
+  sweepSize: number | null;
+  /** The first configs (at most LAUNCHER_PREVIEW_ROWS); `more` counts the rest. */
+  configs: LauncherConfigView[];
+  more: number;
+  errors: LauncherFieldError[];
+  /** Things the user should know that are not errors ("PEFT applies to finetune only"). */
+  notes: string[];
+}
+
+export const LAUNCHER_PREVIEW_ROWS = 100;
+
 // ---- method sets per panel ----
 
 /** Payload types of one panel's messages; `requests` map a method to its params and result. */
@@ -186,10 +288,29 @@ export interface SidebarMethods extends PanelMethods {
   };
 }
 
+export interface LauncherMethods extends PanelMethods {
+  commands: {
+    /** Show a detected site's file at its line. */
+    'launcher/openSite': { siteId: string };
+  };
+  requests: {
+    /** Configs, estimates and errors of this form. */
+    'launcher/preview': { params: { form: LauncherForm }; result: LauncherPreview };
+    /** Hand the sweep of this form to the profiler; answers once it is handed over. */
+    'launcher/launch': { params: { form: LauncherForm }; result: { launched: number; target: string } };
+  };
+  notifications: {
+    'launcher/init': LauncherInit;
+    /** A launched sweep finished or failed. */
+    'launcher/launchResult': { ok: boolean; message: string };
+  };
+}
+
 export interface PanelMethodMap {
   dashboard: DashboardMethods;
   compare: CompareMethods;
   sidebar: SidebarMethods;
+  launcher: LauncherMethods;
 }
 
 // ---- envelopes ----
@@ -218,6 +339,10 @@ export type NotificationMessage<P extends PanelKind> = {
   [M in keyof Notifications<P> & string]: { kind: 'notification'; method: M; params: Notifications<P>[M] };
 }[keyof Notifications<P> & string];
 
+export type CommandMethod<P extends PanelKind> = keyof Commands<P> & string;
+export type CommandParams<P extends PanelKind, M extends CommandMethod<P>> = Commands<P>[M];
+export type NotificationMethod<P extends PanelKind> = keyof Notifications<P> & string;
+export type NotificationParams<P extends PanelKind, M extends NotificationMethod<P>> = Notifications<P>[M];
 export type RequestMethod<P extends PanelKind> = keyof Requests<P> & string;
 export type RequestParams<P extends PanelKind, M extends RequestMethod<P>> = ParamsOf<Requests<P>[M]>;
 export type RequestResult<P extends PanelKind, M extends RequestMethod<P>> = ResultOf<Requests<P>[M]>;
@@ -281,6 +406,70 @@ export function isSidebarData(v: unknown): v is SidebarData {
   );
 }
 
+// Launcher payloads. Strings and lists are bounded: a form is typed by a person, not pasted megabytes.
+const MAX_TEXT = 200;
+const MAX_LIST = 16;
+const isText = (v: unknown): v is string => typeof v === 'string' && v.length <= MAX_TEXT;
+const isTextList = (v: unknown): v is string[] => Array.isArray(v) && v.length <= MAX_LIST && v.every(isText);
+const hasTexts = (v: unknown, keys: readonly string[]): boolean => isObject(v) && keys.every((k) => isText(v[k]));
+
+export function isLauncherForm(v: unknown): v is LauncherForm {
+  if (!isObject(v)) return false;
+  const src = v.source;
+  const sourceOk = isObject(src) && (src.kind === 'preset' || (src.kind === 'site' && isText(src.siteId)));
+  return (
+    sourceOk &&
+    isText(v.preset) &&
+    isText(v.stage) &&
+    isTextList(v.attention) &&
+    isText(v.kvHeads) &&
+    hasTexts(v.mla, ['kvRank', 'qRank', 'ropeDim']) &&
+    hasTexts(v.nsa, ['block', 'selected', 'window']) &&
+    typeof v.dense === 'boolean' &&
+    isText(v.moe) &&
+    isText(v.moeShared) &&
+    isTextList(v.peft) &&
+    isText(v.peftRank) &&
+    isTextList(v.precision) &&
+    hasTexts(v.workload, ['batch', 'seqLen', 'newTokens', 'steps', 'warmup']) &&
+    isText(v.target)
+  );
+}
+
+const isChoices = (v: unknown): boolean => Array.isArray(v) && v.every((c) => isObject(c) && typeof c.value === 'string' && typeof c.text === 'string');
+
+export function isLauncherInit(v: unknown): v is LauncherInit {
+  return (
+    isObject(v) &&
+    typeof v.revision === 'number' &&
+    typeof v.title === 'string' &&
+    (v.seedNote === null || typeof v.seedNote === 'string') &&
+    Array.isArray(v.sites) &&
+    v.sites.every((s) => isObject(s) && typeof s.id === 'string' && typeof s.text === 'string' && typeof s.detail === 'string') &&
+    isChoices(v.presets) &&
+    isChoices(v.targets) &&
+    isObject(v.options) &&
+    ['stages', 'attention', 'precisions', 'peft'].every((k) => isStringArray((v.options as Record<string, unknown>)[k])) &&
+    isLauncherForm(v.form) &&
+    (v.launchBlocked === null || typeof v.launchBlocked === 'string')
+  );
+}
+
+export function isLauncherPreview(v: unknown): v is LauncherPreview {
+  return (
+    isObject(v) &&
+    (v.sweepSize === null || (typeof v.sweepSize === 'number' && Number.isSafeInteger(v.sweepSize))) &&
+    Array.isArray(v.configs) &&
+    v.configs.every((c) => isObject(c) && typeof c.label === 'string' && typeof c.params === 'string' && typeof c.weights === 'string' && typeof c.kvPer1k === 'string') &&
+    typeof v.more === 'number' &&
+    Array.isArray(v.errors) &&
+    v.errors.every((e) => isObject(e) && (LAUNCHER_FIELDS as readonly unknown[]).includes(e.field) && typeof e.message === 'string') &&
+    isStringArray(v.notes)
+  );
+}
+
+const formParams: Check = (p) => isObject(p) && Object.keys(p).length === 1 && isLauncherForm(p.form);
+
 /** Per panel, each method's params check. Keys are the only methods a guard lets through. */
 const COMMAND_CHECKS: { [P in PanelKind]: Record<keyof Commands<P> & string, Check> } = {
   dashboard: {
@@ -289,6 +478,7 @@ const COMMAND_CHECKS: { [P in PanelKind]: Record<keyof Commands<P> & string, Che
   },
   compare: { 'compare/openDashboard': runIdsParams },
   sidebar: { 'sidebar/openDashboard': runIdsParams },
+  launcher: { 'launcher/openSite': (p) => isObject(p) && isText(p.siteId) },
 };
 
 const REQUEST_CHECKS: { [P in PanelKind]: Record<keyof Requests<P> & string, Check> } = {
@@ -299,12 +489,17 @@ const REQUEST_CHECKS: { [P in PanelKind]: Record<keyof Requests<P> & string, Che
   },
   compare: { 'compare/refresh': emptyParams },
   sidebar: {},
+  launcher: { 'launcher/preview': formParams, 'launcher/launch': formParams },
 };
 
 const NOTIFICATION_CHECKS: { [P in PanelKind]: Record<keyof Notifications<P> & string, Check> } = {
   dashboard: { 'dashboard/data': isDashboardData },
   compare: { 'compare/data': isCompareData },
   sidebar: { 'sidebar/data': isSidebarData },
+  launcher: {
+    'launcher/init': isLauncherInit,
+    'launcher/launchResult': (p) => isObject(p) && typeof p.ok === 'boolean' && typeof p.message === 'string',
+  },
 };
 
 /** Result checks of requests, used by the page on responses. */
@@ -316,6 +511,10 @@ const RESULT_CHECKS: { [P in PanelKind]: Record<keyof Requests<P> & string, Chec
   },
   compare: { 'compare/refresh': isCompareData },
   sidebar: {},
+  launcher: {
+    'launcher/preview': isLauncherPreview,
+    'launcher/launch': (r) => isObject(r) && typeof r.launched === 'number' && typeof r.target === 'string',
+  },
 };
 
 const hasMethod = (table: Record<string, Check>, method: unknown): method is string =>

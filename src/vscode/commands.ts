@@ -1,5 +1,10 @@
 import * as vscode from "vscode";
+import type { LensCommandName } from "./codeLensModel";
 import type { Ctx } from "./ctx";
+import { openLauncherFor } from "./launch";
+import { estimateSiteCommand, profileModel, profileSite } from "./profileActions";
+import { cancelRun, compareRuns, deleteRuns, exportResults, openRuns, recommendDocument, rerunRuns, revealRunLog, showResults } from "./runActions";
+import { addTarget, testTarget } from "./targets";
 import { requireTrust } from "./trust";
 
 /** Prefix applied once, in `registerCommands`; the table below uses bare names. */
@@ -13,31 +18,34 @@ interface CommandSpec {
   readonly run: (ctx: Ctx, ...args: unknown[]) => unknown;
 }
 
-/** Placeholder body for a command whose feature lands in a later version. */
-function later(title: string): CommandSpec["run"] {
-  return () => vscode.window.showInformationMessage(`EfficientLLM: ${title} arrives in a later version.`);
-}
-
 /**
  * The one command table. Keys must match `contributes.commands` in package.json without the
- * prefix (a test in test/vscode checks that every contributed command is registered).
+ * prefix (a test in test/vscode checks that every contributed command is registered). Commands
+ * that only menus, views and lenses call are contributed too, hidden from the palette.
  */
 export const COMMANDS = {
-  profile: { title: "Profile configuration…", runsCode: true, run: later("Profile configuration…") },
-  profileModel: { title: "Profile this model", runsCode: true, run: later("Profile this model") },
-  addTarget: { title: "Add target…", runsCode: false, run: later("Add target…") },
-  testTarget: { title: "Test target connection", runsCode: true, run: later("Test target connection") },
-  showResults: { title: "Show results", runsCode: false, run: later("Show results") },
-  compareRuns: { title: "Compare runs…", runsCode: false, run: later("Compare runs…") },
-  exportResults: { title: "Export results…", runsCode: false, run: later("Export results…") },
-  recommend: { title: "Recommend a technique", runsCode: false, run: later("Recommend a technique") },
-  cancelRun: { title: "Cancel run", runsCode: false, run: later("Cancel run") },
-  showLog: {
-    title: "Show log",
-    runsCode: false,
-    run: (ctx) => ctx.log.show(true),
-  },
+  profile: { title: "Profile configuration…", runsCode: true, run: (ctx) => openLauncherFor(ctx) },
+  profileModel: { title: "Profile this model", runsCode: true, run: (ctx) => profileModel(ctx) },
+  profileSite: { title: "Profile variants…", runsCode: true, run: (ctx, arg) => profileSite(ctx, arg) },
+  estimateSite: { title: "Estimate…", runsCode: false, run: (ctx, arg) => estimateSiteCommand(ctx, arg) },
+  addTarget: { title: "Add target…", runsCode: false, run: (ctx) => addTarget(ctx) },
+  testTarget: { title: "Test target", runsCode: true, run: (ctx, arg) => testTarget(ctx, arg) },
+  showResults: { title: "Show results", runsCode: false, run: (ctx, ...args) => showResults(ctx, args) },
+  compareRuns: { title: "Compare runs…", runsCode: false, run: (ctx, ...args) => compareRuns(ctx, args) },
+  exportResults: { title: "Export results…", runsCode: false, run: (ctx, ...args) => exportResults(ctx, args) },
+  recommend: { title: "Recommend a technique", runsCode: false, run: (ctx) => recommendDocument(ctx) },
+  cancelRun: { title: "Cancel run", runsCode: false, run: (ctx, ...args) => cancelRun(ctx, args) },
+  showLog: { title: "Show log", runsCode: false, run: (ctx) => ctx.log.show(true) },
+  openRun: { title: "Open run", runsCode: false, run: (ctx, ...args) => openRuns(ctx, args) },
+  openRuns: { title: "Open runs", runsCode: false, run: (ctx, ...args) => openRuns(ctx, args) },
+  rerunRun: { title: "Run again", runsCode: true, run: (ctx, ...args) => rerunRuns(ctx, args) },
+  deleteRun: { title: "Delete run", runsCode: false, run: (ctx, ...args) => deleteRuns(ctx, args) },
+  revealRunLog: { title: "Reveal log", runsCode: false, run: (ctx, ...args) => revealRunLog(ctx, args) },
+  refreshRuns: { title: "Refresh", runsCode: false, run: (ctx) => ctx.reloadRuns() },
 } as const satisfies Record<string, CommandSpec>;
+
+/** Every command a CodeLens can carry is in the table (a compile error otherwise). */
+export const LENS_COMMANDS: Readonly<Record<LensCommandName, CommandSpec>> = COMMANDS;
 
 export type CommandName = keyof typeof COMMANDS;
 
@@ -50,7 +58,7 @@ export function registerCommands(ctx: Ctx): void {
     const id = commandId(name);
     ctx.register(
       vscode.commands.registerCommand(id, async (...args: unknown[]) => {
-        if (spec.runsCode && !(await requireTrust(spec.title))) {
+        if (spec.runsCode && !(await requireTrust(vscode.l10n.t(spec.title)))) {
           ctx.log.info(`${id}: refused, workspace is not trusted`);
           return undefined;
         }
@@ -61,9 +69,10 @@ export function registerCommands(ctx: Ctx): void {
           // anonymous "command resulted in an error" from VS Code.
           const message = error instanceof Error ? error.message : String(error);
           ctx.log.error(`${id} failed: ${error instanceof Error && error.stack ? error.stack : message}`);
-          void vscode.window.showErrorMessage(`EfficientLLM: ${spec.title} failed: ${message}`, "Show Log").then(
+          const showLog = vscode.l10n.t("Show Log");
+          void vscode.window.showErrorMessage(vscode.l10n.t("EfficientLLM: {0} failed: {1}", vscode.l10n.t(spec.title), message), showLog).then(
             (choice) => {
-              if (choice === "Show Log") ctx.log.show(true);
+              if (choice === showLog) ctx.log.show(true);
             },
           );
           return undefined;

@@ -1,4 +1,7 @@
 import * as vscode from "vscode";
+import type { FieldError, Precision } from "../core/config";
+import { isPrecision } from "./siteEstimate";
+import { LOCAL_TARGET_NAME, validateTargetSettings, type TargetSetting } from "./targetSettings";
 
 /** The sweep the user stored in `efficientllm.defaultSweep`; each list is one axis of a product. */
 export interface DefaultSweepSetting {
@@ -45,6 +48,38 @@ export class Config {
   get defaultSweep(): DefaultSweepSetting {
     const value = this.section.get<unknown>("defaultSweep");
     return isObject(value) ? (value as DefaultSweepSetting) : {};
+  }
+
+  /** The first precision of the default sweep: what CodeLens estimates use when a site names none. */
+  get defaultPrecision(): Precision {
+    const first = this.defaultSweep.precision?.[0];
+    return isPrecision(first) ? first : "bf16";
+  }
+
+  /** `efficientllm.targets`, validated; the entries with problems are left out and reported. */
+  get targets(): { targets: TargetSetting[]; errors: FieldError[] } {
+    return validateTargetSettings(this.section.get<unknown>("targets", []));
+  }
+
+  /** The raw list, to append to (Add target…). */
+  get rawTargets(): unknown[] {
+    const value = this.section.get<unknown>("targets", []);
+    return Array.isArray(value) ? [...(value as unknown[])] : [];
+  }
+
+  async setTargets(value: unknown[]): Promise<void> {
+    await this.section.update("targets", value, vscode.ConfigurationTarget.Global);
+  }
+
+  /** Name of the target runs go to when none is picked; "local" by default. */
+  get defaultTarget(): string {
+    const value = this.section.get<string>("defaultTarget", LOCAL_TARGET_NAME).trim();
+    return value === "" ? LOCAL_TARGET_NAME : value;
+  }
+
+  /** One harness process per config (slower start, nothing shared between configs). */
+  get isolateRuns(): boolean {
+    return this.section.get<boolean>("isolateRuns", false);
   }
 
   /** True when the change event touches one of our settings (optionally a specific one). */

@@ -10,10 +10,12 @@ export async function requireTrust(action: string): Promise<boolean> {
   if (vscode.workspace.isTrusted) {
     return true;
   }
-  const manage = "Manage Workspace Trust";
+  const manage = vscode.l10n.t("Manage Workspace Trust");
   const choice = await vscode.window.showWarningMessage(
-    `EfficientLLM: "${action}" runs code and is disabled in an untrusted workspace. ` +
-      "Trust this workspace to profile models; saved results stay viewable meanwhile.",
+    vscode.l10n.t(
+      "EfficientLLM: \"{0}\" runs code and is disabled in an untrusted workspace. Trust this workspace to profile models; saved results stay viewable meanwhile.",
+      action,
+    ),
     manage,
   );
   if (choice === manage) {
