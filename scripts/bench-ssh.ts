@@ -14,6 +14,7 @@ import { loadHarnessBundle } from '../src/run/remote/remoteRuns';
 import { SshHost } from '../src/run/remote/sshHost';
 import { profile } from '../src/run/profile';
 import { SshTarget } from '../src/run/sshTarget';
+import type { BenchSection, Row } from './bench';
 import { readInfraEnv } from '../test/infra/env';
 
 const ROOT = resolve(__dirname, '..');
@@ -108,6 +109,27 @@ export async function benchSsh(): Promise<SshBenchRow[]> {
     execFileSync('bash', [join(ROOT, 'test/infra/stop.sh')], { env: { ...process.env, BASE: base }, stdio: 'ignore' });
   }
 }
+
+/** The SSH rows of `npm run bench`: the baseline is the OpenSSH client, measured in the same run. */
+export const section: BenchSection = {
+  name: 'SSH',
+  async run(): Promise<Row[]> {
+    if (process.getuid?.() !== 0) {
+      return [{ section: 'SSH', metric: '(skipped)', measured: 'needs root to start its own sshd', budget: '', baseline: '', ratio: '', pass: null }];
+    }
+    const fmt = (v: number, unit: string): string => (unit === 's' ? `${v.toFixed(2)} s` : unit === 'B' ? `${(v / 1024).toFixed(1)} KiB` : String(v));
+    return (await benchSsh()).map((r) => ({
+      section: 'SSH',
+      metric: r.metric,
+      measured: fmt(r.ours, r.unit),
+      budget: '',
+      baseline: `OpenSSH ${fmt(r.openssh, r.unit)}`,
+      ratio: r.ours > 0 ? `OpenSSH ÷ ours ${(r.openssh / r.ours).toFixed(2)}×` : '',
+      pass: null,
+      values: { ours: r.ours, openssh: r.openssh },
+    }));
+  },
+};
 
 export function renderSshBench(rows: readonly SshBenchRow[]): string {
   const fmt = (v: number, unit: string): string => (unit === 's' ? `${v.toFixed(2)} s` : unit === 'B' ? `${(v / 1024).toFixed(1)} KiB` : String(v));
