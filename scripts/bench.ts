@@ -38,6 +38,8 @@ const RUNS = flag("--runs", 50);
 const LINES = 5000;
 const ACTIVATIONS = flag("--activations", 7);
 const JSON_OUT = args.includes("--json");
+/** `--only activation,.vsix`: run just the named sections (names as in the table's first column). */
+const ONLY = args.includes("--only") ? args[args.indexOf("--only") + 1]?.split(",") ?? [] : null;
 
 export interface Row {
   section: string;
@@ -349,6 +351,7 @@ function printTable(rows: Row[]): void {
 async function main(): Promise<void> {
   const rows: Row[] = [];
   for (const section of [...SECTIONS, ...(await optionalSections())]) {
+    if (ONLY && !ONLY.includes(section.name)) continue;
     try {
       rows.push(...(await section.run()));
     } catch (e) {
