@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # All test tiers, fastest first; stops at the first failing tier with a non-zero exit.
 #
-#   bash scripts/test.sh                 # setup, build, typecheck, lint, unit, webview, python, integration
+#   bash scripts/test.sh                 # setup, build, typecheck, lint, unit, webview, python, integration, vscode, e2e
 #   bash scripts/test.sh unit python     # only the named tiers (setup always runs first)
+#
+# The last two tiers run a real VS Code (code-server) from a cache folder outside the repo that
+# scripts/setup-code-server.sh fills (~90 s the first time); see test/e2e/README.md.
 #
 # EFFICIENTLLM_PYTHON is exported (from scripts/setup.sh) for every tier: it is the interpreter
 # with PyTorch that the integration tests and the harness use.
@@ -10,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 shopt -s nullglob
 
-ALL_TIERS=(build typecheck lint unit webview python integration)
+ALL_TIERS=(build typecheck lint unit webview python integration vscode e2e)
 if [ "$#" -gt 0 ]; then tiers=("$@"); else tiers=("${ALL_TIERS[@]}"); fi
 
 summary=()
@@ -38,6 +41,21 @@ run_tier() {
   fi
 }
 skip_tier() { printf '\n=== %s: skipped (%s)\n' "$1" "$2"; summary+=("$1 skipped"); }
+
+# code_server_tier NAME COMMAND...: installs/finds code-server, Node 24 and Chromium first
+# (scripts/setup-code-server.sh), then runs the tier. Exit 3 from the setup means this machine cannot
+# run code-server: the tier is skipped with the setup's message above it.
+code_server_tier() {
+  local name="$1"; shift
+  local tools rc=0 start=$SECONDS
+  printf '\n=== %s: setup-code-server.sh\n' "$name"
+  tools="$(bash scripts/setup-code-server.sh | tail -n 1)" || rc=$?
+  if [ "$rc" -eq 3 ]; then skip_tier "$name" "code-server cannot run on this machine; see above"; return 0; fi
+  if [ "$rc" -ne 0 ]; then summary+=("$name FAILED (setup-code-server.sh)"); exit "$rc"; fi
+  printf 'setup-code-server.sh: %ss\n' "$((SECONDS - start))"
+  export EFFICIENTLLM_TOOLS="$tools"
+  run_tier "$name" "$@"
+}
 
 printf '=== setup\n'
 EFFICIENTLLM_PYTHON="$(bash scripts/setup.sh | tail -n 1)" || { summary+=("setup FAILED"); exit 1; }
@@ -71,6 +89,15 @@ for tier in "${tiers[@]}"; do
       files=(test/integration/*.test.ts)
       if [ "${#files[@]}" -eq 0 ]; then skip_tier integration "no test/integration/*.test.ts files"
       else run_tier integration node --import tsx --test --test-concurrency=1 "${files[@]}"; fi ;;
+    vscode)
+      # test/vscode/suite.ts in code-server's Node extension host, against the built dist/.
+      [ -f dist/extension.js ] || node scripts/build.mjs
+      code_server_tier vscode node --import tsx test/vscode/run-in-code-server.ts ;;
+    e2e)
+      # The real UI in Chromium, with the extension installed from the .vsix (`npm run package`).
+      files=(test/e2e/*.test.ts)
+      if [ "${#files[@]}" -eq 0 ]; then skip_tier e2e "no test/e2e/*.test.ts files"
+      else code_server_tier e2e node --import tsx --test --test-concurrency=1 "${files[@]}"; fi ;;
     *) echo "test.sh: unknown tier '$tier' (tiers: ${ALL_TIERS[*]})" >&2; summary+=("$tier unknown"); exit 2 ;;
   esac
 done

@@ -249,8 +249,16 @@ function resolvePeft(c: Checker, input: ProfileConfigInput['peft'], stage: Stage
   return { method, rank, alpha, targets: Array.isArray(targets) ? targets : [] };
 }
 
+/** The preset's name when the shape is the preset's (KV heads aside, which the attention sets), else "custom". */
+function shapeName(preset: string | null, shape: ModelShape): string {
+  const base = preset === null ? undefined : presetShape(preset);
+  if (!base) return 'custom';
+  const same = (Object.keys(base) as (keyof ModelShape)[]).every((k) => k === 'kvHeads' || base[k] === shape[k]);
+  return same ? (preset as string) : `custom (from ${preset})`;
+}
+
 function describe(cfg: Omit<ProfileConfig, 'label'>): string {
-  const model = cfg.model.source === 'synthetic' ? (cfg.model.preset ?? 'custom') : cfg.model.path;
+  const model = cfg.model.source === 'synthetic' ? shapeName(cfg.model.preset, cfg.model.shape) : cfg.model.path;
   const a = cfg.attention;
   const attn = a.kind === 'gqa' ? `gqa-${a.kvHeads}` : a.kind;
   const parts = [model, attn];

@@ -82,3 +82,9 @@ test('an MoE preset brings its experts on the dense shape', () => {
   const dense = resolveConfig({ model: { preset: '0.5bx8' }, moe: null });
   assert.ok(dense.ok && dense.value.moe === null);
 });
+
+test('a preset whose shape was changed is not labelled as the preset', () => {
+  const r = resolveConfig({ model: { preset: 'tiny', shape: { hidden: 1024 } }, attention: { kind: 'mqa' } });
+  assert.ok(r.ok);
+  assert.equal(r.value.label, 'custom (from tiny) mqa fp32 inference');
+});
