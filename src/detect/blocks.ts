@@ -18,8 +18,8 @@ export interface Block {
 const CONTINUATIONS = /^(?:elif|else|except|finally)\b/;
 
 /** Cuts `text` at each line that starts a new top-level statement (decorators stay with their def/class). */
-export function splitTopLevel(text: string): Block[] {
-  const { lineStarts, open } = lex(text);
+export function splitTopLevel(text: string, lexed: Lexed = lex(text)): Block[] {
+  const { lineStarts, open } = lexed;
   const blocks: Block[] = [];
   let blockStart = 0;
   let blockLine = 0;
@@ -141,6 +141,34 @@ export function lex(text: string): Lexed {
     i++;
   }
   if (quote !== '') nonCode.push(quoteStart, n);
+  return { lineStarts, open, nonCode };
+}
+
+/**
+ * `lex(text.slice(block.start, block.end))` for a block of `splitTopLevel(text, lexed)`, cut out of
+ * the whole file's `lexed` instead of lexing the piece again. The same because a block starts and
+ * ends at a line where a statement may start: the lexer's state there is its initial state.
+ */
+export function lexBlock(lexed: Lexed, block: Block): Lexed {
+  const { start, end } = block;
+  const lineStarts: number[] = [];
+  const open: boolean[] = [];
+  const starts = lexed.lineStarts;
+  for (let l = block.line; l < starts.length && starts[l] <= end; l++) {
+    lineStarts.push(starts[l] - start);
+    open.push(lexed.open[l]);
+  }
+  const nonCode: number[] = [];
+  const r = lexed.nonCode;
+  // the first pair starting at or after `start`
+  let lo = 0;
+  let hi = r.length / 2;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (r[mid * 2] < start) lo = mid + 1;
+    else hi = mid;
+  }
+  for (let i = lo * 2; i < r.length && r[i] < end; i += 2) nonCode.push(r[i] - start, r[i + 1] - start);
   return { lineStarts, open, nonCode };
 }
 

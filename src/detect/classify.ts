@@ -34,6 +34,9 @@ interface Found {
   present: boolean;
 }
 
+/** `ClassView.mention`'s pattern for each name asked (the names are the fixed lists of names.ts). */
+const MENTIONS = new Map<string, RegExp>();
+
 /** One class with its inherited facts (bases defined in the same file) flattened in. */
 class ClassView {
   readonly scope: Scope;
@@ -43,6 +46,8 @@ class ClassView {
   /** Every identifier-like word in `__init__`'s values. */
   readonly refs: Set<string>;
   private readonly values: string[];
+  /** The first assignment to each target (what `assigns.find` by target gives). */
+  private readonly firstAssign = new Map<string, ClassFact['initAssigns'][number]>();
   private moduleNames: Set<string> | undefined;
 
   constructor(
@@ -69,6 +74,7 @@ class ClassView {
       for (const p of init.initParamNames) this.paramNames.add(p);
     }
     this.scope = fileScope.withFirst(fields).withFirst(params).withFirst(own);
+    for (const a of this.assigns) if (!this.firstAssign.has(a.target)) this.firstAssign.set(a.target, a);
     this.values = this.assigns.map((a) => a.value);
     this.refs = new Set();
     for (const v of this.values) for (const w of v.match(/[A-Za-z_]\w*/g) ?? []) this.refs.add(w);
@@ -82,7 +88,11 @@ class ClassView {
 
   /** The dotted expression in __init__ that mentions `name`, e.g. "config.num_key_value_heads". */
   private mention(name: string): string | undefined {
-    const re = new RegExp(`(?:[A-Za-z_]\\w*\\s*\\.\\s*)*${name}\\b|[A-Za-z_][\\w.]*\\[\\s*["']${name}["']\\s*\\]`);
+    let re = MENTIONS.get(name);
+    if (re === undefined) {
+      re = new RegExp(`(?:[A-Za-z_]\\w*\\s*\\.\\s*)*${name}\\b|[A-Za-z_][\\w.]*\\[\\s*["']${name}["']\\s*\\]`);
+      MENTIONS.set(name, re);
+    }
     for (const v of this.values) {
       const m = re.exec(v);
       if (m) return m[0].replace(/\s+/g, '');
@@ -93,7 +103,7 @@ class ClassView {
   /** The value of the first of `names` that the class binds, takes as a parameter, or mentions. */
   find(names: readonly string[], alsoWords = false): Found {
     for (const n of names) {
-      const a = this.assigns.find((x) => x.target === n);
+      const a = this.firstAssign.get(n);
       if (a) {
         const v = asCount(this.scope.resolveName(n));
         return { value: v, from: v === undefined ? (refName(a.value) !== null ? a.value.replace(/\s+/g, '') : this.mention(n) ?? a.value.replace(/\s+/g, '')) : undefined, present: true };

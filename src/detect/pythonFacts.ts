@@ -369,11 +369,45 @@ function indents(text: string, lexed: Lexed): Int32Array {
 }
 
 /**
+ * The end of the triple-quoted string that starts at `at` and is a statement of its own (a
+ * docstring: only spaces, a comment or the line's end after it), else -1.
+ */
+function docstringEnd(text: string, lexed: Lexed, at: number): number {
+  let q = at;
+  const c = text.charCodeAt(q);
+  // r"""…""" / u"""…""": the prefixes that leave no code inside the string.
+  if (c === 114 || c === 82 || c === 117 || c === 85) q++;
+  const quote = text.charCodeAt(q);
+  if ((quote !== 34 && quote !== 39) || text.charCodeAt(q + 1) !== quote || text.charCodeAt(q + 2) !== quote) return -1;
+  const r = lexed.nonCode;
+  let lo = 0;
+  let hi = r.length / 2 - 1;
+  let end = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const s = r[mid * 2];
+    if (s === q) {
+      end = r[mid * 2 + 1];
+      break;
+    }
+    if (s < q) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  // Terminated (an unterminated one runs to the end of the text), and nothing but a comment after it.
+  if (end < q + 6 || text.charCodeAt(end - 1) !== quote || text.charCodeAt(end - 2) !== quote || text.charCodeAt(end - 3) !== quote) return -1;
+  let i = end;
+  while (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 9) i++;
+  const next = text.charCodeAt(i);
+  return i >= text.length || next === 10 || next === 13 || next === 35 ? end : -1;
+}
+
+/**
  * The class with every method but `__init__` cut down to a `0` statement followed by the newlines
  * of its lines, so tree-sitter reads the header, fields and `__init__` — what the rules need — and
  * not the forward passes, which are most of a model file (the parser's cost is per character, even
- * for whitespace). Rows and columns stay those of the source. Methods that call something we
- * report (from_pretrained inside a classmethod) are kept whole.
+ * for whitespace). Docstrings in what is left become `0` statements the same way: no rule reads a
+ * statement that is a lone string. Rows and columns stay those of the source. Methods that call
+ * something we report (from_pretrained inside a classmethod) are kept whole.
  */
 export function reduceClass(text: string, lexed: Lexed, calls: readonly number[], skipped: number[] = []): string {
   const { lineStarts, open } = lexed;
@@ -389,6 +423,22 @@ export function reduceClass(text: string, lexed: Lexed, calls: readonly number[]
   for (let l = header + 1; l < lines; l++) if (open[l] && indent[l] === bodyIndent) starts.push(l);
   const parts: string[] = [];
   let copied = 0;
+  /** Copies the text kept since the last cut, and blanks the statements of lines [fromLine, toLine). */
+  const keepTo = (from: number, fromLine: number, toLine: number): void => {
+    // Docstrings in the kept lines (statements at the start of an open line).
+    for (let l = fromLine; l < toLine; l++) {
+      if (!open[l] || indent[l] < 0) continue;
+      const at = lineStarts[l] + indent[l];
+      if (at < copied || at >= from) continue;
+      const end = docstringEnd(text, lexed, at);
+      if (end < 0 || end > from) continue;
+      let newlines = 0;
+      for (let i = text.indexOf('\n', at); i !== -1 && i < end; i = text.indexOf('\n', i + 1)) newlines++;
+      parts.push(text.slice(copied, at), '0', '\n'.repeat(newlines));
+      copied = end;
+    }
+  };
+  let scannedLine = header + 1;
   for (let i = 0; i < starts.length; i++) {
     const from = lineStarts[starts[i]] + bodyIndent;
     const toLine = i + 1 < starts.length ? starts[i + 1] : lines;
@@ -396,10 +446,13 @@ export function reduceClass(text: string, lexed: Lexed, calls: readonly number[]
     const first = text.slice(from, from + 20);
     if (!/^(?:async\s+)?def\s|^@/.test(first) || /^(?:async\s+)?def\s+__init__\b/.test(first)) continue;
     if (calls.some((c) => c >= from && c < to)) continue;
+    keepTo(from, scannedLine, starts[i]);
     parts.push(text.slice(copied, from), '0', '\n'.repeat(toLine - starts[i] - (toLine < lines ? 0 : 1)));
     skipped.push(from, to);
     copied = to;
+    scannedLine = toLine;
   }
+  keepTo(text.length, scannedLine, lines);
   if (copied === 0) return text;
   parts.push(text.slice(copied));
   return parts.join('');
@@ -455,13 +508,13 @@ function detach(f: BlockFacts): BlockFacts {
 }
 
 /**
- * Reads one piece of source (a top-level statement). Classes are parsed without their methods
+ * Reads one piece of source (a top-level statement); `lexed` is `lex(text)` when the caller has it
+ * already (blocks.ts lexBlock). Classes are parsed without their methods
  * other than `__init__`; functions only when they call something we report or define a class.
  * Never throws on bad Python: tree-sitter recovers.
  */
-export function readFacts(parser: PythonParser, text: string): BlockFacts {
+export function readFacts(parser: PythonParser, text: string, lexed: Lexed = lex(text)): BlockFacts {
   const facts: BlockFacts = { classes: [], calls: [], constants: [], hasError: false, parsed: false };
-  const lexed = lex(text);
   const kind = pieceKind(text, lexed);
   const calls = callOffsets(text, lexed);
   if (kind === 'function' && calls.length === 0 && !/^[ \t]+class\s/m.test(text)) return facts;
