@@ -62,6 +62,9 @@ export async function benchSsh(): Promise<SshBenchRow[]> {
       hosts: ['bench'], python: PYTHON, connect,
       hostFactory: (alias) => (host = new SshHost(alias, connect)),
     });
+    // Start from an empty remote cache, so the harness upload is measured as a first sweep pays it.
+    const clear = spawnSync('ssh', ['-F', sshConfig, 'bench', 'rm -rf ~/.cache/efficientllm'], { encoding: 'utf8' });
+    if (clear.status !== 0) throw new Error(`could not clear the remote cache: ${clear.stderr}`);
     let ids = 0;
     const t0 = process.hrtime.bigint();
     const records: RunRecord[] = await profile({
