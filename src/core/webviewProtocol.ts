@@ -538,7 +538,7 @@ export function isRequestMessage<P extends PanelKind>(panel: P, m: unknown): m i
   return isObject(m) && m.kind === 'request' && isRequestId(m.id) && hasMethod(checks, m.method) && checks[m.method](m.params);
 }
 
-/** Host side: any message a page of `panel` may send, checked down to each method's params. */
+/** Host side: each message a page of `panel` may send, checked down to each method's params. */
 export function isPageToHost<P extends PanelKind>(panel: P, m: unknown): m is PageToHost<P> {
   return isReadyMessage(panel, m) || isCommandMessage(panel, m) || isRequestMessage(panel, m);
 }

@@ -85,7 +85,7 @@ export interface SshConnection {
   readonly client: Client;
   readonly chain: readonly ResolvedSshHost[];
   readonly hostKeys: readonly HostKeyReport[];
-  /** Resolves (with why) as soon as any hop of the chain is closed. */
+  /** Resolves (with why) as soon as one hop of the chain or another is closed. */
   readonly closed: Promise<string>;
   readonly isClosed: () => boolean;
   close(): void;
