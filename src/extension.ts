@@ -5,6 +5,7 @@ import { registerCommands } from "./vscode/commands";
 import { registerLaunch } from "./vscode/launch";
 import { Ctx } from "./vscode/ctx";
 import { registerPanels } from "./vscode/panels/open";
+import { registerReattach } from "./vscode/reattach";
 import { registerRecommendationsView } from "./vscode/recommendationsView";
 import { registerRunsView } from "./vscode/runsView";
 import { registerStatusBar } from "./vscode/statusBar";
@@ -28,6 +29,7 @@ export function activate(context: vscode.ExtensionContext): Ctx | undefined {
     registerCodeLens(ctx);
     registerPanels(ctx);
     registerLaunch(ctx);
+    registerReattach(ctx);
     ctx.log.info(`EfficientLLM Profiler ${ctx.version} activated (workspace trusted: ${vscode.workspace.isTrusted})`);
     return ctx;
   } catch (error) {

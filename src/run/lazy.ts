@@ -4,3 +4,5 @@
 export { closeTarget, createTarget, parseTargetText, targetSpecText } from './targets';
 export { probeLocal, probeSsh } from './preflight';
 export { TargetError } from './target';
+export { reattach } from './sshTarget';
+export { recordFromOutcome } from './profile';
