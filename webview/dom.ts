@@ -14,18 +14,15 @@ export interface ElementOptions {
 
 /** `document.createElement(tag)` with class, id, text and attributes, and children appended. */
 export function el<K extends keyof HTMLElementTagNameMap>(tag: K, options: ElementOptions = {}, children: readonly Child[] = []): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  if (options.className) e.className = options.className;
-  if (options.id) e.id = options.id;
-  if (options.text !== undefined) e.textContent = options.text;
-  if (options.attrs) for (const [k, v] of Object.entries(options.attrs)) e.setAttribute(k, v);
-  append(e, children);
-  return e;
+  return build(document.createElement(tag), options, children);
 }
 
 /** A custom element (vscode-elements) by tag name, with the same options. */
 export function custom(tag: string, options: ElementOptions = {}, children: readonly Child[] = []): HTMLElement {
-  const e = document.createElement(tag);
+  return build(document.createElement(tag), options, children);
+}
+
+function build<E extends HTMLElement>(e: E, options: ElementOptions, children: readonly Child[]): E {
   if (options.className) e.className = options.className;
   if (options.id) e.id = options.id;
   if (options.text !== undefined) e.textContent = options.text;

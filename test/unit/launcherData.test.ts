@@ -21,11 +21,11 @@ import { formatBytes, formatCount, MISSING } from '../../src/core/units';
 import { isLauncherInit, isLauncherPreview, LAUNCHER_PREVIEW_ROWS } from '../../src/core/webviewProtocol';
 import type { LauncherFieldError, LauncherForm } from '../../src/core/webviewProtocol';
 import type { ModelSite } from '../../src/detect/site';
+import { LAUNCHER_SETTINGS, llamaAttentionSite } from '../webview/launcherFixtures';
 
 const ENV: LauncherEnv = { sites: [], targets: ['local', 'gpubox'] };
-const SETTINGS = { preset: 'tiny', attention: ['mha', 'gqa', 'mqa'], stage: 'inference', precision: ['fp32'] };
 
-const form = (patch: Partial<LauncherForm> = {}): LauncherForm => ({ ...defaultForm(SETTINGS), ...patch });
+const form = (patch: Partial<LauncherForm> = {}): LauncherForm => ({ ...defaultForm(LAUNCHER_SETTINGS), ...patch });
 
 function plan(f: LauncherForm, env: LauncherEnv = ENV) {
   const p = launcherPlan(f, env);
@@ -41,18 +41,11 @@ function errorsOf(f: LauncherForm, env: LauncherEnv = ENV): LauncherFieldError[]
 
 const fields = (errors: LauncherFieldError[]): string[] => errors.map((e) => e.field);
 
-const ATTENTION_SITE: ModelSite = {
-  file: 'models/llama.py',
-  line: 12,
-  kind: 'attention',
-  attention: 'gqa',
-  name: 'LlamaAttention',
-  details: { heads: 32, kvHeads: 8, hidden: 4096, layers: 32, headsFrom: 'config.num_attention_heads' },
-};
+const ATTENTION_SITE = llamaAttentionSite({ heads: 32, kvHeads: 8, hidden: 4096, layers: 32, headsFrom: 'config.num_attention_heads' });
 
 describe('the form from settings and a seed', () => {
   test('settings give the defaults; wrong values in them are skipped', () => {
-    const f = defaultForm(SETTINGS);
+    const f = defaultForm(LAUNCHER_SETTINGS);
     assert.deepEqual(f.source, { kind: 'preset' });
     assert.equal(f.preset, 'tiny');
     assert.deepEqual(f.attention, ['mha', 'gqa', 'mqa']);
@@ -72,7 +65,7 @@ describe('the form from settings and a seed', () => {
   });
 
   test('an attention site: its shape is the model, its variant and KV heads join the sweep', () => {
-    const f = seededForm(defaultForm(SETTINGS), ATTENTION_SITE, [ATTENTION_SITE]);
+    const f = seededForm(defaultForm(LAUNCHER_SETTINGS), ATTENTION_SITE, [ATTENTION_SITE]);
     assert.deepEqual(f.source, { kind: 'site', siteId: siteId(ATTENTION_SITE) });
     assert.deepEqual(f.attention, ['gqa', 'mha', 'mqa']);
     assert.equal(f.kvHeads, '8');
@@ -86,24 +79,24 @@ describe('the form from settings and a seed', () => {
 
   test('MoE, PEFT, quantization and loading sites seed their techniques; a shape site of the same file is the model', () => {
     const moe: ModelSite = { file: 'models/llama.py', line: 40, kind: 'moe', attention: null, name: 'SparseMoe', details: { experts: 8, topK: 2, sharedExperts: 1 } };
-    const f = seededForm(defaultForm(SETTINGS), moe, [ATTENTION_SITE, moe]);
+    const f = seededForm(defaultForm(LAUNCHER_SETTINGS), moe, [ATTENTION_SITE, moe]);
     assert.deepEqual(f.source, { kind: 'site', siteId: siteId(ATTENTION_SITE) });
     assert.equal(f.dense, true, 'dense stays as the baseline');
     assert.equal(f.moe, '8x2');
     assert.equal(f.moeShared, '1');
 
     const lora: ModelSite = { file: 'train.py', line: 5, kind: 'peft', attention: null, name: 'LoraConfig', details: { method: 'dora', rank: 16 } };
-    const g = seededForm(defaultForm(SETTINGS), lora, [lora]);
+    const g = seededForm(defaultForm(LAUNCHER_SETTINGS), lora, [lora]);
     assert.deepEqual(g.source, { kind: 'preset' });
     assert.equal(g.stage, 'finetune');
     assert.deepEqual(g.peft, ['full', 'dora']);
     assert.equal(g.peftRank, '16');
 
     const q: ModelSite = { file: 'load.py', line: 3, kind: 'quantization', attention: null, name: 'BitsAndBytesConfig', details: { loadIn4bit: true } };
-    assert.deepEqual(seededForm(defaultForm(SETTINGS), q, [q]).precision, ['fp32', 'int4']);
+    assert.deepEqual(seededForm(defaultForm(LAUNCHER_SETTINGS), q, [q]).precision, ['fp32', 'int4']);
 
     const load: ModelSite = { file: 'load.py', line: 9, kind: 'load', attention: null, name: 'AutoModelForCausalLM.from_pretrained', details: { model: 'Qwen/Qwen2.5-0.5B', dtype: 'bf16' } };
-    const h = seededForm(defaultForm(SETTINGS), load, [load]);
+    const h = seededForm(defaultForm(LAUNCHER_SETTINGS), load, [load]);
     assert.deepEqual(h.source, { kind: 'site', siteId: siteId(load) });
     assert.deepEqual(h.precision, ['fp32', 'bf16']);
     const p = plan(h, { ...ENV, sites: [load] });
@@ -127,7 +120,7 @@ describe('the form from settings and a seed', () => {
     const i = launcherInit({
       sites: [ATTENTION_SITE],
       seed: { site: hostile },
-      defaults: SETTINGS,
+      defaults: LAUNCHER_SETTINGS,
       targets: targetChoices([{ name: 'gpubox', kind: 'ssh', hosts: ['gpubox'] }]),
       defaultTarget: 'gpubox',
       revision: 3,

@@ -3,7 +3,7 @@
 // posts arrives as a `message` event, as in VS Code. Save dialogs, the run store and the launch
 // function are fakes; everything between them is the shipped code.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { toCsv } from '../../src/core/export';
 import { targetChoices } from '../../src/core/launcherData';
@@ -14,11 +14,9 @@ import type { PostToPage } from '../../src/vscode/panels/dispatch';
 import { LauncherController } from '../../src/vscode/panels/launcherController';
 import { DashboardController, SidebarController } from '../../src/vscode/panels/resultsControllers';
 import type { SaveRequest } from '../../src/vscode/panels/resultsControllers';
-import { chromiumMissing, launch } from './browser';
-import type { Browser } from './browser';
-import { loadBundle } from './bundle';
+import { chromiumMissing } from './browser';
 import { sweep } from './fixtures';
-import { openWebviewPage } from './webviewPage';
+import { pageSuite } from './webviewPage';
 
 const missing = chromiumMissing();
 
@@ -36,16 +34,7 @@ function postTo<P extends PanelKind>(page: () => Page | undefined): PostToPage<P
 }
 
 describe('host controllers with the real pages', { skip: missing }, () => {
-  let browser: Browser;
-  let bundle: { script: Buffer; css: Buffer };
-
-  before(async () => {
-    bundle = await loadBundle();
-    browser = await launch();
-  });
-  after(async () => {
-    await browser?.close();
-  });
+  const pages = pageSuite();
 
   test('launcher: seed → preview → launch hands the configs to the launch function; its end is shown', async () => {
     const site: ModelSite = { file: 'models/llama.py', line: 12, kind: 'attention', attention: 'gqa', name: 'LlamaAttention', details: { heads: 8, kvHeads: 2, hidden: 256 } };
@@ -64,7 +53,7 @@ describe('host controllers with the real pages', { skip: missing }, () => {
       },
       openSite: () => undefined,
     }, postTo(() => page), log);
-    const p = await openWebviewPage(browser, bundle, 'launcher', { toHost: (m) => controller.dispatcher.receive(m), onPage: (pg) => (page = pg) });
+    const p = await pages.open('launcher', { toHost: (m) => controller.dispatcher.receive(m), onPage: (pg) => (page = pg) });
     await p.page.waitForFunction(() => document.querySelector('.sweep-size')?.textContent === 'Sweep: 3 configs');
     await p.page.locator('input[data-field="attention"][value="nsa"]').check();
     await p.page.waitForFunction(() => document.querySelector('.sweep-size')?.textContent === 'Sweep: 4 configs');
@@ -108,7 +97,7 @@ describe('host controllers with the real pages', { skip: missing }, () => {
       },
       openCompare: (ids) => void compared.push(ids),
     }, postTo(() => page), log);
-    const p = await openWebviewPage(browser, bundle, 'dashboard', { toHost: (m) => controller.dispatcher.receive(m), onPage: (pg) => (page = pg) });
+    const p = await pages.open('dashboard', { toHost: (m) => controller.dispatcher.receive(m), onPage: (pg) => (page = pg) });
     await p.page.waitForFunction(() => document.documentElement.dataset.rendered === 'dashboard');
     const charts = await p.page.evaluate(() => window.efficientllmCharts?.().map((c) => c.name).sort() ?? []);
     assert.deepEqual(charts, ['bars', 'pareto', 'roofline', 'samples']);
@@ -147,7 +136,7 @@ describe('host controllers with the real pages', { skip: missing }, () => {
     const opened: string[][] = [];
     let page: Page | undefined;
     const controller = new SidebarController({ runs: { list: async () => runs }, openDashboard: (ids) => void opened.push(ids) }, postTo(() => page), log);
-    const p = await openWebviewPage(browser, bundle, 'sidebar', { toHost: (m) => controller.dispatcher.receive(m), onPage: (pg) => (page = pg) });
+    const p = await pages.open('sidebar', { toHost: (m) => controller.dispatcher.receive(m), onPage: (pg) => (page = pg) });
     await p.page.waitForFunction(() => document.documentElement.dataset.rendered === 'sidebar');
     await p.page.locator('vscode-button[data-action="open-dashboard"]').click();
     await p.page.waitForFunction(() => (window as unknown as { __rec: { posted: unknown[] } }).__rec.posted.length > 1);

@@ -2,38 +2,29 @@
 // the host: it answers the page's preview and launch requests with src/core/launcherData.ts, the
 // same functions the real host uses (host-pages.test.ts runs the real host controller instead).
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { launcherInit, launcherPlan, launcherPreview, siteId, targetChoices } from '../../src/core/launcherData';
 import type { LauncherEnv } from '../../src/core/launcherData';
 import { isPageToHost, notification, responseError, responseOk } from '../../src/core/webviewProtocol';
 import type { LauncherForm, LauncherInit, RequestMessage } from '../../src/core/webviewProtocol';
 import type { ModelSite } from '../../src/detect/site';
-import { chromiumMissing, launch } from './browser';
-import type { Browser } from './browser';
-import { loadBundle } from './bundle';
+import { chromiumMissing } from './browser';
 import { HOSTILE } from './fixtures';
-import { openWebviewPage } from './webviewPage';
+import { LAUNCHER_SETTINGS, llamaAttentionSite } from './launcherFixtures';
+import { pageSuite } from './webviewPage';
 import type { WebviewPage } from './webviewPage';
 
 const missing = chromiumMissing();
 
-const ATTENTION_SITE: ModelSite = {
-  file: 'models/llama.py',
-  line: 12,
-  kind: 'attention',
-  attention: 'gqa',
-  name: 'LlamaAttention',
-  details: { heads: 8, kvHeads: 2, hidden: 256, headDim: 32, evidence: ['q_proj', 'k_proj', 'repeat_kv'] },
-};
+const ATTENTION_SITE = llamaAttentionSite({ heads: 8, kvHeads: 2, hidden: 256, headDim: 32, evidence: ['q_proj', 'k_proj', 'repeat_kv'] });
 const MOE_SITE: ModelSite = { file: 'models/llama.py', line: 40, kind: 'moe', attention: null, name: 'SparseMoe', details: { experts: 4, topK: 2 } };
-const DEFAULTS = { preset: 'tiny', attention: ['mha', 'gqa', 'mqa'], stage: 'inference', precision: ['fp32'] };
 const TARGETS = targetChoices([{ name: 'gpubox', kind: 'ssh', hosts: ['gpubox'] }]);
 
 function init(sites: ModelSite[], seedSite: ModelSite | undefined, revision = 7, launchBlocked: string | null = null): LauncherInit {
   return launcherInit({
     sites,
     seed: seedSite ? { file: seedSite.file, line: seedSite.line, site: seedSite } : undefined,
-    defaults: DEFAULTS,
+    defaults: LAUNCHER_SETTINGS,
     targets: TARGETS,
     revision,
     launchBlocked,
@@ -45,16 +36,7 @@ const envOf = (sites: ModelSite[]): LauncherEnv => ({ sites, targets: TARGETS.ma
 type LauncherRequest = RequestMessage<'launcher'>;
 
 describe('launcher page in a simulated VS Code webview', { skip: missing }, () => {
-  let browser: Browser;
-  let bundle: { script: Buffer; css: Buffer };
-
-  before(async () => {
-    bundle = await loadBundle();
-    browser = await launch();
-  });
-  after(async () => {
-    await browser?.close();
-  });
+  const pages = pageSuite();
 
   /** Waits for the page's next request (after `seen` messages) and checks it against the protocol. */
   async function nextRequest(p: WebviewPage, seen: number): Promise<{ req: LauncherRequest; count: number }> {
@@ -77,7 +59,7 @@ describe('launcher page in a simulated VS Code webview', { skip: missing }, () =
   test('ready first; renders the seed; ticking a box updates the sweep size; Launch posts the form', async () => {
     const sites = [ATTENTION_SITE, MOE_SITE];
     const env = envOf(sites);
-    const p = await openWebviewPage(browser, bundle, 'launcher');
+    const p = await pages.open('launcher');
     const first = await p.postedMoreThan(0);
     assert.deepEqual(first, [{ kind: 'ready', panel: 'launcher', protocol: 1 }], 'ready and nothing else before the host answers');
     assert.equal(await p.page.locator('#app').getAttribute('aria-busy'), 'true');
@@ -175,7 +157,7 @@ describe('launcher page in a simulated VS Code webview', { skip: missing }, () =
 
   test('a refused launch shows the host’s reason; a blocked launcher says why', async () => {
     const env = envOf([]);
-    const p = await openWebviewPage(browser, bundle, 'launcher');
+    const p = await pages.open('launcher');
     await p.postedMoreThan(0);
     await p.fromHost(notification('launcher', 'launcher/init', init([], undefined, 1)));
     let { req, count } = await nextRequest(p, 1);
@@ -200,7 +182,7 @@ describe('launcher page in a simulated VS Code webview', { skip: missing }, () =
     const sites = [ATTENTION_SITE];
     const data = init(sites, ATTENTION_SITE, 42);
     const saved: LauncherForm = { ...structuredClone(data.form), precision: ['bf16', 'int8'], workload: { ...data.form.workload, batch: '1, 8' } };
-    const p = await openWebviewPage(browser, bundle, 'launcher', { initialState: { form: saved, revision: 42 } });
+    const p = await pages.open('launcher', { initialState: { form: saved, revision: 42 } });
     await p.postedMoreThan(0);
     await p.fromHost(notification('launcher', 'launcher/init', data));
     const first = await nextRequest(p, 1);
@@ -232,7 +214,7 @@ describe('launcher page in a simulated VS Code webview', { skip: missing }, () =
     const sites = [hostile, plain];
     const env = envOf(sites);
     const data = init(sites, hostile);
-    const p = await openWebviewPage(browser, bundle, 'launcher');
+    const p = await pages.open('launcher');
     await p.postedMoreThan(0);
     await p.fromHost(notification('launcher', 'launcher/init', data));
     const { req } = await nextRequest(p, 1);

@@ -2,82 +2,27 @@
 // with a nonce, script and CSS by URI from `cspSource`), a stub acquireVsCodeApi that records what
 // the page posts, and the host's messages delivered as `message` events, as VS Code does.
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { pageHtml } from '../../src/core/reportHtml';
 import { compareData, dashboardData, sidebarData } from '../../src/core/webviewData';
 import { isPageToHost, notification, responseOk } from '../../src/core/webviewProtocol';
 import type { PanelKind } from '../../src/core/webviewProtocol';
-import { chromiumMissing, inkedPixels, launch, watch } from './browser';
-import type { Browser } from './browser';
-import { loadBundle } from './bundle';
+import { chromiumMissing, inkedPixels } from './browser';
+import type { PageWatch } from './browser';
 import { HOSTILE, hostileSweep, sweep } from './fixtures';
+import { fromHost, pageSuite, recorded } from './webviewPage';
+import type { Recorded } from './webviewPage';
 
-const ORIGIN = 'https://webview.test';
 const missing = chromiumMissing();
 
-/** A stand-in for VS Code's acquireVsCodeApi that records postMessage and keeps state as VS Code does. */
-function stubApi(initialState: unknown): string {
-  return `(() => {
-    const rec = { posted: [], state: ${JSON.stringify(initialState ?? null)}, acquired: 0 };
-    if (rec.state === null) rec.state = undefined;
-    window.__rec = rec;
-    window.acquireVsCodeApi = () => {
-      rec.acquired++;
-      if (rec.acquired > 1) throw new Error('acquireVsCodeApi called twice');
-      return {
-        postMessage: (m) => { rec.posted.push(JSON.parse(JSON.stringify(m))); },
-        getState: () => rec.state,
-        setState: (s) => { rec.state = JSON.parse(JSON.stringify(s)); },
-      };
-    };
-  })();`;
-}
-
-interface Recorded {
-  posted: unknown[];
-  state: unknown;
-}
-
 describe('pages in a simulated VS Code webview', { skip: missing }, () => {
-  let browser: Browser;
-  let bundle: { script: Buffer; css: Buffer };
-
-  before(async () => {
-    bundle = await loadBundle();
-    browser = await launch();
-  });
-  after(async () => {
-    await browser?.close();
-  });
+  const pages = pageSuite();
 
   /** Opens `panel` the way a webview host would, with `initialState` as getState()'s answer. */
-  async function openPanel(panel: PanelKind, initialState: unknown = undefined): Promise<{ page: Page; w: Awaited<ReturnType<typeof watch>> }> {
-    const nonce = randomBytes(18).toString('base64');
-    const html = pageHtml({
-      panel,
-      title: `EfficientLLM ${panel}`,
-      assets: { kind: 'webview', cspSource: ORIGIN, nonce, scriptUri: `${ORIGIN}/dist/main.js`, styleUris: [`${ORIGIN}/dist/main.css`] },
-    });
-    const page = await browser.context.newPage();
-    await page.route(`${ORIGIN}/**`, async (route) => {
-      const url = new URL(route.request().url());
-      if (url.pathname === '/index.html') return route.fulfill({ contentType: 'text/html', body: html });
-      if (url.pathname === '/dist/main.js') return route.fulfill({ contentType: 'text/javascript', body: bundle.script });
-      if (url.pathname === '/dist/main.css') return route.fulfill({ contentType: 'text/css', body: bundle.css });
-      return route.fulfill({ status: 404, body: '' });
-    });
-    const w = await watch(page);
-    // A string, not a function: tsx's transform would add helpers the page does not have.
-    await page.addInitScript({ content: stubApi(initialState) });
-    await page.goto(`${ORIGIN}/index.html`);
-    return { page, w };
+  async function openPanel(panel: PanelKind, initialState: unknown = undefined): Promise<{ page: Page; w: PageWatch }> {
+    const p = await pages.open(panel, { initialState });
+    return { page: p.page, w: p.watch };
   }
-
-  const recorded = (page: Page): Promise<Recorded> => page.evaluate(() => (window as unknown as { __rec: Recorded }).__rec);
-  /** Delivers a host message the way VS Code does: a `message` event on the page's window. */
-  const fromHost = (page: Page, message: unknown): Promise<void> => page.evaluate((m) => window.postMessage(m, '*'), message);
 
   test('dashboard: ready first, data by message renders charts, requests carry ids and get answers', async () => {
     const { page, w } = await openPanel('dashboard');

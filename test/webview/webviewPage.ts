@@ -3,11 +3,13 @@
 // acquireVsCodeApi that records what the page posts (and, with a bridge, hands it to a host in this
 // process), and host messages delivered as `message` events, the way VS Code delivers them.
 import { randomBytes } from 'node:crypto';
+import { after, before } from 'node:test';
 import type { Page } from 'playwright-core';
 import { pageHtml } from '../../src/core/reportHtml';
 import type { PanelKind } from '../../src/core/webviewProtocol';
-import { watch } from './browser';
+import { launch, watch } from './browser';
 import type { Browser, PageWatch } from './browser';
+import { loadBundle } from './bundle';
 
 export const ORIGIN = 'https://webview.test';
 
@@ -86,15 +88,48 @@ export async function openWebviewPage(browser: Browser, bundle: { script: Buffer
   // A string, not a function: tsx's transform would add helpers the page does not have.
   await page.addInitScript({ content: stubApi(options.initialState) });
   await page.goto(`${ORIGIN}/index.html`);
-  const recorded = (): Promise<Recorded> => page.evaluate(() => (window as unknown as { __rec: Recorded }).__rec);
   return {
     page,
     watch: w,
-    recorded,
+    recorded: () => recorded(page),
     async postedMoreThan(n: number) {
       await page.waitForFunction((k) => (window as unknown as { __rec: Recorded }).__rec.posted.length > k, n);
-      return (await recorded()).posted;
+      return (await recorded(page)).posted;
     },
-    fromHost: (message: unknown) => page.evaluate((m) => window.postMessage(m, '*'), message),
+    fromHost: (message: unknown) => fromHost(page, message),
+  };
+}
+
+/** What `page` posted so far, and its saved state. */
+export function recorded(page: Page): Promise<Recorded> {
+  return page.evaluate(() => (window as unknown as { __rec: Recorded }).__rec);
+}
+
+/** Delivers a host message to `page` as VS Code does: a `message` event on its window. */
+export function fromHost(page: Page, message: unknown): Promise<void> {
+  return page.evaluate((m) => window.postMessage(m, '*'), message);
+}
+
+export interface PageSuite {
+  /** Opens `panel` in the suite's browser with the suite's bundle. */
+  open(panel: PanelKind, options?: OpenOptions): Promise<WebviewPage>;
+}
+
+/** Chromium and the built bundle for the tests of the enclosing describe(): started before them, closed after. */
+export function pageSuite(): PageSuite {
+  let browser: Browser | undefined;
+  let bundle: { script: Buffer; css: Buffer } | undefined;
+  before(async () => {
+    bundle = await loadBundle();
+    browser = await launch();
+  });
+  after(async () => {
+    await browser?.close();
+  });
+  return {
+    open(panel, options) {
+      if (!browser || !bundle) throw new Error('pageSuite: open() before the suite started');
+      return openWebviewPage(browser, bundle, panel, options);
+    },
   };
 }

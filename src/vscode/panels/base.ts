@@ -2,7 +2,8 @@ import { randomBytes } from "node:crypto";
 import * as vscode from "vscode";
 import { pageHtml } from "../../core/reportHtml";
 import type { PanelKind } from "../../core/webviewProtocol";
-import type { PanelDispatcher } from "./dispatch";
+import type { DispatchLog, PanelDispatcher, PostToPage } from "./dispatch";
+import type { WorkspaceRuns } from "./runSource";
 
 // What every webview of ours shares (STYLE.md: webview-sample's security baseline): scripts on,
 // resources only from the bundle folder, a fresh nonce per render, the CSP of src/core/reportHtml.ts.
@@ -70,5 +71,75 @@ export abstract class WebviewHost<P extends PanelKind> implements vscode.Disposa
     this.disposed = true;
     // Last registered first: listeners go before the panel they listen to.
     while (this.disposables.length > 0) this.disposables.pop()?.dispose();
+  }
+}
+
+/** What a panel host needs of its controller (resultsControllers.ts, launcherController.ts). */
+export interface PanelController<P extends PanelKind> {
+  readonly dispatcher: PanelDispatcher<P>;
+  /** Posts fresh data if the page listens. */
+  push(): Promise<void>;
+}
+
+/** A new editor panel of ours in the active column. */
+export function createPanel(viewType: string, title: string, extensionUri: vscode.Uri): vscode.WebviewPanel {
+  return vscode.window.createWebviewPanel(viewType, title, vscode.ViewColumn.Active, panelOptions(extensionUri));
+}
+
+/**
+ * The lifecycle every editor panel shares: owns `panel`, feeds its messages to the controller,
+ * tells the dispatcher when the hidden page is torn down, and calls `onDispose` once it is closed.
+ * Subclasses add what differs (what else makes them push, how they are shown again).
+ */
+export abstract class PanelHost<P extends PanelKind, C extends PanelController<P>> extends WebviewHost<P> {
+  readonly controller: C;
+
+  /** Adopts `panel` (new, or restored by a serializer after a reload). */
+  protected constructor(
+    readonly panel: vscode.WebviewPanel,
+    page: { kind: P; title: string; extensionUri: vscode.Uri },
+    makeController: (post: PostToPage<P>) => C,
+    onDispose: () => void,
+  ) {
+    super();
+    this.register(panel);
+    panel.webview.options = webviewOptions(page.extensionUri);
+    panel.iconPath = vscode.Uri.joinPath(page.extensionUri, "media", "icon.svg");
+    this.controller = makeController((m) => panel.webview.postMessage(m));
+    this.connect(panel.webview, this.controller.dispatcher);
+    // Hidden without a retained context, the page is torn down; it says `ready` again when shown.
+    this.register(panel.onDidChangeViewState(() => {
+      if (!panel.visible) this.controller.dispatcher.pageGone();
+    }));
+    this.register(panel.onDidDispose(() => {
+      this.dispose();
+      onDispose();
+    }));
+    panel.webview.html = webviewHtml(panel.webview, page.extensionUri, page.kind, page.title);
+  }
+}
+
+/** What the results panels (dashboard, compare, the results view) are built from. */
+export interface ResultsPanelEnv {
+  extensionUri: vscode.Uri;
+  runs: WorkspaceRuns;
+  log: DispatchLog;
+}
+
+/** A controller of a set of runs (resultsControllers.ts). */
+interface RunSetPanelController<P extends PanelKind> extends PanelController<P> {
+  setRunIds(runIds: readonly string[]): Promise<void>;
+}
+
+/** The dashboard and compare panels: a set of runs, refreshed when the store changes; one panel, reused for each new set. */
+export abstract class RunSetPanel<P extends "dashboard" | "compare", C extends RunSetPanelController<P>> extends PanelHost<P, C> {
+  protected constructor(panel: vscode.WebviewPanel, kind: P, title: string, env: ResultsPanelEnv, makeController: (post: PostToPage<P>) => C, onDispose: () => void) {
+    super(panel, { kind, title, extensionUri: env.extensionUri }, makeController, onDispose);
+    this.register(env.runs.onDidChange(() => void this.controller.push()));
+  }
+
+  show(runIds: readonly string[]): void {
+    void this.controller.setRunIds(runIds);
+    this.panel.reveal();
   }
 }

@@ -67,6 +67,28 @@ export function chartFileName(chart: string): string {
   return `efficientllm-${safe || "chart"}.png`;
 }
 
+/** The dashboard and compare panels: a set of runs, replaced when the panel is reused. */
+abstract class RunSetController {
+  protected ids: string[];
+
+  constructor(runIds: readonly string[]) {
+    this.ids = [...runIds];
+  }
+
+  get runIds(): readonly string[] {
+    return this.ids;
+  }
+
+  /** Shows another set of runs (the panel is reused). */
+  async setRunIds(runIds: readonly string[]): Promise<void> {
+    this.ids = [...runIds];
+    await this.push();
+  }
+
+  /** Posts fresh data if the page listens (after `ready`, or when the store changed). */
+  abstract push(): Promise<void>;
+}
+
 export interface DashboardDeps {
   runs: RunSource;
   save: SaveFile;
@@ -76,12 +98,11 @@ export interface DashboardDeps {
 }
 
 /** The dashboard of a set of runs (empty: every run of the workspace). */
-export class DashboardController {
+export class DashboardController extends RunSetController {
   readonly dispatcher: PanelDispatcher<"dashboard">;
-  private ids: string[];
 
   constructor(runIds: readonly string[], private readonly deps: DashboardDeps, post: PostToPage<"dashboard">, log: DispatchLog) {
-    this.ids = [...runIds];
+    super(runIds);
     this.dispatcher = new PanelDispatcher("dashboard", post, {
       ready: () => this.push(),
       commands: {
@@ -96,21 +117,10 @@ export class DashboardController {
     }, log);
   }
 
-  get runIds(): readonly string[] {
-    return this.ids;
-  }
-
-  /** Shows another set of runs (the panel is reused). */
-  async setRunIds(runIds: readonly string[]): Promise<void> {
-    this.ids = [...runIds];
-    await this.push();
-  }
-
   async data(): Promise<DashboardData> {
     return dashboardData(selectRuns(await this.deps.runs.list(), this.ids));
   }
 
-  /** Posts fresh data if the page listens (after `ready`, or when the store changed). */
   async push(): Promise<void> {
     if (!this.dispatcher.ready) return;
     await this.dispatcher.notify("dashboard/data", await this.data());
@@ -144,26 +154,16 @@ export interface CompareDeps {
 }
 
 /** Two or more runs side by side. */
-export class CompareController {
+export class CompareController extends RunSetController {
   readonly dispatcher: PanelDispatcher<"compare">;
-  private ids: string[];
 
   constructor(runIds: readonly string[], private readonly deps: CompareDeps, post: PostToPage<"compare">, private readonly log: DispatchLog) {
-    this.ids = [...runIds];
+    super(runIds);
     this.dispatcher = new PanelDispatcher("compare", post, {
       ready: () => this.push(),
       commands: { "compare/openDashboard": (p) => deps.openDashboard(p.runIds) },
       requests: { "compare/refresh": () => this.data() },
     }, log);
-  }
-
-  get runIds(): readonly string[] {
-    return this.ids;
-  }
-
-  async setRunIds(runIds: readonly string[]): Promise<void> {
-    this.ids = [...runIds];
-    await this.push();
   }
 
   async data(): Promise<CompareData> {

@@ -1,6 +1,6 @@
 import * as vscode from "vscode";
 import { WebviewHost, webviewHtml, webviewOptions } from "./base";
-import type { ResultsPanelEnv } from "./dashboardPanel";
+import type { ResultsPanelEnv } from "./base";
 import { SidebarController } from "./resultsControllers";
 
 /** One resolved results view: the latest sweep, one click from the dashboard. */
