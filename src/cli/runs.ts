@@ -3,7 +3,7 @@
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
-import type { RunRecord } from '../core/record';
+import { openRuns, type RunRecord } from '../core/record';
 import { metricColumn, renderTable } from '../core/table';
 import type { Column } from '../core/table';
 import { formatTimestamp } from '../core/units';
@@ -11,7 +11,7 @@ import { RunStore } from '../run/store';
 import type { StoreProblem } from '../run/store';
 import { analyticFor } from '../core/analytic';
 import type { SshHostOptions } from '../run/remote/sshHost';
-import { recordFromOutcome } from '../run/profile';
+import { hooksSavingOnce } from '../run/profile';
 import { reattach } from '../run/sshTarget';
 import { UsageError } from './io';
 import { SSH_CLI_OPTIONS, sshCliOptions } from './preflight';
@@ -62,25 +62,17 @@ export const RUNS_COLUMNS: readonly Column<RunRecord>[] = [
  * was closed mid-sweep) to their end, and stores each final record once. Returns how many ended.
  */
 async function reattachRuns(io: CliIo, store: RunStore, runs: readonly RunRecord[], connect: SshHostOptions): Promise<number> {
-  const open = runs.filter((r) => r.target.kind === 'ssh' && (r.status === 'running' || r.status === 'queued'));
-  const elsewhere = runs.filter((r) => r.target.kind !== 'ssh' && (r.status === 'running' || r.status === 'queued'));
+  const open = openRuns(runs, 'ssh');
+  const elsewhere = [...openRuns(runs, 'local'), ...openRuns(runs, 'slurm')];
   for (const r of elsewhere) io.err(`efficientllm: ${r.id} is ${r.status} on ${r.target.kind} target "${r.target.name}"; reattach covers SSH targets only so far\n`);
   if (open.length === 0) return 0;
   io.err(`efficientllm: reattaching ${open.length} run(s) on ${[...new Set(open.map((r) => r.target.name))].join(', ')}\n`);
-  const byId = new Map(open.map((r) => [r.id, r]));
   let ended = 0;
-  await reattach(open, {
-    onUpdate: () => undefined,
-    onRunEnd: async (outcome) => {
-      const r = byId.get(outcome.id);
-      if (!r) return;
-      byId.delete(outcome.id); // stored exactly once
-      const record = recordFromOutcome({ id: r.id, createdAt: r.createdAt, config: r.config }, r.target, outcome, analyticFor);
-      await store.save(record);
-      ended += 1;
-      io.err(`${record.status.padEnd(9)} ${record.id} ${record.config.label}${record.error ? `: ${record.error.message}` : ''}\n`);
-    },
-  }, { connect, log: (line) => io.err(`efficientllm: ${line}\n`) });
+  await reattach(open, hooksSavingOnce(open, analyticFor, async (record) => {
+    await store.save(record);
+    ended += 1;
+    io.err(`${record.status.padEnd(9)} ${record.id} ${record.config.label}${record.error ? `: ${record.error.message}` : ''}\n`);
+  }), { connect, log: (line) => io.err(`efficientllm: ${line}\n`) });
   return ended;
 }
 

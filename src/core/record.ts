@@ -94,3 +94,8 @@ export interface RunRecord {
 export function emptyEnv(): RunEnv {
   return { python: null, torch: null, cuda: null, device: null, nvml: false, powerScope: null, memorySource: null };
 }
+
+/** Runs on targets of `kind` that the store still shows as queued or running: a process may still be at work on them. */
+export function openRuns(records: readonly RunRecord[], kind: TargetKind): RunRecord[] {
+  return records.filter((r) => r.target.kind === kind && (r.status === 'running' || r.status === 'queued'));
+}

@@ -5,4 +5,4 @@ export { closeTarget, createTarget, parseTargetText, targetSpecText } from './ta
 export { probeLocal, probeSsh } from './preflight';
 export { TargetError } from './target';
 export { reattach } from './sshTarget';
-export { recordFromOutcome } from './profile';
+export { hooksSavingOnce } from './profile';

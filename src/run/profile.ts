@@ -5,7 +5,7 @@ import { assembleRecord, type Analytic, type RunState } from '../core/assemble';
 import type { ProfileConfig } from '../core/config';
 import type { ResultCounters } from '../core/protocol';
 import { emptyEnv, emptyMetrics, RUN_RECORD_SCHEMA, type RunRecord } from '../core/record';
-import type { PlannedRun, RunOutcome, Target } from './target';
+import type { PlannedRun, RunOutcome, Target, TargetHooks } from './target';
 
 export interface RecordSink {
   save(record: RunRecord): Promise<unknown>;
@@ -58,6 +58,27 @@ export function recordFromOutcome(
     stderrTail: outcome.stderrTail,
     analytic: (name, memory, counters) => analytic(run.config, name, memory, counters),
   });
+}
+
+/**
+ * Hooks for following runs that an earlier process started (reattach): each run's final record is
+ * built and passed to `save` exactly once, however often the target reports it.
+ */
+export function hooksSavingOnce(
+  open: readonly RunRecord[],
+  analytic: ProfileOptions['analytic'],
+  save: (record: RunRecord) => Promise<void>,
+): TargetHooks {
+  const byId = new Map(open.map((r) => [r.id, r]));
+  return {
+    onUpdate: () => undefined,
+    onRunEnd: async (outcome) => {
+      const r = byId.get(outcome.id);
+      if (!r) return;
+      byId.delete(outcome.id);
+      await save(recordFromOutcome({ id: r.id, createdAt: r.createdAt, config: r.config }, r.target, outcome, analytic));
+    },
+  };
 }
 
 /** Runs every config on the target; returns the final records in the order of `configs`. */

@@ -1,14 +1,9 @@
 import * as vscode from "vscode";
 import { analyticFor } from "../core/analytic";
-import type { RunRecord } from "../core/record";
+import { openRuns, type RunRecord } from "../core/record";
 import type { Ctx } from "./ctx";
 import { runtime } from "./runtime";
 import { sshOptions } from "./sshPrompts";
-
-/** Stored runs a closed window left queued or running on an SSH host: their processes went on. */
-export function runsToReattach(records: readonly RunRecord[]): RunRecord[] {
-  return records.filter((r) => r.target.kind === "ssh" && (r.status === "running" || r.status === "queued"));
-}
 
 /**
  * Follows those runs to their end in the background, once, after the store is first read: the
@@ -21,8 +16,7 @@ async function reattachOpenRuns(ctx: Ctx, open: RunRecord[]): Promise<void> {
     return;
   }
   const store = ctx.requireStore();
-  const { reattach, recordFromOutcome } = runtime();
-  const byId = new Map(open.map((r) => [r.id, r]));
+  const { reattach, hooksSavingOnce } = runtime();
   const hosts = [...new Set(open.map((r) => r.target.name))].join(", ");
   ctx.log.info(`reattach: following ${open.length} run(s) left running on ${hosts}`);
   await vscode.window.withProgress(
@@ -30,18 +24,11 @@ async function reattachOpenRuns(ctx: Ctx, open: RunRecord[]): Promise<void> {
     () =>
       reattach(
         open,
-        {
-          onUpdate: () => undefined,
-          onRunEnd: async (outcome) => {
-            const r = byId.get(outcome.id);
-            if (!r) return;
-            byId.delete(outcome.id); // stored exactly once
-            const record = recordFromOutcome({ id: r.id, createdAt: r.createdAt, config: r.config }, r.target, outcome, analyticFor);
-            await store.save(record);
-            ctx.runs.upsert(record);
-            ctx.log.info(`reattach: ${record.id} ${record.status}${record.error ? `: ${record.error.message}` : ""}`);
-          },
-        },
+        hooksSavingOnce(open, analyticFor, async (record) => {
+          await store.save(record);
+          ctx.runs.upsert(record);
+          ctx.log.info(`reattach: ${record.id} ${record.status}${record.error ? `: ${record.error.message}` : ""}`);
+        }),
         { connect: sshOptions(ctx), log: (line) => ctx.log.info(`reattach: ${line}`) },
       ),
   );
@@ -53,7 +40,7 @@ export function registerReattach(ctx: Ctx): void {
     if (started || !ctx.runs.loaded) return;
     started = true;
     sub.dispose();
-    const open = runsToReattach(ctx.runs.all);
+    const open = openRuns(ctx.runs.all, "ssh"); // a closed window left these; their processes went on
     if (open.length === 0) return;
     reattachOpenRuns(ctx, open).catch((error: unknown) => {
       const message = error instanceof Error ? error.message : String(error);
