@@ -276,7 +276,7 @@ describe('ProxyJump', () => {
     const pc = resolve('Host x\n ProxyCommand ssh -W %h:%p "gw"\n ProxyJump gw\n', 'x');
     assert.deepEqual(pc.proxyJump, []);
     assert.equal(pc.proxyCommand, 'ssh -W %h:%p "gw"');
-    assert.equal(resolve('Host x\n ProxyJump none\n ProxyCommand nc %h %p\n', 'x').proxyCommand, 'nc %h %p');
+    assert.equal(resolve('Host x\n ProxyJump none\n ProxyCommand nc %h %p\n', 'x').proxyCommand, null);
     assert.equal(resolve('ProxyCommand none\nProxyJump gw\n', 'x').proxyCommand, null);
     assert.deepEqual(resolve('ProxyCommand none\nProxyJump gw\n', 'x').proxyJump, []);
     assert.throws(() => resolve('ProxyJump gw:99999\n', 'x'), SshConfigError);

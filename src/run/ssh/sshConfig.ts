@@ -708,9 +708,9 @@ function applyOption(st: State, node: Extract<ConfigNode, { kind: 'option' }>, w
       break;
     }
     case 'proxycommand':
-      // The raw rest of the line (ssh runs it through a shell; we never do). As in OpenSSH 9,
-      // an earlier ProxyJump with hops wins, but an earlier `ProxyJump none` does not block it.
-      if ((st.proxyJump === undefined || st.proxyJump.length === 0) && st.proxyCommand === undefined) st.proxyCommand = node.rest;
+      // The raw rest of the line (ssh runs it through a shell; we never do). As in OpenSSH
+      // (`ssh -G`), the first of ProxyJump/ProxyCommand wins, and `ProxyJump none` counts as first.
+      if (st.proxyJump === undefined && st.proxyCommand === undefined) st.proxyCommand = node.rest;
       break;
     case 'serveraliveinterval': {
       const v = parseTimeSpec(arg) ?? fail(`invalid time value "${arg}"`);
