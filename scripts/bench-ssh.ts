@@ -31,22 +31,28 @@ const measuredSeconds = (iterationS: number[]): number => iterationS.reduce((a, 
 
 export async function benchSsh(): Promise<SshBenchRow[]> {
   const base = mkdtempSync('/tmp/elp-bench-ssh-');
-  execFileSync('bash', [join(ROOT, 'test/infra/start.sh')], { env: { ...process.env, BASE: base, TEST_USER: 'elpbench' }, stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync('bash', [join(ROOT, 'test/infra/start.sh')], {
+    env: { ...process.env, BASE: base, TEST_USER: 'elpbench' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   try {
     const env = readInfraEnv(base);
     const sshConfig = join(base, 'bench_ssh_config');
-    writeFileSync(sshConfig, [
-      'Host bench',
-      `  HostName ${env.TEST_SSH_HOST}`,
-      `  Port ${env.TEST_SSH_PORT}`,
-      `  User ${env.TEST_SSH_USER}`,
-      `  IdentityFile ${env.TEST_SSH_KEY}`,
-      '  IdentitiesOnly yes',
-      `  UserKnownHostsFile ${env.TEST_SSH_KNOWN_HOSTS}`,
-      '  StrictHostKeyChecking yes',
-      '  BatchMode yes',
-      '',
-    ].join('\n'));
+    writeFileSync(
+      sshConfig,
+      [
+        'Host bench',
+        `  HostName ${env.TEST_SSH_HOST}`,
+        `  Port ${env.TEST_SSH_PORT}`,
+        `  User ${env.TEST_SSH_USER}`,
+        `  IdentityFile ${env.TEST_SSH_KEY}`,
+        '  IdentitiesOnly yes',
+        `  UserKnownHostsFile ${env.TEST_SSH_KNOWN_HOSTS}`,
+        '  StrictHostKeyChecking yes',
+        '  BatchMode yes',
+        '',
+      ].join('\n'),
+    );
     const sweep = expandSweep(
       { model: { preset: 'tiny' }, stage: 'inference', workload: { seqLen: 32, newTokens: 4, steps: 2, warmup: 1 } },
       { attention: ['mha', 'gqa', 'mqa', 'mla'], precision: ['fp32', 'bf16'] },
@@ -57,9 +63,15 @@ export async function benchSsh(): Promise<SshBenchRow[]> {
 
     // Ours: one connection, the harness uploaded once, the 8 configs in one detached harness process.
     let host: SshHost | null = null;
-    const connect = { sshConfigFile: sshConfig, knownHostsFile: env.TEST_SSH_KNOWN_HOSTS, env: { ...process.env, SSH_AUTH_SOCK: '' } };
+    const connect = {
+      sshConfigFile: sshConfig,
+      knownHostsFile: env.TEST_SSH_KNOWN_HOSTS,
+      env: { ...process.env, SSH_AUTH_SOCK: '' },
+    };
     const target = new SshTarget({
-      hosts: ['bench'], python: PYTHON, connect,
+      hosts: ['bench'],
+      python: PYTHON,
+      connect,
       hostFactory: (alias) => (host = new SshHost(alias, connect)),
     });
     // Start from an empty remote cache, so the harness upload is measured as a first sweep pays it.
@@ -68,7 +80,10 @@ export async function benchSsh(): Promise<SshBenchRow[]> {
     let ids = 0;
     const t0 = process.hrtime.bigint();
     const records: RunRecord[] = await profile({
-      configs, target, store: { save: async () => undefined }, analytic: analyticFor,
+      configs,
+      target,
+      store: { save: async () => undefined },
+      analytic: analyticFor,
       newId: () => `bench-${Date.now()}-${ids++}`,
     });
     const oursWall = Number(process.hrtime.bigint() - t0) / 1e9;
@@ -81,9 +96,19 @@ export async function benchSsh(): Promise<SshBenchRow[]> {
 
     // OpenSSH: the harness copied once as a tarball, then one `ssh host python3 …` per config.
     const bundle = loadHarnessBundle();
-    const tarball = execFileSync('tar', ['-cz', '-C', join(ROOT, 'dist', 'harness'), '--exclude=__pycache__', 'efficientllm_harness']);
+    const tarball = execFileSync('tar', [
+      '-cz',
+      '-C',
+      join(ROOT, 'dist', 'harness'),
+      '--exclude=__pycache__',
+      'efficientllm_harness',
+    ]);
     const ssh = (command: string, input: Buffer | string): { stdout: string } => {
-      const r = spawnSync('ssh', ['-F', sshConfig, 'bench', command], { input, encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
+      const r = spawnSync('ssh', ['-F', sshConfig, 'bench', command], {
+        input,
+        encoding: 'utf8',
+        maxBuffer: 64 * 2 ** 20,
+      });
       if (r.status !== 0) throw new Error(`ssh ${command}: exit ${r.status}: ${r.stderr}`);
       return { stdout: r.stdout };
     };
@@ -94,10 +119,14 @@ export async function benchSsh(): Promise<SshBenchRow[]> {
     for (const cfg of configs) {
       const text = JSON.stringify(cfg);
       baselineBytes += Buffer.byteLength(text);
-      const { stdout } = ssh(`cat > ~/bench-config.json && cd ~/bench-harness && ${PYTHON} -m efficientllm_harness --config ~/bench-config.json`, text);
+      const { stdout } = ssh(
+        `cat > ~/bench-config.json && cd ~/bench-harness && ${PYTHON} -m efficientllm_harness --config ~/bench-config.json`,
+        text,
+      );
       for (const [i, line] of stdout.split('\n').entries()) {
         const parsed = line.trim() ? parseEventLine(line, i + 1) : null;
-        if (parsed?.ok && parsed.event.type === 'result') baselineMeasured += measuredSeconds(parsed.event.counters.iterationS);
+        if (parsed?.ok && parsed.event.type === 'result')
+          baselineMeasured += measuredSeconds(parsed.event.counters.iterationS);
       }
     }
     const baselineWall = Number(process.hrtime.bigint() - t1) / 1e9;
@@ -105,8 +134,18 @@ export async function benchSsh(): Promise<SshBenchRow[]> {
       { metric: 'SSH handshakes', unit: '', ours: stats.connections, openssh: 1 + n },
       { metric: 'bytes uploaded', unit: 'B', ours: stats.bytesUploaded, openssh: baselineBytes },
       { metric: `wall time, ${n} configs`, unit: 's', ours: oursWall, openssh: baselineWall },
-      { metric: 'overhead per config beyond measured time', unit: 's', ours: (oursWall - oursMeasured) / n, openssh: (baselineWall - baselineMeasured) / n },
-      { metric: 'harness files (uploaded once per hash)', unit: '', ours: bundle.files.length, openssh: bundle.files.length },
+      {
+        metric: 'overhead per config beyond measured time',
+        unit: 's',
+        ours: (oursWall - oursMeasured) / n,
+        openssh: (baselineWall - baselineMeasured) / n,
+      },
+      {
+        metric: 'harness files (uploaded once per hash)',
+        unit: '',
+        ours: bundle.files.length,
+        openssh: bundle.files.length,
+      },
     ];
   } finally {
     execFileSync('bash', [join(ROOT, 'test/infra/stop.sh')], { env: { ...process.env, BASE: base }, stdio: 'ignore' });
@@ -118,9 +157,20 @@ export const section: BenchSection = {
   name: 'SSH',
   async run(): Promise<Row[]> {
     if (process.getuid?.() !== 0) {
-      return [{ section: 'SSH', metric: '(skipped)', measured: 'needs root to start its own sshd', budget: '', baseline: '', ratio: '', pass: null }];
+      return [
+        {
+          section: 'SSH',
+          metric: '(skipped)',
+          measured: 'needs root to start its own sshd',
+          budget: '',
+          baseline: '',
+          ratio: '',
+          pass: null,
+        },
+      ];
     }
-    const fmt = (v: number, unit: string): string => (unit === 's' ? `${v.toFixed(2)} s` : unit === 'B' ? `${(v / 1024).toFixed(1)} KiB` : String(v));
+    const fmt = (v: number, unit: string): string =>
+      unit === 's' ? `${v.toFixed(2)} s` : unit === 'B' ? `${(v / 1024).toFixed(1)} KiB` : String(v);
     return (await benchSsh()).map((r) => ({
       section: 'SSH',
       metric: r.metric,
@@ -135,11 +185,24 @@ export const section: BenchSection = {
 };
 
 export function renderSshBench(rows: readonly SshBenchRow[]): string {
-  const fmt = (v: number, unit: string): string => (unit === 's' ? `${v.toFixed(2)} s` : unit === 'B' ? `${(v / 1024).toFixed(1)} KiB` : String(v));
+  const fmt = (v: number, unit: string): string =>
+    unit === 's' ? `${v.toFixed(2)} s` : unit === 'B' ? `${(v / 1024).toFixed(1)} KiB` : String(v);
   const lines = [['SSH: ours vs OpenSSH per config', 'ours', 'OpenSSH', 'OpenSSH ÷ ours']];
-  for (const r of rows) lines.push([r.metric, fmt(r.ours, r.unit), fmt(r.openssh, r.unit), r.ours > 0 ? `${(r.openssh / r.ours).toFixed(2)}×` : '—']);
+  for (const r of rows)
+    lines.push([
+      r.metric,
+      fmt(r.ours, r.unit),
+      fmt(r.openssh, r.unit),
+      r.ours > 0 ? `${(r.openssh / r.ours).toFixed(2)}×` : '—',
+    ]);
   const widths = lines[0].map((_, i) => Math.max(...lines.map((l) => l[i].length)));
-  return lines.map((l, j) => l.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ') + (j === 0 ? `\n${widths.map((w) => '-'.repeat(w)).join('  ')}` : '')).join('\n');
+  return lines
+    .map(
+      (l, j) =>
+        l.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ') +
+        (j === 0 ? `\n${widths.map((w) => '-'.repeat(w)).join('  ')}` : ''),
+    )
+    .join('\n');
 }
 
 if (require.main === module) {

@@ -14,32 +14,32 @@
 //
 // More sections (the SSH overhead benchmark) plug in through SECTIONS below, or by adding
 // scripts/bench-ssh.ts exporting `section: BenchSection`; their rows join the same table.
-import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { cpus, loadavg, tmpdir } from "node:os";
-import * as path from "node:path";
-import type { RunRecord } from "../src/core/record";
-import { DetectionCache } from "../src/detect/detector";
-import { sharedPythonParser } from "../src/detect/pythonParser";
-import { listModelFiles } from "../src/detect/scan";
-import { lensesForDocument, type LensSources } from "../src/vscode/codeLensModel";
-import { addSiteRuns, emptySitesIndex, workspaceRelative } from "../src/vscode/sitesIndex";
-import { bigFile, generateCorpus, regexScan, rng, timeRuns } from "./bench-detect";
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import * as path from 'node:path';
+import type { RunRecord } from '../src/core/record';
+import { DetectionCache } from '../src/detect/detector';
+import { sharedPythonParser } from '../src/detect/pythonParser';
+import { listModelFiles } from '../src/detect/scan';
+import { lensesForDocument, type LensSources } from '../src/vscode/codeLensModel';
+import { addSiteRuns, emptySitesIndex, workspaceRelative } from '../src/vscode/sitesIndex';
+import { bigFile, generateCorpus, regexScan, rng, timeRuns } from './bench-detect';
 
-const ROOT = path.resolve(__dirname, "..");
+const ROOT = path.resolve(__dirname, '..');
 const args = process.argv.slice(2);
 const flag = (name: string, fallback: number): number => {
   const i = args.indexOf(name);
   return i >= 0 ? Number(args[i + 1]) : fallback;
 };
-const FILES = flag("--files", 1000);
-const RUNS = flag("--runs", 50);
+const FILES = flag('--files', 1000);
+const RUNS = flag('--runs', 50);
 const LINES = 5000;
-const ACTIVATIONS = flag("--activations", 7);
-const JSON_OUT = args.includes("--json");
+const ACTIVATIONS = flag('--activations', 7);
+const JSON_OUT = args.includes('--json');
 /** `--only activation,.vsix`: run just the named sections (names as in the table's first column). */
-const ONLY = args.includes("--only") ? args[args.indexOf("--only") + 1]?.split(",") ?? [] : null;
+const ONLY = args.includes('--only') ? (args[args.indexOf('--only') + 1]?.split(',') ?? []) : null;
 
 export interface Row {
   section: string;
@@ -66,9 +66,9 @@ const mib = (b: number): string => `${(b / 2 ** 20).toFixed(2)} MiB`;
 // ---- detection throughput ----
 
 const detection: BenchSection = {
-  name: "detection",
+  name: 'detection',
   async run(): Promise<Row[]> {
-    const dir = await mkdtemp(path.join(tmpdir(), "efficientllm-bench-"));
+    const dir = await mkdtemp(path.join(tmpdir(), 'efficientllm-bench-'));
     try {
       await sharedPythonParser(); // load once; its cost is CodeLens's first-open row, not throughput
       const corpus = await generateCorpus(dir, FILES);
@@ -77,21 +77,27 @@ const detection: BenchSection = {
       const listed = await listModelFiles([dir]);
       const scanned = await new DetectionCache().detectFiles(listed.files);
       const scanS = (performance.now() - t0) / 1000;
-      if (scanned.problems.length > 0) throw new Error(`scan problems: ${JSON.stringify(scanned.problems.slice(0, 3))}`);
+      if (scanned.problems.length > 0)
+        throw new Error(`scan problems: ${JSON.stringify(scanned.problems.slice(0, 3))}`);
       const r0 = performance.now();
-      for (const f of (await listModelFiles([dir])).files) regexScan(await readFile(f, "utf8"));
+      for (const f of (await listModelFiles([dir])).files) regexScan(await readFile(f, 'utf8'));
       const regexS = (performance.now() - r0) / 1000;
       const fps = listed.files.length / scanS;
       return [
         {
-          section: "detection",
+          section: 'detection',
           metric: `scan ${listed.files.length} files (${mb.toFixed(1)} MB), cold, 1 core`,
           measured: `${fps.toFixed(0)} files/s, ${(mb / scanS).toFixed(2)} MB/s`,
-          budget: "> 500 files/s",
+          budget: '> 500 files/s',
           baseline: `regex ${(listed.files.length / regexS).toFixed(0)} files/s`,
           ratio: `${(scanS / regexS).toFixed(1)}× regex time`,
           pass: fps > 500,
-          values: { filesPerS: fps, mbPerS: mb / scanS, regexFilesPerS: listed.files.length / regexS, sites: scanned.sites.length },
+          values: {
+            filesPerS: fps,
+            mbPerS: mb / scanS,
+            regexFilesPerS: listed.files.length / regexS,
+            sites: scanned.sites.length,
+          },
         },
       ];
     } finally {
@@ -104,63 +110,92 @@ const detection: BenchSection = {
 
 /** Three comparable runs, as the store would hold them after a sweep launched from a lens. */
 async function sampleRuns(): Promise<RunRecord[]> {
-  const { resolveConfig } = await import("../src/core/config");
-  const { emptyEnv, emptyMetrics } = await import("../src/core/record");
-  const kinds = [["mha", 1.0, 10], ["gqa", 1.02, 6], ["mqa", 1.3, 5.5]] as const;
+  const { resolveConfig } = await import('../src/core/config');
+  const { emptyEnv, emptyMetrics } = await import('../src/core/record');
+  const kinds = [
+    ['mha', 1.0, 10],
+    ['gqa', 1.02, 6],
+    ['mqa', 1.3, 5.5],
+  ] as const;
   return kinds.map(([kind, latencyS, gib], i) => {
-    const cfg = resolveConfig({ model: { preset: "tiny" }, attention: { kind, kvHeads: kind === "gqa" ? 2 : undefined } });
+    const cfg = resolveConfig({
+      model: { preset: 'tiny' },
+      attention: { kind, kvHeads: kind === 'gqa' ? 2 : undefined },
+    });
     if (!cfg.ok) throw new Error(JSON.stringify(cfg.errors));
     return {
-      schema: 1, id: `20250101-12000${i}-ab1${i}`, createdAt: `2025-01-01T12:00:0${i}.000Z`, status: "completed", target: { kind: "local", name: "local" },
-      config: cfg.value, env: { ...emptyEnv(), device: { name: "NVIDIA H100 80GB HBM3", memoryBytes: 80 * 2 ** 30 } },
-      metrics: { ...emptyMetrics(), latencyS, peakMemoryBytes: gib * 2 ** 30 }, measurement: null, samples: [], protocolProblems: [], error: null,
+      schema: 1,
+      id: `20250101-12000${i}-ab1${i}`,
+      createdAt: `2025-01-01T12:00:0${i}.000Z`,
+      status: 'completed',
+      target: { kind: 'local', name: 'local' },
+      config: cfg.value,
+      env: { ...emptyEnv(), device: { name: 'NVIDIA H100 80GB HBM3', memoryBytes: 80 * 2 ** 30 } },
+      metrics: { ...emptyMetrics(), latencyS, peakMemoryBytes: gib * 2 ** 30 },
+      measurement: null,
+      samples: [],
+      protocolProblems: [],
+      error: null,
     } satisfies RunRecord;
   });
 }
 
 const codeLens: BenchSection = {
-  name: "CodeLens",
+  name: 'CodeLens',
   async run(): Promise<Row[]> {
     const text = await bigFile(LINES);
-    const lines = text.split("\n");
-    const root = "/workspace";
-    const fileName = path.join(root, "models", "big_model.py");
+    const lines = text.split('\n');
+    const root = '/workspace';
+    const fileName = path.join(root, 'models', 'big_model.py');
     const detection = new DetectionCache();
     // Sites launched from before: the lenses carry last results and recommendations too.
     const firstSites = await new DetectionCache().detectText(fileName, text);
     const runs = await sampleRuns();
     let index = emptySitesIndex();
-    for (const s of firstSites.slice(0, 5)) index = addSiteRuns(index, { file: workspaceRelative(root, fileName) ?? "", line: s.line, name: s.name }, runs.map((r) => r.id));
-    const sources: LensSources = { detection, workspaceRoot: root, index: async () => index, runsById: new Map(runs.map((r) => [r.id, r])), precision: "bf16" };
+    for (const s of firstSites.slice(0, 5))
+      index = addSiteRuns(
+        index,
+        { file: workspaceRelative(root, fileName) ?? '', line: s.line, name: s.name },
+        runs.map((r) => r.id),
+      );
+    const sources: LensSources = {
+      detection,
+      workspaceRoot: root,
+      index: async () => index,
+      runsById: new Map(runs.map((r) => [r.id, r])),
+      precision: 'bf16',
+    };
     const doc = (t: string) => ({ fileName, getText: () => t });
     // First open: the parser is loaded (by the detection section or here), the file never seen.
-    const open = await timeRuns(Math.min(RUNS, 20), async () => lensesForDocument(doc(text), { ...sources, detection: new DetectionCache() }));
+    const open = await timeRuns(Math.min(RUNS, 20), async () =>
+      lensesForDocument(doc(text), { ...sources, detection: new DetectionCache() }),
+    );
     const lensCount = (await lensesForDocument(doc(text), sources)).length;
     const editRand = rng(11);
     const edit = await timeRuns(RUNS, async (i) => {
       const copy = lines.slice();
       const at = Math.floor(editRand() * copy.length);
       copy[at] = `${copy[at]} # edit ${i}`;
-      return lensesForDocument(doc(copy.join("\n")), sources);
+      return lensesForDocument(doc(copy.join('\n')), sources);
     });
     const regex = await timeRuns(RUNS, () => regexScan(text));
     return [
       {
-        section: "CodeLens",
+        section: 'CodeLens',
         metric: `${LINES}-line file, after a one-line edit (${lensCount} lenses)`,
         measured: `p50 ${ms(edit.p50)}, p95 ${ms(edit.p95)}`,
-        budget: "p95 < 20 ms",
+        budget: 'p95 < 20 ms',
         baseline: `regex p95 ${ms(regex.p95)}`,
         ratio: `${(edit.p95 / regex.p95).toFixed(1)}× regex`,
         pass: edit.p95 < 20,
         values: { editP50Ms: edit.p50, editP95Ms: edit.p95, regexP95Ms: regex.p95, lenses: lensCount },
       },
       {
-        section: "CodeLens",
+        section: 'CodeLens',
         // Informational: every statement is parsed once; later requests are the row above.
         metric: `${LINES}-line file, first open (empty caches), info`,
         measured: `p50 ${ms(open.p50)}, p95 ${ms(open.p95)}`,
-        budget: "",
+        budget: '',
         baseline: `regex p95 ${ms(regex.p95)}`,
         ratio: `${(open.p95 / regex.p95).toFixed(1)}× regex`,
         pass: null,
@@ -243,24 +278,33 @@ const vscode = require("vscode");
 exports.activate = (context) => { context.subscriptions.push(vscode.commands.registerCommand("x.hello", () => vscode.window.showInformationMessage("hello"))); };
 `;
 
-function timeActivation(entry: string, workspace: string): { requireMs: number; activateMs: number; subscriptions: number } {
+function timeActivation(
+  entry: string,
+  workspace: string,
+): { requireMs: number; activateMs: number; subscriptions: number } {
   const samples: { requireMs: number; activateMs: number; subscriptions: number }[] = [];
   for (let i = 0; i < ACTIVATIONS; i++) {
-    const out = execFileSync(process.execPath, ["-e", ACTIVATION_CHILD, entry, workspace], { encoding: "utf8" });
-    samples.push(JSON.parse(out.trim().split("\n").pop() ?? "{}") as { requireMs: number; activateMs: number; subscriptions: number });
+    const out = execFileSync(process.execPath, ['-e', ACTIVATION_CHILD, entry, workspace], { encoding: 'utf8' });
+    samples.push(
+      JSON.parse(out.trim().split('\n').pop() ?? '{}') as {
+        requireMs: number;
+        activateMs: number;
+        subscriptions: number;
+      },
+    );
   }
   samples.sort((a, b) => a.requireMs + a.activateMs - (b.requireMs + b.activateMs));
   return samples[Math.floor(samples.length / 2)]; // the median run
 }
 
 const activation: BenchSection = {
-  name: "activation",
+  name: 'activation',
   async run(): Promise<Row[]> {
-    const entry = path.join(ROOT, "dist", "extension.js");
-    if (!existsSync(entry)) execFileSync("node", ["scripts/build.mjs"], { cwd: ROOT, stdio: "inherit" });
-    const dir = await mkdtemp(path.join(tmpdir(), "efficientllm-bench-act-"));
+    const entry = path.join(ROOT, 'dist', 'extension.js');
+    if (!existsSync(entry)) execFileSync('node', ['scripts/build.mjs'], { cwd: ROOT, stdio: 'inherit' });
+    const dir = await mkdtemp(path.join(tmpdir(), 'efficientllm-bench-act-'));
     try {
-      const minimal = path.join(dir, "dist", "minimal.js");
+      const minimal = path.join(dir, 'dist', 'minimal.js');
       await mkdir(path.dirname(minimal), { recursive: true });
       await writeFile(minimal, MINIMAL_EXTENSION);
       const ours = timeActivation(entry, dir);
@@ -269,10 +313,10 @@ const activation: BenchSection = {
       const baseTotal = base.requireMs + base.activateMs;
       return [
         {
-          section: "activation",
+          section: 'activation',
           metric: `require + activate(), STUB vscode API, median of ${ACTIVATIONS} processes`,
           measured: `${ms(total)} (require ${ms(ours.requireMs)}, activate ${ms(ours.activateMs)}, ${ours.subscriptions} disposables)`,
-          budget: "< 50 ms",
+          budget: '< 50 ms',
           baseline: `1-command extension ${ms(baseTotal)}`,
           ratio: `${(total / baseTotal).toFixed(1)}× minimal`,
           pass: total < 50,
@@ -295,30 +339,35 @@ function treeBytes(p: string): number {
 
 /** The production dependency closure from package-lock.json (what an unbundled .vsix would carry). */
 function productionModules(): string[] {
-  const lock = JSON.parse(readFileSync(path.join(ROOT, "package-lock.json"), "utf8")) as { packages: Record<string, { dev?: boolean }> };
+  const lock = JSON.parse(readFileSync(path.join(ROOT, 'package-lock.json'), 'utf8')) as {
+    packages: Record<string, { dev?: boolean }>;
+  };
   return Object.entries(lock.packages)
-    .filter(([p, info]) => p.startsWith("node_modules/") && !info.dev && !p.slice("node_modules/".length).includes("node_modules/"))
+    .filter(
+      ([p, info]) =>
+        p.startsWith('node_modules/') && !info.dev && !p.slice('node_modules/'.length).includes('node_modules/'),
+    )
     .map(([p]) => path.join(ROOT, p))
     .filter((p) => existsSync(p));
 }
 
 const vsix: BenchSection = {
-  name: ".vsix",
+  name: '.vsix',
   async run(): Promise<Row[]> {
-    const file = path.join(ROOT, "efficientllm-profiler.vsix");
-    if (!existsSync(file) || args.includes("--repackage")) {
-      const r = spawnSync("npm", ["run", "--silent", "package"], { cwd: ROOT, encoding: "utf8" });
+    const file = path.join(ROOT, 'efficientllm-profiler.vsix');
+    if (!existsSync(file) || args.includes('--repackage')) {
+      const r = spawnSync('npm', ['run', '--silent', 'package'], { cwd: ROOT, encoding: 'utf8' });
       if (r.status !== 0) throw new Error(`npm run package failed:\n${r.stdout}\n${r.stderr}`);
     }
     const size = statSync(file).size;
-    const dist = path.join(ROOT, "dist");
+    const dist = path.join(ROOT, 'dist');
     const unbundled = treeBytes(dist) + productionModules().reduce((sum, p) => sum + treeBytes(p), 0);
     return [
       {
-        section: ".vsix",
-        metric: "efficientllm-profiler.vsix (bundled, no node_modules)",
+        section: '.vsix',
+        metric: 'efficientllm-profiler.vsix (bundled, no node_modules)',
         measured: mib(size),
-        budget: "< 3 MB",
+        budget: '< 3 MB',
         baseline: `unbundled ${mib(unbundled)}`,
         ratio: `${((100 * size) / unbundled).toFixed(1)}% of unbundled`,
         pass: size < 3 * 2 ** 20,
@@ -332,19 +381,31 @@ const vsix: BenchSection = {
 const SECTIONS: BenchSection[] = [detection, codeLens, activation, vsix];
 
 async function optionalSections(): Promise<BenchSection[]> {
-  const file = path.join(__dirname, "bench-ssh.ts");
+  const file = path.join(__dirname, 'bench-ssh.ts');
   if (!existsSync(file)) return [];
   const mod = (await import(file)) as { section?: BenchSection };
   return mod.section ? [mod.section] : [];
 }
 
 function printTable(rows: Row[]): void {
-  const headers = ["section", "metric", "measured", "budget", "baseline", "ratio", "pass/fail"];
-  const cells = rows.map((r) => [r.section, r.metric, r.measured, r.budget, r.baseline, r.ratio, r.pass === null ? "" : r.pass ? "PASS" : "FAIL"]);
+  const headers = ['section', 'metric', 'measured', 'budget', 'baseline', 'ratio', 'pass/fail'];
+  const cells = rows.map((r) => [
+    r.section,
+    r.metric,
+    r.measured,
+    r.budget,
+    r.baseline,
+    r.ratio,
+    r.pass === null ? '' : r.pass ? 'PASS' : 'FAIL',
+  ]);
   const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
-  const line = (c: string[]): string => c.map((x, i) => x.padEnd(widths[i])).join("  ").trimEnd();
+  const line = (c: string[]): string =>
+    c
+      .map((x, i) => x.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
   console.log(line(headers));
-  console.log(widths.map((w) => "-".repeat(w)).join("  "));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const c of cells) console.log(line(c));
 }
 
@@ -355,15 +416,29 @@ async function main(): Promise<void> {
     try {
       rows.push(...(await section.run()));
     } catch (e) {
-      rows.push({ section: section.name, metric: "(did not run)", measured: e instanceof Error ? e.message.split("\n")[0] : String(e), budget: "", baseline: "", ratio: "", pass: false });
+      rows.push({
+        section: section.name,
+        metric: '(did not run)',
+        measured: e instanceof Error ? e.message.split('\n')[0] : String(e),
+        budget: '',
+        baseline: '',
+        ratio: '',
+        pass: false,
+      });
     }
   }
   if (JSON_OUT) {
     console.log(JSON.stringify({ node: process.version, cpus: cpus().length, loadavg: loadavg(), rows }, null, 2));
   } else {
-    const load = loadavg().map((x) => x.toFixed(1)).join(" ");
-    console.log(`EfficientLLM Profiler benchmark · node ${process.version} · ${process.platform}/${process.arch} · ${cpus().length} CPUs · load average ${load} (timings are wall clock: a busy machine inflates them)`);
-    console.log("activation uses a STUB of the vscode API in a plain Node process (VS Code's own start-up is not included)\n");
+    const load = loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ');
+    console.log(
+      `EfficientLLM Profiler benchmark · node ${process.version} · ${process.platform}/${process.arch} · ${cpus().length} CPUs · load average ${load} (timings are wall clock: a busy machine inflates them)`,
+    );
+    console.log(
+      "activation uses a STUB of the vscode API in a plain Node process (VS Code's own start-up is not included)\n",
+    );
     printTable(rows);
   }
   const failed = rows.filter((r) => r.pass === false);

@@ -66,7 +66,7 @@ for tier in "${tiers[@]}"; do
   case "$tier" in
     build) run_tier build node scripts/build.mjs ;;
     typecheck) run_tier typecheck npx --no-install tsc -p . ;;
-    lint) run_tier lint npx --no-install eslint . ;;
+    lint) run_tier lint npm run --silent lint ;;
     unit)
       files=(test/unit/*.test.ts)
       if [ "${#files[@]}" -eq 0 ]; then skip_tier unit "no test/unit/*.test.ts files"

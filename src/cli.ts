@@ -16,10 +16,16 @@ const COMMANDS: Record<string, { run: Subcommand; summary: string }> = {
   runs: { run: runsCommand, summary: 'list stored runs' },
   show: { run: showCommand, summary: 'show one stored run' },
   export: { run: exportCommand, summary: 'export stored runs as csv, md or json' },
-  recommend: { run: recommendCommand, summary: 'Pareto front and a recommended technique per group of comparable runs' },
+  recommend: {
+    run: recommendCommand,
+    summary: 'Pareto front and a recommended technique per group of comparable runs',
+  },
   report: { run: reportCommand, summary: 'write a self-contained HTML dashboard of stored runs (--html FILE)' },
   estimate: { run: estimateCommand, summary: 'analytic parameters, memory, FLOPs and floors for a config' },
-  detect: { run: detectCommand, summary: 'find attention, MoE, PEFT, quantization and model-loading code and config.json files' },
+  detect: {
+    run: detectCommand,
+    summary: 'find attention, MoE, PEFT, quantization and model-loading code and config.json files',
+  },
 };
 
 function usage(): string {

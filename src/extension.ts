@@ -1,15 +1,15 @@
-import * as l10n from "@vscode/l10n";
-import * as vscode from "vscode";
-import { registerCodeLens } from "./vscode/codeLens";
-import { registerCommands } from "./vscode/commands";
-import { registerLaunch } from "./vscode/launch";
-import { Ctx } from "./vscode/ctx";
-import { registerPanels } from "./vscode/panels/open";
-import { registerReattach } from "./vscode/reattach";
-import { registerRecommendationsView } from "./vscode/recommendationsView";
-import { registerRunsView } from "./vscode/runsView";
-import { registerStatusBar } from "./vscode/statusBar";
-import { registerTargetsView } from "./vscode/targets";
+import * as l10n from '@vscode/l10n';
+import * as vscode from 'vscode';
+import { registerCodeLens } from './vscode/codeLens';
+import { registerCommands } from './vscode/commands';
+import { registerLaunch } from './vscode/launch';
+import { Ctx } from './vscode/ctx';
+import { registerPanels } from './vscode/panels/open';
+import { registerReattach } from './vscode/reattach';
+import { registerRecommendationsView } from './vscode/recommendationsView';
+import { registerRunsView } from './vscode/runsView';
+import { registerStatusBar } from './vscode/statusBar';
+import { registerTargetsView } from './vscode/targets';
 
 /**
  * Composition root: build one context, register each feature. Nothing here waits on disk or the
@@ -34,7 +34,7 @@ export function activate(context: vscode.ExtensionContext): Ctx | undefined {
     return ctx;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    void vscode.window.showErrorMessage(vscode.l10n.t("EfficientLLM Profiler failed to activate: {0}", message));
+    void vscode.window.showErrorMessage(vscode.l10n.t('EfficientLLM Profiler failed to activate: {0}', message));
     throw error;
   }
 }

@@ -16,7 +16,6 @@ import {
 } from 'chart.js';
 import type { ChartConfiguration, ChartType, Plugin } from 'chart.js';
 
-
 export interface Theme {
   fg: string;
   muted: string;
@@ -49,7 +48,9 @@ export function readTheme(): Theme {
     ),
     good: cssVar(s, '--el-green', '#388a34'),
     bad: cssVar(s, '--el-red', '#e51400'),
-    highContrast: document.body.classList.contains('vscode-high-contrast') || document.body.classList.contains('vscode-high-contrast-light'),
+    highContrast:
+      document.body.classList.contains('vscode-high-contrast') ||
+      document.body.classList.contains('vscode-high-contrast-light'),
   };
 }
 
@@ -72,7 +73,20 @@ const background: Plugin = {
   },
 };
 
-Chart.register(BarController, BarElement, CategoryScale, LinearScale, LogarithmicScale, LineController, LineElement, PointElement, ScatterController, Tooltip, Legend, background);
+Chart.register(
+  BarController,
+  BarElement,
+  CategoryScale,
+  LinearScale,
+  LogarithmicScale,
+  LineController,
+  LineElement,
+  PointElement,
+  ScatterController,
+  Tooltip,
+  Legend,
+  background,
+);
 // No animation (numbers, not motion); charts fill their box (.chart sets the height).
 Chart.defaults.animation = false;
 Chart.defaults.responsive = true;
@@ -81,7 +95,11 @@ Chart.defaults.maintainAspectRatio = false;
 const charts = new Map<string, Chart>();
 
 /** Creates (or replaces) the chart named `name` on `canvas`. */
-export function drawChart<T extends ChartType>(name: string, canvas: HTMLCanvasElement, config: ChartConfiguration<T>): Chart<T> {
+export function drawChart<T extends ChartType>(
+  name: string,
+  canvas: HTMLCanvasElement,
+  config: ChartConfiguration<T>,
+): Chart<T> {
   charts.get(name)?.destroy();
   const theme = readTheme();
   Chart.defaults.color = theme.fg;

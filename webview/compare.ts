@@ -28,7 +28,12 @@ export function startCompare(root: HTMLElement, env: Env): void {
   else showProblem(root, 'This page holds no readable comparison data.');
 }
 
-const VERDICT_MARK: Record<DeltaView['verdict'], string> = { better: '▲ better', worse: '▼ worse', same: '= same', neutral: '' };
+const VERDICT_MARK: Record<DeltaView['verdict'], string> = {
+  better: '▲ better',
+  worse: '▼ worse',
+  same: '= same',
+  neutral: '',
+};
 
 function deltaNode(d: DeltaView | null | undefined): Node {
   if (!d) return el('span', { className: 'muted', text: 'not comparable' });
@@ -48,20 +53,42 @@ function renderCompare(root: HTMLElement, data: CompareData, env: Env): void {
 
   root.appendChild(el('h1', { text: data.title }));
   const controls = el('div', { className: 'controls' }, [
-    select('Baseline run', data.runs.map((r) => ({ value: r.id, text: r.label })), baselineId, (v) => {
-      env.state.update({ baselineId: v });
-      renderCompare(root, data, env);
-    }),
+    select(
+      'Baseline run',
+      data.runs.map((r) => ({ value: r.id, text: r.label })),
+      baselineId,
+      (v) => {
+        env.state.update({ baselineId: v });
+        renderCompare(root, data, env);
+      },
+    ),
   ]);
   if (env.kind === 'webview') {
-    controls.appendChild(button('Open in dashboard', () => env.channel.command({ method: 'compare/openDashboard', params: { runIds: data.runs.map((r) => r.id) } }), { secondary: true, name: 'open-dashboard' }));
+    controls.appendChild(
+      button(
+        'Open in dashboard',
+        () => env.channel.command({ method: 'compare/openDashboard', params: { runIds: data.runs.map((r) => r.id) } }),
+        { secondary: true, name: 'open-dashboard' },
+      ),
+    );
   }
   root.appendChild(controls);
-  root.appendChild(el('p', { className: 'muted', text: `Differences are each run minus the baseline, ${baseline.label}. Better and worse follow each metric's direction.` }));
+  root.appendChild(
+    el('p', {
+      className: 'muted',
+      text: `Differences are each run minus the baseline, ${baseline.label}. Better and worse follow each metric's direction.`,
+    }),
+  );
 
   const table = el('table', { className: 'data-table compare' });
   table.appendChild(el('caption', { text: `Runs against the baseline ${baseline.label}` }));
-  const head = el('tr', {}, [el('th', { text: 'Metric', attrs: { scope: 'col' } }), el('th', { attrs: { scope: 'col' } }, [el('span', { text: baseline.label }), el('span', { className: 'muted', text: ' (baseline)' })])]);
+  const head = el('tr', {}, [
+    el('th', { text: 'Metric', attrs: { scope: 'col' } }),
+    el('th', { attrs: { scope: 'col' } }, [
+      el('span', { text: baseline.label }),
+      el('span', { className: 'muted', text: ' (baseline)' }),
+    ]),
+  ]);
   for (const r of others) head.appendChild(el('th', { text: r.label, attrs: { scope: 'col' } }));
   table.appendChild(el('thead', {}, [head]));
   const body = el('tbody');
@@ -85,11 +112,20 @@ function renderCompare(root: HTMLElement, data: CompareData, env: Env): void {
       el('td', { className: 'num', text: baseline.metrics[m.key].text }),
     ]);
     for (const r of others) {
-      tr.appendChild(el('td', { className: 'num' }, [el('div', { text: r.metrics[m.key].text }), deltaNode(data.deltas[baselineId]?.[r.id]?.[m.key])]));
+      tr.appendChild(
+        el('td', { className: 'num' }, [
+          el('div', { text: r.metrics[m.key].text }),
+          deltaNode(data.deltas[baselineId]?.[r.id]?.[m.key]),
+        ]),
+      );
     }
     body.appendChild(tr);
   }
   table.appendChild(body);
-  root.appendChild(el('div', { className: 'table-scroll', attrs: { tabindex: '0', role: 'region', 'aria-label': 'Comparison' } }, [table]));
+  root.appendChild(
+    el('div', { className: 'table-scroll', attrs: { tabindex: '0', role: 'region', 'aria-label': 'Comparison' } }, [
+      table,
+    ]),
+  );
   document.documentElement.dataset.rendered = 'compare';
 }

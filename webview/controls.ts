@@ -6,7 +6,11 @@ import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import { custom } from './dom';
 
 /** A <vscode-button>: focusable, Enter and Space click it. */
-export function button(text: string, onClick: () => void, options: { secondary?: boolean; label?: string; name?: string } = {}): HTMLElement {
+export function button(
+  text: string,
+  onClick: () => void,
+  options: { secondary?: boolean; label?: string; name?: string } = {},
+): HTMLElement {
   const attrs: Record<string, string> = {};
   if (options.secondary) attrs.secondary = '';
   if (options.label) attrs['aria-label'] = options.label;
@@ -17,7 +21,12 @@ export function button(text: string, onClick: () => void, options: { secondary?:
 }
 
 /** A <vscode-single-select> of `choices`; `onChange` gets the chosen value. */
-export function select(label: string, choices: readonly { value: string; text: string }[], selected: string, onChange: (value: string) => void): HTMLElement {
+export function select(
+  label: string,
+  choices: readonly { value: string; text: string }[],
+  selected: string,
+  onChange: (value: string) => void,
+): HTMLElement {
   const s = custom('vscode-single-select', { attrs: { 'aria-label': label } });
   for (const c of choices) {
     const attrs: Record<string, string> = { value: c.value };

@@ -27,8 +27,20 @@ const FIRST_METRICS: readonly MetricKey[] = ['latencyS', 'peakMemoryBytes', 'tok
 
 /** Metrics shown as table columns when any run measured them. */
 const TABLE_METRICS: readonly MetricKey[] = [
-  'latencyS', 'ttftS', 'tpotS', 'tokensPerS', 'peakMemoryBytes', 'amuBytes', 'kvCacheBytes', 'mfu', 'pcu',
-  'powerW', 'joulesPerToken', 'rooflineFraction', 'quality', 'mcr',
+  'latencyS',
+  'ttftS',
+  'tpotS',
+  'tokensPerS',
+  'peakMemoryBytes',
+  'amuBytes',
+  'kvCacheBytes',
+  'mfu',
+  'pcu',
+  'powerW',
+  'joulesPerToken',
+  'rooflineFraction',
+  'quality',
+  'mcr',
 ];
 
 const EXPORT_LABELS: Record<ExportFormat, { text: string; file: string; type: string }> = {
@@ -94,7 +106,9 @@ function renderDashboard(root: HTMLElement, data: DashboardData, env: Env): void
   // ---- recommendation ----
   const recBox = el('div', { className: 'recommendations' });
   if (data.recommendations.length === 0) {
-    recBox.appendChild(el('p', { className: 'muted', text: 'No recommendation: no completed run measured latency and memory.' }));
+    recBox.appendChild(
+      el('p', { className: 'muted', text: 'No recommendation: no completed run measured latency and memory.' }),
+    );
   }
   for (const r of data.recommendations) {
     recBox.appendChild(
@@ -144,7 +158,12 @@ function renderDashboard(root: HTMLElement, data: DashboardData, env: Env): void
       say(`Saving the chart failed: ${e instanceof Error ? e.message : String(e)}`);
     }
   };
-  const pngButton = (name: string, what: string): HTMLElement => button('Save PNG', () => void savePng(name), { secondary: true, label: `Save the ${what} chart as PNG`, name: `png-${name}` });
+  const pngButton = (name: string, what: string): HTMLElement =>
+    button('Save PNG', () => void savePng(name), {
+      secondary: true,
+      label: `Save the ${what} chart as PNG`,
+      name: `png-${name}`,
+    });
 
   // ---- bars per metric ----
   const measured = data.metrics.filter((m) => m.measured);
@@ -161,25 +180,44 @@ function renderDashboard(root: HTMLElement, data: DashboardData, env: Env): void
     const dir = m?.direction === 'min' ? 'Lower is better.' : m?.direction === 'max' ? 'Higher is better.' : '';
     barsNote.textContent = `${dir}${missing.length > 0 ? ` Not measured: ${missing.join(', ')}.` : ''}`.trim();
   };
-  const picker = measured.length > 0
-    ? select('Metric', measured.map((m) => ({ value: m.key, text: m.label })), chosen, (v) => {
-        const key = measured.find((m) => m.key === v)?.key;
-        if (!key) return;
-        env.state.update({ metric: key });
-        drawBars(key);
-      })
-    : null;
-  root.appendChild(section('Metric across configs', el('div', { className: 'controls' }, [picker, pngButton('bars', 'metric')]), bars.box, barsNote));
+  const picker =
+    measured.length > 0
+      ? select(
+          'Metric',
+          measured.map((m) => ({ value: m.key, text: m.label })),
+          chosen,
+          (v) => {
+            const key = measured.find((m) => m.key === v)?.key;
+            if (!key) return;
+            env.state.update({ metric: key });
+            drawBars(key);
+          },
+        )
+      : null;
+  root.appendChild(
+    section(
+      'Metric across configs',
+      el('div', { className: 'controls' }, [picker, pngButton('bars', 'metric')]),
+      bars.box,
+      barsNote,
+    ),
+  );
 
   // ---- Pareto ----
-  const pareto = chartBox('chart-pareto', 'Scatter of latency against memory per run; point size is energy per token; the recommended run is a star');
+  const pareto = chartBox(
+    'chart-pareto',
+    'Scatter of latency against memory per run; point size is energy per token; the recommended run is a star',
+  );
   const paretoNote = el('p', { className: 'muted' });
   root.appendChild(
     section(
       'Latency, memory and energy',
       el('div', { className: 'controls' }, [pngButton('pareto', 'Pareto')]),
       pareto.box,
-      el('p', { className: 'muted', text: 'Lower left is better. Point size: energy per token (larger uses more). Star: the recommended run.' }),
+      el('p', {
+        className: 'muted',
+        text: 'Lower left is better. Point size: energy per token (larger uses more). Star: the recommended run.',
+      }),
       paretoNote,
     ),
   );
@@ -188,23 +226,40 @@ function renderDashboard(root: HTMLElement, data: DashboardData, env: Env): void
   const withSamples = data.runs.filter((r) => r.samples.length > 0);
   const samples = chartBox('chart-samples', 'Line chart of memory, utilisation and power over time for the chosen run');
   const samplesNote = el('p', { className: 'muted' });
-  const sampleRun = withSamples.find((r) => r.id === state.sampleRunId) ?? withSamples.find((r) => recommendedIds(data).has(r.id)) ?? withSamples[0];
+  const sampleRun =
+    withSamples.find((r) => r.id === state.sampleRunId) ??
+    withSamples.find((r) => recommendedIds(data).has(r.id)) ??
+    withSamples[0];
   const drawRunSamples = (run: RunView): void => {
     drawSamples(samples.canvas, data, run);
-    samplesNote.textContent = run.measurement ? `Memory: ${run.measurement.memory}. Utilisation: ${run.measurement.utilization}. Power: ${run.measurement.power}.` : '';
+    samplesNote.textContent = run.measurement
+      ? `Memory: ${run.measurement.memory}. Utilisation: ${run.measurement.utilization}. Power: ${run.measurement.power}.`
+      : '';
   };
-  const runPicker = withSamples.length > 0
-    ? select('Run', withSamples.map((r) => ({ value: r.id, text: r.label })), sampleRun.id, (v) => {
-        const run = withSamples.find((r) => r.id === v);
-        if (!run) return;
-        env.state.update({ sampleRunId: run.id });
-        if (env.kind === 'webview') env.channel.command({ method: 'dashboard/selectRun', params: { runId: run.id } });
-        drawRunSamples(run);
-      })
-    : null;
+  const runPicker =
+    withSamples.length > 0
+      ? select(
+          'Run',
+          withSamples.map((r) => ({ value: r.id, text: r.label })),
+          sampleRun.id,
+          (v) => {
+            const run = withSamples.find((r) => r.id === v);
+            if (!run) return;
+            env.state.update({ sampleRunId: run.id });
+            if (env.kind === 'webview')
+              env.channel.command({ method: 'dashboard/selectRun', params: { runId: run.id } });
+            drawRunSamples(run);
+          },
+        )
+      : null;
   root.appendChild(
     withSamples.length > 0
-      ? section('Samples of a run', el('div', { className: 'controls' }, [runPicker, pngButton('samples', 'samples')]), samples.box, samplesNote)
+      ? section(
+          'Samples of a run',
+          el('div', { className: 'controls' }, [runPicker, pngButton('samples', 'samples')]),
+          samples.box,
+          samplesNote,
+        )
       : section('Samples of a run', el('p', { className: 'muted', text: 'No run has monitor samples.' })),
   );
 
@@ -214,7 +269,12 @@ function renderDashboard(root: HTMLElement, data: DashboardData, env: Env): void
   const anyRoofline = data.runs.some((r) => r.metrics.rooflineFraction.v !== null);
   root.appendChild(
     anyRoofline
-      ? section('Of roofline', el('div', { className: 'controls' }, [pngButton('roofline', 'roofline')]), roofline.box, rooflineNote)
+      ? section(
+          'Of roofline',
+          el('div', { className: 'controls' }, [pngButton('roofline', 'roofline')]),
+          roofline.box,
+          rooflineNote,
+        )
       : section('Of roofline', el('p', { className: 'muted', text: 'No run has a roofline fraction.' })),
   );
 
@@ -223,10 +283,14 @@ function renderDashboard(root: HTMLElement, data: DashboardData, env: Env): void
   const compareIds = new Set((state.compareIds ?? []).filter((id) => data.runs.some((r) => r.id === id)));
   const compareButton =
     env.kind === 'webview'
-      ? button('Compare selected', () => {
-          if (compareIds.size < 2) return say('Select two or more runs to compare.');
-          env.channel.command({ method: 'dashboard/compare', params: { runIds: [...compareIds] } });
-        }, { name: 'compare' })
+      ? button(
+          'Compare selected',
+          () => {
+            if (compareIds.size < 2) return say('Select two or more runs to compare.');
+            env.channel.command({ method: 'dashboard/compare', params: { runIds: [...compareIds] } });
+          },
+          { name: 'compare' },
+        )
       : null;
   const columns = tableColumns(data, env, compareIds, (ids) => env.state.update({ compareIds: ids }));
   const rec = recommendedIds(data);
@@ -245,7 +309,9 @@ function renderDashboard(root: HTMLElement, data: DashboardData, env: Env): void
       focusKey,
     });
   drawTable(state.sort ?? null);
-  root.appendChild(section('Runs', compareButton ? el('div', { className: 'controls' }, [compareButton]) : null, tableHost));
+  root.appendChild(
+    section('Runs', compareButton ? el('div', { className: 'controls' }, [compareButton]) : null, tableHost),
+  );
 
   // ---- errors ----
   const failed = data.runs.filter((r) => r.error !== null);
@@ -255,7 +321,11 @@ function renderDashboard(root: HTMLElement, data: DashboardData, env: Env): void
       const e = r.error as NonNullable<RunView['error']>;
       list.appendChild(
         el('details', { className: 'run-error' }, [
-          el('summary', {}, [el('strong', { text: r.label }), ` — ${e.kind}: `, el('span', { className: 'error-message', text: e.message.split('\n')[0] })]),
+          el('summary', {}, [
+            el('strong', { text: r.label }),
+            ` — ${e.kind}: `,
+            el('span', { className: 'error-message', text: e.message.split('\n')[0] }),
+          ]),
           el('p', { className: 'muted', text: `Run ${r.id} on ${r.target}${r.device ? ` (${r.device})` : ''}` }),
           el('pre', { className: 'error-message-full', text: e.message }),
           e.stderrTail ? el('pre', { className: 'stderr', text: e.stderrTail }) : null,
@@ -268,16 +338,25 @@ function renderDashboard(root: HTMLElement, data: DashboardData, env: Env): void
   // Charts last: their canvases are in the document, so they have a size.
   if (measured.length > 0) drawBars(chosen);
   const p = drawPareto(pareto.canvas, data);
-  paretoNote.textContent = p.missing.length > 0 ? `Not placed (no latency or memory measured): ${p.missing.map((r) => r.label).join(', ')}.` : '';
+  paretoNote.textContent =
+    p.missing.length > 0
+      ? `Not placed (no latency or memory measured): ${p.missing.map((r) => r.label).join(', ')}.`
+      : '';
   if (sampleRun) drawRunSamples(sampleRun);
   if (anyRoofline) {
     const missing = drawRoofline(roofline.canvas, data);
-    rooflineNote.textContent = missing.length > 0 ? `No roofline fraction: ${missing.map((r) => r.label).join(', ')}.` : '';
+    rooflineNote.textContent =
+      missing.length > 0 ? `No roofline fraction: ${missing.map((r) => r.label).join(', ')}.` : '';
   }
   document.documentElement.dataset.rendered = 'dashboard';
 }
 
-function tableColumns(data: DashboardData, env: Env, compareIds: Set<string>, saveCompare: (ids: string[]) => void): TableColumn<RunView>[] {
+function tableColumns(
+  data: DashboardData,
+  env: Env,
+  compareIds: Set<string>,
+  saveCompare: (ids: string[]) => void,
+): TableColumn<RunView>[] {
   const cols: TableColumn<RunView>[] = [
     {
       key: 'label',
@@ -285,7 +364,12 @@ function tableColumns(data: DashboardData, env: Env, compareIds: Set<string>, sa
       numeric: false,
       sortValue: (r) => r.label,
       cell: (r) =>
-        el('span', {}, [el('span', { className: 'run-label', text: r.label }), r.configLabel && r.configLabel !== r.label ? el('span', { className: 'config-label muted', text: ` ${r.configLabel}` }) : null]),
+        el('span', {}, [
+          el('span', { className: 'run-label', text: r.label }),
+          r.configLabel && r.configLabel !== r.label
+            ? el('span', { className: 'config-label muted', text: ` ${r.configLabel}` })
+            : null,
+        ]),
     },
     { key: 'status', header: 'Status', numeric: false, sortValue: (r) => r.status, cell: (r) => r.status },
     { key: 'device', header: 'Device', numeric: false, sortValue: (r) => r.device, cell: (r) => r.device ?? '—' },
@@ -304,7 +388,13 @@ function tableColumns(data: DashboardData, env: Env, compareIds: Set<string>, sa
       cell: (r) => r.metrics[key].text,
     });
   }
-  cols.push({ key: 'error', header: 'Error', numeric: false, sortValue: (r) => r.error?.kind ?? null, cell: (r) => (r.error ? `${r.error.kind}: ${r.error.message.split('\n')[0]}` : '') });
+  cols.push({
+    key: 'error',
+    header: 'Error',
+    numeric: false,
+    sortValue: (r) => r.error?.kind ?? null,
+    cell: (r) => (r.error ? `${r.error.kind}: ${r.error.message.split('\n')[0]}` : ''),
+  });
   if (env.kind === 'webview') {
     cols.push({
       key: 'compare',

@@ -39,11 +39,21 @@ export function drawMetricBars(canvas: HTMLCanvasElement, data: DashboardData, k
     options: {
       plugins: {
         legend: { display: false },
-        tooltip: { callbacks: { label: (item: TooltipItem<'bar'>) => `${runs[item.dataIndex].label}: ${runs[item.dataIndex].metrics[key].text}` } },
+        tooltip: {
+          callbacks: {
+            label: (item: TooltipItem<'bar'>) =>
+              `${runs[item.dataIndex].label}: ${runs[item.dataIndex].metrics[key].text}`,
+          },
+        },
       },
       scales: {
         x: { ticks: { color: theme.fg }, grid: { color: theme.grid } },
-        y: { beginAtZero: true, title: { display: true, text: axisTitle(m), color: theme.fg }, ticks: { color: theme.fg, callback: (v) => tickText(v) }, grid: { color: theme.grid } },
+        y: {
+          beginAtZero: true,
+          title: { display: true, text: axisTitle(m), color: theme.fg },
+          ticks: { color: theme.fg, callback: (v) => tickText(v) },
+          grid: { color: theme.grid },
+        },
       },
     },
   });
@@ -65,7 +75,10 @@ function memoryOf(run: RunView): number | null {
 export function drawPareto(canvas: HTMLCanvasElement, data: DashboardData): { placed: number; missing: RunView[] } {
   const theme = readTheme();
   const lat = metricColumn(data, 'latencyS');
-  const mem = metricColumn(data, data.metrics.find((c) => c.key === 'peakMemoryBytes')?.measured ? 'peakMemoryBytes' : 'amuBytes');
+  const mem = metricColumn(
+    data,
+    data.metrics.find((c) => c.key === 'peakMemoryBytes')?.measured ? 'peakMemoryBytes' : 'amuBytes',
+  );
   const energies = data.runs.map((r) => r.metrics.joulesPerToken.v).filter((v): v is number => v !== null);
   const eMin = Math.min(...energies);
   const eMax = Math.max(...energies);
@@ -86,8 +99,18 @@ export function drawPareto(canvas: HTMLCanvasElement, data: DashboardData): { pl
   }
   const groups: { label: string; color: string; style: 'circle' | 'star' | 'triangle'; items: ParetoPlace[] }[] = [
     { label: 'Recommended', color: theme.series[2], style: 'star', items: places.filter((p) => rec.has(p.run.id)) },
-    { label: 'On the Pareto front', color: theme.series[0], style: 'circle', items: places.filter((p) => !rec.has(p.run.id) && front.has(p.run.id)) },
-    { label: 'Dominated or not compared', color: theme.muted, style: 'triangle', items: places.filter((p) => !rec.has(p.run.id) && !front.has(p.run.id)) },
+    {
+      label: 'On the Pareto front',
+      color: theme.series[0],
+      style: 'circle',
+      items: places.filter((p) => !rec.has(p.run.id) && front.has(p.run.id)),
+    },
+    {
+      label: 'Dominated or not compared',
+      color: theme.muted,
+      style: 'triangle',
+      items: places.filter((p) => !rec.has(p.run.id) && !front.has(p.run.id)),
+    },
   ];
   const used = groups.filter((g) => g.items.length > 0);
   drawChart('pareto', canvas, {
@@ -118,8 +141,20 @@ export function drawPareto(canvas: HTMLCanvasElement, data: DashboardData): { pl
         },
       },
       scales: {
-        x: { type: 'linear', grace: '8%', title: { display: true, text: axisTitle(lat), color: theme.fg }, ticks: { color: theme.fg, callback: (v) => tickText(v) }, grid: { color: theme.grid } },
-        y: { type: 'linear', grace: '8%', title: { display: true, text: axisTitle(mem), color: theme.fg }, ticks: { color: theme.fg, callback: (v) => tickText(v) }, grid: { color: theme.grid } },
+        x: {
+          type: 'linear',
+          grace: '8%',
+          title: { display: true, text: axisTitle(lat), color: theme.fg },
+          ticks: { color: theme.fg, callback: (v) => tickText(v) },
+          grid: { color: theme.grid },
+        },
+        y: {
+          type: 'linear',
+          grace: '8%',
+          title: { display: true, text: axisTitle(mem), color: theme.fg },
+          ticks: { color: theme.fg, callback: (v) => tickText(v) },
+          grid: { color: theme.grid },
+        },
       },
     },
   });
@@ -129,7 +164,9 @@ export function drawPareto(canvas: HTMLCanvasElement, data: DashboardData): { pl
 /** Memory, NVML utilisation and power over the measured window of one run. */
 export function drawSamples(canvas: HTMLCanvasElement, data: DashboardData, run: RunView): void {
   const theme = readTheme();
-  const memAxis = (data.metrics.find((c) => c.key === 'peakMemoryBytes' && c.measured) ?? metricColumn(data, 'amuBytes')).axis;
+  const memAxis = (
+    data.metrics.find((c) => c.key === 'peakMemoryBytes' && c.measured) ?? metricColumn(data, 'amuBytes')
+  ).axis;
   const s = run.samples;
   const hasUtil = s.some((p) => p.utilization !== null);
   const hasPower = s.some((p) => p.powerW !== null);
@@ -174,10 +211,39 @@ export function drawSamples(canvas: HTMLCanvasElement, data: DashboardData, run:
       parsing: false,
       plugins: { legend: { display: true, labels: { color: theme.fg } } },
       scales: {
-        x: { type: 'linear', title: { display: true, text: 'Time (s)', color: theme.fg }, ticks: { color: theme.fg, callback: (v) => tickText(v) }, grid: { color: theme.grid } },
-        mem: { type: 'linear', position: 'left', beginAtZero: true, title: { display: true, text: `Memory (${memUnit})`, color: theme.fg }, ticks: { color: theme.fg, callback: (v) => tickText(v) }, grid: { color: theme.grid } },
-        pct: { type: 'linear', position: 'right', display: hasUtil, min: 0, max: 100, title: { display: true, text: 'Utilisation (%)', color: theme.fg }, ticks: { color: theme.fg }, grid: { drawOnChartArea: false } },
-        watts: { type: 'linear', position: 'right', display: hasPower, beginAtZero: true, title: { display: true, text: 'Power (W)', color: theme.fg }, ticks: { color: theme.fg }, grid: { drawOnChartArea: false } },
+        x: {
+          type: 'linear',
+          title: { display: true, text: 'Time (s)', color: theme.fg },
+          ticks: { color: theme.fg, callback: (v) => tickText(v) },
+          grid: { color: theme.grid },
+        },
+        mem: {
+          type: 'linear',
+          position: 'left',
+          beginAtZero: true,
+          title: { display: true, text: `Memory (${memUnit})`, color: theme.fg },
+          ticks: { color: theme.fg, callback: (v) => tickText(v) },
+          grid: { color: theme.grid },
+        },
+        pct: {
+          type: 'linear',
+          position: 'right',
+          display: hasUtil,
+          min: 0,
+          max: 100,
+          title: { display: true, text: 'Utilisation (%)', color: theme.fg },
+          ticks: { color: theme.fg },
+          grid: { drawOnChartArea: false },
+        },
+        watts: {
+          type: 'linear',
+          position: 'right',
+          display: hasPower,
+          beginAtZero: true,
+          title: { display: true, text: 'Power (W)', color: theme.fg },
+          ticks: { color: theme.fg },
+          grid: { drawOnChartArea: false },
+        },
       },
     },
   });
@@ -192,7 +258,15 @@ export function drawRoofline(canvas: HTMLCanvasElement, data: DashboardData): Ru
     type: 'bar',
     data: {
       labels: runs.map((r) => r.label),
-      datasets: [{ label: '% of roofline', data: values, backgroundColor: theme.series[3], borderColor: theme.fg, borderWidth: theme.highContrast ? 1 : 0 }],
+      datasets: [
+        {
+          label: '% of roofline',
+          data: values,
+          backgroundColor: theme.series[3],
+          borderColor: theme.fg,
+          borderWidth: theme.highContrast ? 1 : 0,
+        },
+      ],
     },
     options: {
       indexAxis: 'y',
@@ -208,7 +282,13 @@ export function drawRoofline(canvas: HTMLCanvasElement, data: DashboardData): Ru
         },
       },
       scales: {
-        x: { min: 0, suggestedMax: 100, title: { display: true, text: 'Of roofline (%)', color: theme.fg }, ticks: { color: theme.fg }, grid: { color: theme.grid } },
+        x: {
+          min: 0,
+          suggestedMax: 100,
+          title: { display: true, text: 'Of roofline (%)', color: theme.fg },
+          ticks: { color: theme.fg },
+          grid: { color: theme.grid },
+        },
         y: { ticks: { color: theme.fg }, grid: { color: theme.grid } },
       },
     },

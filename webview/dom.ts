@@ -13,7 +13,11 @@ export interface ElementOptions {
 }
 
 /** `document.createElement(tag)` with class, id, text and attributes, and children appended. */
-export function el<K extends keyof HTMLElementTagNameMap>(tag: K, options: ElementOptions = {}, children: readonly Child[] = []): HTMLElementTagNameMap[K] {
+export function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  options: ElementOptions = {},
+  children: readonly Child[] = [],
+): HTMLElementTagNameMap[K] {
   return build(document.createElement(tag), options, children);
 }
 

@@ -68,7 +68,10 @@ const REQUEST_TIMEOUT_MS = 10 * 60 * 1000;
 /** The page's end of the protocol with the extension host. */
 export class HostChannel<P extends PanelKind> {
   private nextId = 1;
-  private readonly pending = new Map<number, { method: string; resolve: (v: unknown) => void; reject: (e: Error) => void; timer: number }>();
+  private readonly pending = new Map<
+    number,
+    { method: string; resolve: (v: unknown) => void; reject: (e: Error) => void; timer: number }
+  >();
 
   constructor(
     private readonly panel: P,

@@ -73,7 +73,8 @@ function startingForm(init: LauncherInit, saved: Partial<LauncherState>): Launch
   if (saved.revision !== init.revision || !isLauncherForm(saved.form)) return structuredClone(init.form);
   const form = structuredClone(saved.form);
   const src = form.source;
-  if (src.kind === 'site' && !init.sites.some((s) => s.id === src.siteId)) form.source = structuredClone(init.form.source);
+  if (src.kind === 'site' && !init.sites.some((s) => s.id === src.siteId))
+    form.source = structuredClone(init.form.source);
   if (!init.targets.some((t) => t.value === form.target)) form.target = init.form.target;
   return form;
 }
@@ -97,7 +98,10 @@ class LauncherPage {
   private readonly errorList = el('ul', { className: 'error-list' });
   private readonly errorBox = el('div', { className: 'errors', attrs: { role: 'alert' } });
   private readonly notesNode = el('ul', { className: 'notes muted' });
-  private readonly tableHost = el('div', { className: 'table-scroll', attrs: { tabindex: '0', role: 'region', 'aria-label': 'Configs of the sweep' } });
+  private readonly tableHost = el('div', {
+    className: 'table-scroll',
+    attrs: { tabindex: '0', role: 'region', 'aria-label': 'Configs of the sweep' },
+  });
   private readonly status = el('p', { className: 'status', attrs: { role: 'status', 'aria-live': 'polite' } });
   private readonly launchButton: HTMLElement;
 
@@ -125,16 +129,24 @@ class LauncherPage {
 
     // Model
     const siteDetail = el('p', { className: 'muted site-detail' });
-    const openSite = button('Open file', () => {
-      if (form.source.kind === 'site') this.env.channel.command({ method: 'launcher/openSite', params: { siteId: form.source.siteId } });
-    }, { secondary: true, name: 'open-site', label: 'Open the model site in the editor' });
+    const openSite = button(
+      'Open file',
+      () => {
+        if (form.source.kind === 'site')
+          this.env.channel.command({ method: 'launcher/openSite', params: { siteId: form.source.siteId } });
+      },
+      { secondary: true, name: 'open-site', label: 'Open the model site in the editor' },
+    );
     const showSite = (): void => {
       const src = form.source;
       const site = src.kind === 'site' ? init.sites.find((s) => s.id === src.siteId) : undefined;
       siteDetail.textContent = site ? site.detail : 'The preset gives the whole shape.';
       openSite.hidden = !site;
     };
-    const sourceChoices: LauncherChoice[] = [{ value: 'preset', text: 'Preset only' }, ...init.sites.map((s) => ({ value: `site:${s.id}`, text: s.text }))];
+    const sourceChoices: LauncherChoice[] = [
+      { value: 'preset', text: 'Preset only' },
+      ...init.sites.map((s) => ({ value: `site:${s.id}`, text: s.text })),
+    ];
     const sourceValue = form.source.kind === 'site' ? `site:${form.source.siteId}` : 'preset';
     const sourceSelect = this.picker('source', sourceChoices, sourceValue, (v) => {
       form.source = v.startsWith('site:') ? { kind: 'site', siteId: v.slice('site:'.length) } : { kind: 'preset' };
@@ -146,7 +158,11 @@ class LauncherPage {
     showSite();
     root.appendChild(
       this.card('Model', [
-        this.labelled('source', init.sites.length > 0 ? 'Model (detected sites or a preset)' : 'Model (no detected sites yet)', sourceSelect),
+        this.labelled(
+          'source',
+          init.sites.length > 0 ? 'Model (detected sites or a preset)' : 'Model (no detected sites yet)',
+          sourceSelect,
+        ),
         this.labelled('preset', 'Preset (with a site: the shape its numbers go over)', presetSelect),
         el('div', { className: 'bar-row' }, [siteDetail, openSite]),
       ]),
@@ -155,14 +171,28 @@ class LauncherPage {
     // Stage
     root.appendChild(
       this.card('Stage', [
-        this.labelled('stage', 'Stage', this.picker('stage', init.options.stages.map((s) => ({ value: s, text: s })), form.stage, (v) => {
-          form.stage = v;
-        })),
+        this.labelled(
+          'stage',
+          'Stage',
+          this.picker(
+            'stage',
+            init.options.stages.map((s) => ({ value: s, text: s })),
+            form.stage,
+            (v) => {
+              form.stage = v;
+            },
+          ),
+        ),
       ]),
     );
 
     // Attention
-    const kvHeads = this.textField('kvHeads', 'KV heads for GQA and NSA (e.g. "2, 4"; empty: the shape\'s)', form.kvHeads, (v) => (form.kvHeads = v));
+    const kvHeads = this.textField(
+      'kvHeads',
+      'KV heads for GQA and NSA (e.g. "2, 4"; empty: the shape\'s)',
+      form.kvHeads,
+      (v) => (form.kvHeads = v),
+    );
     const mla = el('div', { className: 'field-row' }, [
       this.textField('mla.kvRank', 'MLA KV rank', form.mla.kvRank, (v) => (form.mla.kvRank = v), 'default'),
       this.textField('mla.qRank', 'MLA query rank (0: none)', form.mla.qRank, (v) => (form.mla.qRank = v), 'default'),
@@ -170,7 +200,13 @@ class LauncherPage {
     ]);
     const nsa = el('div', { className: 'field-row' }, [
       this.textField('nsa.block', 'NSA block', form.nsa.block, (v) => (form.nsa.block = v), 'default'),
-      this.textField('nsa.selected', 'NSA selected blocks', form.nsa.selected, (v) => (form.nsa.selected = v), 'default'),
+      this.textField(
+        'nsa.selected',
+        'NSA selected blocks',
+        form.nsa.selected,
+        (v) => (form.nsa.selected = v),
+        'default',
+      ),
       this.textField('nsa.window', 'NSA window', form.nsa.window, (v) => (form.nsa.window = v), 'default'),
     ]);
     this.toggles.push(() => {
@@ -178,7 +214,14 @@ class LauncherPage {
       mla.hidden = !form.attention.includes('mla');
       nsa.hidden = !form.attention.includes('nsa');
     });
-    root.appendChild(this.card('Attention', [this.checks('attention', 'Attention variants', init.options.attention, form.attention), kvHeads, mla, nsa]));
+    root.appendChild(
+      this.card('Attention', [
+        this.checks('attention', 'Attention variants', init.options.attention, form.attention),
+        kvHeads,
+        mla,
+        nsa,
+      ]),
+    );
 
     // MoE
     const dense = this.checkbox('moe', 'dense', 'Dense FFN', form.dense, (on) => (form.dense = on));
@@ -195,7 +238,13 @@ class LauncherPage {
     // PEFT
     const peft = this.card('PEFT (stage finetune)', [
       this.checks('peft', 'PEFT methods', init.options.peft, form.peft),
-      this.textField('peftRank', 'Adapter rank (LoRA, RSLoRA, DoRA)', form.peftRank, (v) => (form.peftRank = v), 'default'),
+      this.textField(
+        'peftRank',
+        'Adapter rank (LoRA, RSLoRA, DoRA)',
+        form.peftRank,
+        (v) => (form.peftRank = v),
+        'default',
+      ),
     ]);
     this.toggles.push(() => {
       peft.hidden = form.stage !== 'finetune';
@@ -203,7 +252,9 @@ class LauncherPage {
     root.appendChild(peft);
 
     // Precision
-    root.appendChild(this.card('Precision', [this.checks('precision', 'Precisions', init.options.precisions, form.precision)]));
+    root.appendChild(
+      this.card('Precision', [this.checks('precision', 'Precisions', init.options.precisions, form.precision)]),
+    );
 
     // Workload
     const w = form.workload;
@@ -213,7 +264,10 @@ class LauncherPage {
     });
     root.appendChild(
       this.card('Workload', [
-        el('p', { className: 'muted', text: 'Batch, sequence length and new tokens take lists ("1, 8"): each value multiplies the sweep.' }),
+        el('p', {
+          className: 'muted',
+          text: 'Batch, sequence length and new tokens take lists ("1, 8"): each value multiplies the sweep.',
+        }),
         el('div', { className: 'field-row' }, [
           this.textField('workload.batch', 'Batch', w.batch, (v) => (w.batch = v)),
           this.textField('workload.seqLen', 'Sequence length', w.seqLen, (v) => (w.seqLen = v)),
@@ -227,9 +281,13 @@ class LauncherPage {
     // Target
     root.appendChild(
       this.card('Target', [
-        this.labelled('target', 'Where the runs execute', this.picker('target', init.targets, form.target, (v) => {
-          form.target = v;
-        })),
+        this.labelled(
+          'target',
+          'Where the runs execute',
+          this.picker('target', init.targets, form.target, (v) => {
+            form.target = v;
+          }),
+        ),
       ]),
     );
 
@@ -239,8 +297,20 @@ class LauncherPage {
     const sweepError = el('p', { className: 'field-error', id: uid('error') });
     this.slots.set('sweep', { control: this.sizeNode, error: sweepError });
     const launchRow = el('div', { className: 'bar-row' }, [this.launchButton, this.status]);
-    const blocked = init.launchBlocked ? el('p', { className: 'problem launch-blocked', text: init.launchBlocked }) : null;
-    root.appendChild(this.card('Sweep', [this.sizeNode, sweepError, this.errorBox, this.notesNode, this.tableHost, blocked, launchRow]));
+    const blocked = init.launchBlocked
+      ? el('p', { className: 'problem launch-blocked', text: init.launchBlocked })
+      : null;
+    root.appendChild(
+      this.card('Sweep', [
+        this.sizeNode,
+        sweepError,
+        this.errorBox,
+        this.notesNode,
+        this.tableHost,
+        blocked,
+        launchRow,
+      ]),
+    );
     this.applyToggles();
     this.updateLaunchButton();
     document.documentElement.dataset.rendered = 'launcher';
@@ -258,10 +328,19 @@ class LauncherPage {
     const error = el('p', { className: 'field-error', id: uid('error') });
     control.setAttribute('aria-describedby', error.id);
     this.slots.set(field, { control, error });
-    return el('div', { className: 'field' }, [el('span', { className: 'field-label', text: label, attrs: { 'aria-hidden': 'true' } }), control, error]);
+    return el('div', { className: 'field' }, [
+      el('span', { className: 'field-label', text: label, attrs: { 'aria-hidden': 'true' } }),
+      control,
+      error,
+    ]);
   }
 
-  private picker(field: LauncherField, choices: readonly LauncherChoice[], selected: string, onChange: (v: string) => void): HTMLElement {
+  private picker(
+    field: LauncherField,
+    choices: readonly LauncherChoice[],
+    selected: string,
+    onChange: (v: string) => void,
+  ): HTMLElement {
     const s = select(FIELD_LABELS[field], choices, selected, (v) => {
       onChange(v);
       this.changed(0);
@@ -270,10 +349,25 @@ class LauncherPage {
     return s;
   }
 
-  private textField(field: LauncherField, label: string, value: string, onInput: (v: string) => void, placeholder = ''): HTMLElement {
+  private textField(
+    field: LauncherField,
+    label: string,
+    value: string,
+    onInput: (v: string) => void,
+    placeholder = '',
+  ): HTMLElement {
     const id = uid('field');
     const error = el('p', { className: 'field-error', id: uid('error') });
-    const input = el('input', { id, attrs: { type: 'text', 'data-field': field, autocomplete: 'off', spellcheck: 'false', 'aria-describedby': error.id } });
+    const input = el('input', {
+      id,
+      attrs: {
+        type: 'text',
+        'data-field': field,
+        autocomplete: 'off',
+        spellcheck: 'false',
+        'aria-describedby': error.id,
+      },
+    });
     if (placeholder) input.placeholder = placeholder;
     input.value = value;
     input.addEventListener('input', () => {
@@ -284,7 +378,13 @@ class LauncherPage {
     return el('div', { className: 'field' }, [el('label', { text: label, attrs: { for: id } }), input, error]);
   }
 
-  private checkbox(field: LauncherField, value: string, label: string, checked: boolean, onChange: (on: boolean) => void): HTMLElement {
+  private checkbox(
+    field: LauncherField,
+    value: string,
+    label: string,
+    checked: boolean,
+    onChange: (on: boolean) => void,
+  ): HTMLElement {
     const box = el('input', { attrs: { type: 'checkbox', 'data-field': field, value } });
     box.checked = checked;
     box.addEventListener('change', () => {
@@ -297,7 +397,9 @@ class LauncherPage {
   /** A group of checkboxes whose ticked values are `list` (kept in place). */
   private checks(field: LauncherField, legend: string, values: readonly string[], list: string[]): HTMLElement {
     const error = el('p', { className: 'field-error', id: uid('error') });
-    const set = el('fieldset', { className: 'checks', attrs: { 'aria-describedby': error.id } }, [el('legend', { text: legend })]);
+    const set = el('fieldset', { className: 'checks', attrs: { 'aria-describedby': error.id } }, [
+      el('legend', { text: legend }),
+    ]);
     for (const v of values) {
       set.appendChild(
         this.checkbox(field, v, v, list.includes(v), (on) => {
@@ -353,7 +455,8 @@ class LauncherPage {
 
   private showPreview(p: LauncherPreview): void {
     const n = p.sweepSize;
-    this.sizeNode.textContent = n === null ? 'Sweep: fix the fields marked below to see its size.' : `Sweep: ${n} config${n === 1 ? '' : 's'}`;
+    this.sizeNode.textContent =
+      n === null ? 'Sweep: fix the fields marked below to see its size.' : `Sweep: ${n} config${n === 1 ? '' : 's'}`;
     this.sizeNode.dataset.size = n === null ? '' : String(n);
 
     // Errors: on their fields, and as a list whose items focus the field.
@@ -368,7 +471,11 @@ class LauncherPage {
         slot.error.textContent = slot.error.textContent ? `${slot.error.textContent} ${e.message}` : e.message;
         slot.control.setAttribute('aria-invalid', 'true');
       }
-      const go = el('button', { className: 'link', text: FIELD_LABELS[e.field], attrs: { type: 'button', 'data-field': e.field } });
+      const go = el('button', {
+        className: 'link',
+        text: FIELD_LABELS[e.field],
+        attrs: { type: 'button', 'data-field': e.field },
+      });
       go.addEventListener('click', () => this.slots.get(e.field)?.control.focus());
       this.errorList.appendChild(el('li', {}, [go, el('span', { text: `: ${e.message}` })]));
     }
@@ -381,15 +488,39 @@ class LauncherPage {
     if (p.configs.length > 0) {
       const active = p.configs.some((c) => c.activeParams !== null);
       const trainable = p.configs.some((c) => c.trainable !== null);
-      const heads = ['Config', 'Parameters', ...(active ? ['Active per token'] : []), 'Weights', 'KV cache / 1k tokens', ...(trainable ? ['Trainable'] : [])];
+      const heads = [
+        'Config',
+        'Parameters',
+        ...(active ? ['Active per token'] : []),
+        'Weights',
+        'KV cache / 1k tokens',
+        ...(trainable ? ['Trainable'] : []),
+      ];
       const table = el('table', { className: 'data-table launcher-configs' }, [
         el('caption', { text: 'Each config of the sweep, estimated from its shape (no GPU needed)' }),
-        el('thead', {}, [el('tr', {}, heads.map((h, i) => el('th', { text: h, attrs: { scope: 'col' }, className: i > 0 ? 'num' : '' })))]),
+        el('thead', {}, [
+          el(
+            'tr',
+            {},
+            heads.map((h, i) => el('th', { text: h, attrs: { scope: 'col' }, className: i > 0 ? 'num' : '' })),
+          ),
+        ]),
       ]);
       const body = el('tbody');
       for (const c of p.configs) {
-        const cells = [c.params, ...(active ? [c.activeParams ?? c.params] : []), c.weights, c.kvPer1k, ...(trainable ? [c.trainable ?? '—'] : [])];
-        body.appendChild(el('tr', {}, [el('th', { text: c.label, attrs: { scope: 'row' } }), ...cells.map((t) => el('td', { className: 'num', text: t }))]));
+        const cells = [
+          c.params,
+          ...(active ? [c.activeParams ?? c.params] : []),
+          c.weights,
+          c.kvPer1k,
+          ...(trainable ? [c.trainable ?? '—'] : []),
+        ];
+        body.appendChild(
+          el('tr', {}, [
+            el('th', { text: c.label, attrs: { scope: 'row' } }),
+            ...cells.map((t) => el('td', { className: 'num', text: t })),
+          ]),
+        );
       }
       table.appendChild(body);
       this.tableHost.appendChild(table);
@@ -400,7 +531,14 @@ class LauncherPage {
   // ---- launch ----
 
   private canLaunch(): boolean {
-    return !this.launching && this.init.launchBlocked === null && this.preview !== null && this.preview.sweepSize !== null && this.preview.sweepSize > 0 && this.sizeNode.getAttribute('aria-busy') !== 'true';
+    return (
+      !this.launching &&
+      this.init.launchBlocked === null &&
+      this.preview !== null &&
+      this.preview.sweepSize !== null &&
+      this.preview.sweepSize > 0 &&
+      this.sizeNode.getAttribute('aria-busy') !== 'true'
+    );
   }
 
   private updateLaunchButton(): void {

@@ -40,14 +40,23 @@ function renderSidebar(root: HTMLElement, data: SidebarData, env: Env): void {
   if (data.recommendation) {
     root.appendChild(
       el('div', { className: 'recommendation' }, [
-        el('p', {}, [el('strong', { text: 'Recommended: ' }), el('span', { className: 'rec-label', text: data.recommendation.label })]),
+        el('p', {}, [
+          el('strong', { text: 'Recommended: ' }),
+          el('span', { className: 'rec-label', text: data.recommendation.label }),
+        ]),
         el('p', { className: 'rec-reason', text: data.recommendation.reason }),
       ]),
     );
   }
   if (env.kind === 'webview') {
     const ids = data.runs.map((r) => r.id);
-    root.appendChild(button('Open dashboard', () => env.channel.command({ method: 'sidebar/openDashboard', params: { runIds: ids } }), { name: 'open-dashboard' }));
+    root.appendChild(
+      button(
+        'Open dashboard',
+        () => env.channel.command({ method: 'sidebar/openDashboard', params: { runIds: ids } }),
+        { name: 'open-dashboard' },
+      ),
+    );
   }
   const theme = readTheme();
   const recId = data.recommendation?.runId;
@@ -62,15 +71,27 @@ function renderSidebar(root: HTMLElement, data: SidebarData, env: Env): void {
         datasets: [
           {
             label: m.label,
-            data: data.runs.map((r) => (r.metrics[m.key].v === null ? null : (r.metrics[m.key].v as number) / m.axis.divisor)),
+            data: data.runs.map((r) =>
+              r.metrics[m.key].v === null ? null : (r.metrics[m.key].v as number) / m.axis.divisor,
+            ),
             backgroundColor: data.runs.map((r) => (r.id === recId ? theme.series[2] : theme.series[0])),
           },
         ],
       },
       options: {
         indexAxis: 'y',
-        plugins: { legend: { display: false }, tooltip: { callbacks: { label: (item) => data.runs[item.dataIndex].metrics[m.key].text } } },
-        scales: { x: { beginAtZero: true, ticks: { color: theme.fg, maxTicksLimit: 4, callback: (v) => tickText(v) }, title: { display: true, text: m.axis.unit, color: theme.fg } }, y: { ticks: { color: theme.fg } } },
+        plugins: {
+          legend: { display: false },
+          tooltip: { callbacks: { label: (item) => data.runs[item.dataIndex].metrics[m.key].text } },
+        },
+        scales: {
+          x: {
+            beginAtZero: true,
+            ticks: { color: theme.fg, maxTicksLimit: 4, callback: (v) => tickText(v) },
+            title: { display: true, text: m.axis.unit, color: theme.fg },
+          },
+          y: { ticks: { color: theme.fg } },
+        },
       },
     });
   }

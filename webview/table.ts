@@ -33,14 +33,20 @@ function compare(a: number | string | null, b: number | string | null, dir: Sort
   if (a === null && b === null) return 0;
   if (a === null) return 1;
   if (b === null) return -1;
-  const s = typeof a === 'number' && typeof b === 'number' ? a - b : String(a).localeCompare(String(b), undefined, { numeric: true });
+  const s =
+    typeof a === 'number' && typeof b === 'number'
+      ? a - b
+      : String(a).localeCompare(String(b), undefined, { numeric: true });
   return dir === 'ascending' ? s : -s;
 }
 
 export function sortedRows<R>(rows: readonly R[], column: TableColumn<R> | undefined, dir: SortDir): R[] {
   if (!column) return [...rows];
   // Stable: equal keys keep their order.
-  return rows.map((r, i) => ({ r, i })).sort((x, y) => compare(column.sortValue(x.r), column.sortValue(y.r), dir) || x.i - y.i).map((x) => x.r);
+  return rows
+    .map((r, i) => ({ r, i }))
+    .sort((x, y) => compare(column.sortValue(x.r), column.sortValue(y.r), dir) || x.i - y.i)
+    .map((x) => x.r);
 }
 
 /** Renders the table into `host` (replacing what was there). */
@@ -52,11 +58,18 @@ export function renderTable<R>(host: HTMLElement, options: TableOptions<R>): voi
   const headRow = el('tr');
   for (const c of columns) {
     const active = sort !== null && sort.key === c.key;
-    const th = el('th', { attrs: { scope: 'col', 'aria-sort': active ? sort.dir : 'none' }, className: c.numeric ? 'num' : '' });
+    const th = el('th', {
+      attrs: { scope: 'col', 'aria-sort': active ? sort.dir : 'none' },
+      className: c.numeric ? 'num' : '',
+    });
     const nextDir: SortDir = active && sort.dir === 'ascending' ? 'descending' : 'ascending';
     const button = el('button', { className: 'sort', attrs: { type: 'button', 'data-key': c.key } }, [
       c.header,
-      el('span', { className: 'sort-mark', text: active ? (sort.dir === 'ascending' ? ' ▲' : ' ▼') : '', attrs: { 'aria-hidden': 'true' } }),
+      el('span', {
+        className: 'sort-mark',
+        text: active ? (sort.dir === 'ascending' ? ' ▲' : ' ▼') : '',
+        attrs: { 'aria-hidden': 'true' },
+      }),
     ]);
     if (c.title) button.title = c.title;
     // A native button: Enter and Space click it, so keyboard and mouse take one path.
@@ -82,7 +95,11 @@ export function renderTable<R>(host: HTMLElement, options: TableOptions<R>): voi
     body.appendChild(tr);
   }
   table.appendChild(body);
-  host.appendChild(el('div', { className: 'table-scroll', attrs: { tabindex: '0', role: 'region', 'aria-label': options.caption } }, [table]));
+  host.appendChild(
+    el('div', { className: 'table-scroll', attrs: { tabindex: '0', role: 'region', 'aria-label': options.caption } }, [
+      table,
+    ]),
+  );
   if (options.focusKey !== undefined) {
     table.querySelectorAll<HTMLButtonElement>('button.sort').forEach((b) => {
       if (b.dataset.key === options.focusKey) b.focus();

@@ -18,14 +18,16 @@ import { GPUS, GPU_NAMES, findGpuByUserName, type GpuSpec } from '../core/gpus';
 import { isHfConfig, parseHfConfig } from '../core/hfConfig';
 import { UsageError, type CliIo, type Subcommand } from './io';
 
-const USAGE = 'usage: efficientllm estimate CONFIG.json | --preset NAME [--gpu NAME] [--precision P] [--seq-len N] [--batch N] [--json]';
+const USAGE =
+  'usage: efficientllm estimate CONFIG.json | --preset NAME [--gpu NAME] [--precision P] [--seq-len N] [--batch N] [--json]';
 
 const quoted = (xs: readonly string[]): string => xs.map((x) => `"${x}"`).join(', ');
 
 function positiveInt(flag: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!/^\d+$/.test(v.trim()) || !Number.isSafeInteger(n) || n < 1) throw new UsageError(`${flag} ${JSON.stringify(v)} is not allowed; use an integer ≥ 1`);
+  if (!/^\d+$/.test(v.trim()) || !Number.isSafeInteger(n) || n < 1)
+    throw new UsageError(`${flag} ${JSON.stringify(v)} is not allowed; use an integer ≥ 1`);
   return n;
 }
 
@@ -51,12 +53,17 @@ async function loadJson(path: string, io: CliIo): Promise<unknown> {
   }
 }
 
-function fromProfileInput(input: ProfileConfigInput, label: string, over: { precision?: Precision; batch?: number; seqLen?: number }): Subject {
+function fromProfileInput(
+  input: ProfileConfigInput,
+  label: string,
+  over: { precision?: Precision; batch?: number; seqLen?: number },
+): Subject {
   const r = resolveConfig(input);
   if (!r.ok) throw new UsageError(`${label}: ${formatFieldErrors(r.errors).replace(/\n/g, '; ')}`);
   const cfg = r.value;
   const arch = archFromConfig(cfg);
-  if (!arch) throw new UsageError(`${label}: model.source "hf" has no shape here; pass the model's config.json instead`);
+  if (!arch)
+    throw new UsageError(`${label}: model.source "hf" has no shape here; pass the model's config.json instead`);
   return {
     label: cfg.label,
     arch,
@@ -68,7 +75,8 @@ function fromProfileInput(input: ProfileConfigInput, label: string, over: { prec
 
 const gib = (b: number): string => `${(b / 2 ** 30).toFixed(2)} GiB`;
 const billions = (n: number): string => (n >= 1e9 ? `${(n / 1e9).toFixed(2)} B` : `${(n / 1e6).toFixed(1)} M`);
-const seconds = (s: number | null): string => (s === null ? 'unknown' : s >= 1 ? `${s.toFixed(3)} s` : `${(s * 1e3).toFixed(3)} ms`);
+const seconds = (s: number | null): string =>
+  s === null ? 'unknown' : s >= 1 ? `${s.toFixed(3)} s` : `${(s * 1e3).toFixed(3)} ms`;
 
 function table(s: Subject, gpu: GpuSpec | null, e: ModelEstimate): string {
   const rows: [string, string][] = [
@@ -83,7 +91,11 @@ function table(s: Subject, gpu: GpuSpec | null, e: ModelEstimate): string {
     ['GPU', gpu ? gpu.name : 'none (give --gpu for floors)'],
   ];
   if (gpu) {
-    rows.push(['prefill floor', seconds(e.floors.prefillS)], ['decode step floor', seconds(e.floors.decodePerTokenS)], ['train step floor', seconds(e.floors.trainStepS)]);
+    rows.push(
+      ['prefill floor', seconds(e.floors.prefillS)],
+      ['decode step floor', seconds(e.floors.decodePerTokenS)],
+      ['train step floor', seconds(e.floors.trainStepS)],
+    );
   }
   const w = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n') + '\n';
@@ -113,7 +125,9 @@ export const estimateCommand: Subcommand = async (argv, io) => {
   let precision: Precision | undefined;
   if (values.precision !== undefined) {
     if (!(PRECISIONS as readonly string[]).includes(values.precision)) {
-      throw new UsageError(`--precision ${JSON.stringify(values.precision)} is not allowed; use one of ${quoted(PRECISIONS)}`);
+      throw new UsageError(
+        `--precision ${JSON.stringify(values.precision)} is not allowed; use one of ${quoted(PRECISIONS)}`,
+      );
     }
     precision = values.precision as Precision;
   }
@@ -122,16 +136,23 @@ export const estimateCommand: Subcommand = async (argv, io) => {
   let gpu: GpuSpec | null = null;
   if (values.gpu !== undefined) {
     gpu = findGpuByUserName(values.gpu);
-    if (!gpu) throw new UsageError(`--gpu ${JSON.stringify(values.gpu)} is not in the catalogue; use one of ${quoted(GPU_NAMES)} or a device name such as "${GPUS[0].name}"`);
+    if (!gpu)
+      throw new UsageError(
+        `--gpu ${JSON.stringify(values.gpu)} is not in the catalogue; use one of ${quoted(GPU_NAMES)} or a device name such as "${GPUS[0].name}"`,
+      );
   }
 
   if (positionals.length > 1) throw new UsageError(`give one CONFIG.json, not ${positionals.length}; ${USAGE}`);
   const file = positionals[0];
-  if ((file === undefined) === (values.preset === undefined)) throw new UsageError(`give either CONFIG.json or --preset (one of ${quoted(PRESET_NAMES)}); ${USAGE}`);
+  if ((file === undefined) === (values.preset === undefined))
+    throw new UsageError(`give either CONFIG.json or --preset (one of ${quoted(PRESET_NAMES)}); ${USAGE}`);
 
   let subject: Subject;
   if (values.preset !== undefined) {
-    if (!PRESET_NAMES.includes(values.preset)) throw new UsageError(`--preset ${JSON.stringify(values.preset)} is not a preset; use one of ${quoted(PRESET_NAMES)}`);
+    if (!PRESET_NAMES.includes(values.preset))
+      throw new UsageError(
+        `--preset ${JSON.stringify(values.preset)} is not a preset; use one of ${quoted(PRESET_NAMES)}`,
+      );
     subject = fromProfileInput({ model: { preset: values.preset } }, '--preset', { precision, batch, seqLen });
   } else {
     const json = await loadJson(file as string, io);
@@ -147,12 +168,18 @@ export const estimateCommand: Subcommand = async (argv, io) => {
         seqLen: seqLen ?? DEFAULT_WORKLOAD.seqLen,
       };
     } else {
-      if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new UsageError(`${file}: must be a JSON object (a ProfileConfig or a Hugging Face config.json)`);
+      if (typeof json !== 'object' || json === null || Array.isArray(json))
+        throw new UsageError(`${file}: must be a JSON object (a ProfileConfig or a Hugging Face config.json)`);
       subject = fromProfileInput(json as ProfileConfigInput, file as string, { precision, batch, seqLen });
     }
   }
 
-  const est = estimateModel(subject.arch, { precision: subject.precision, batch: subject.batch, seqLen: subject.seqLen, gpu });
+  const est = estimateModel(subject.arch, {
+    precision: subject.precision,
+    batch: subject.batch,
+    seqLen: subject.seqLen,
+    gpu,
+  });
   if (values.json) {
     io.out(
       JSON.stringify({

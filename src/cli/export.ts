@@ -10,7 +10,11 @@ import { openStore, parseFlags, reportProblems, STORE_FLAG } from './runs';
 export const EXPORT_FORMATS = ['csv', 'md', 'json'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
-const RENDER: Record<ExportFormat, (records: readonly RunRecord[]) => string> = { csv: toCsv, md: toMarkdown, json: toJson };
+const RENDER: Record<ExportFormat, (records: readonly RunRecord[]) => string> = {
+  csv: toCsv,
+  md: toMarkdown,
+  json: toJson,
+};
 
 function asFormat(v: string | undefined): ExportFormat {
   if (v === undefined) throw new UsageError('export: give --format csv, md or json');

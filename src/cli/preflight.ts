@@ -37,7 +37,9 @@ export function sshCliOptions(values: SshFlagValues, io: CliIo, resolvePath: (p:
     env: io.env,
     acceptNewHostKey: async (key) => {
       if (!accept) return false;
-      io.err(`efficientllm: accepting the new host key of ${key.alias} (${key.lookupName}): ${key.keyType} ${key.fingerprint}; saved to ${key.trustFile}\n`);
+      io.err(
+        `efficientllm: accepting the new host key of ${key.alias} (${key.lookupName}): ${key.keyType} ${key.fingerprint}; saved to ${key.trustFile}\n`,
+      );
       return true;
     },
     passphrase: ttyPassphrase,
@@ -55,10 +57,10 @@ const OPTIONS = {
 function fixFor(e: SshError): string {
   switch (e.kind) {
     case 'host-key-unknown':
-      return 'verify the fingerprint with the host\'s administrator, then run again with --accept-new-host-key';
+      return "verify the fingerprint with the host's administrator, then run again with --accept-new-host-key";
     case 'host-key-changed':
     case 'host-key-revoked':
-      return 'do not connect until the host\'s administrator confirms the new key; then remove the old known_hosts entry';
+      return "do not connect until the host's administrator confirms the new key; then remove the old known_hosts entry";
     case 'known-hosts-unreadable':
       return 'make the known_hosts file readable, or pass --known-hosts FILE';
     case 'auth':
@@ -74,14 +76,26 @@ function render(r: PreflightReport): string {
   const lines: string[] = [];
   const ok = (b: boolean): string => (b ? 'ok ' : '-- ');
   lines.push(`preflight ${r.target}${r.hostname ? ` (${r.hostname})` : ''}`);
-  lines.push(`${ok(r.reachable)} reachable${r.hostKeys.map((k) => `; host key of ${k.alias} ${k.keyType} ${k.fingerprint} ${k.verdict === 'accepted' ? 'accepted now' : `trusted${k.at ? ` (${k.at.path}:${k.at.line})` : ''}`}`).join('')}`);
+  lines.push(
+    `${ok(r.reachable)} reachable${r.hostKeys.map((k) => `; host key of ${k.alias} ${k.keyType} ${k.fingerprint} ${k.verdict === 'accepted' ? 'accepted now' : `trusted${k.at ? ` (${k.at.path}:${k.at.line})` : ''}`}`).join('')}`,
+  );
   if (r.reachable) {
-    lines.push(`${ok(r.python.version !== null)} python ${r.python.version ?? 'missing'}${r.python.path ? ` (${r.python.path})` : ` (${r.python.requested})`}`);
+    lines.push(
+      `${ok(r.python.version !== null)} python ${r.python.version ?? 'missing'}${r.python.path ? ` (${r.python.path})` : ` (${r.python.requested})`}`,
+    );
     lines.push(`${ok(r.torch !== null)} torch ${r.torch ?? 'missing'}`);
-    lines.push(`${ok(r.cuda.available)} CUDA ${r.cuda.available ? `available (build ${r.cuda.build ?? '?'})` : 'not available'}`);
-    lines.push(`${ok(r.gpus.length > 0)} GPUs: ${r.gpus.length === 0 ? 'none' : r.gpus.map((g) => `${g.name}${g.memoryBytes ? ` ${Math.round(g.memoryBytes / 2 ** 30)} GiB` : ''}${g.driver ? ` driver ${g.driver}` : ''}`).join('; ')}`);
-    lines.push(`${ok(r.nvml.available)} NVML ${r.nvml.available ? `available${r.nvml.detail ? ` (${r.nvml.detail})` : ''}` : 'not available'}`);
-    lines.push(`${ok(r.cache.writable)} cache ${r.cache.path ?? '?'}: ${r.cache.writable ? 'writable' : 'NOT writable'}${r.cache.freeBytes !== null ? `, ${(r.cache.freeBytes / 2 ** 30).toFixed(1)} GiB free` : ''}`);
+    lines.push(
+      `${ok(r.cuda.available)} CUDA ${r.cuda.available ? `available (build ${r.cuda.build ?? '?'})` : 'not available'}`,
+    );
+    lines.push(
+      `${ok(r.gpus.length > 0)} GPUs: ${r.gpus.length === 0 ? 'none' : r.gpus.map((g) => `${g.name}${g.memoryBytes ? ` ${Math.round(g.memoryBytes / 2 ** 30)} GiB` : ''}${g.driver ? ` driver ${g.driver}` : ''}`).join('; ')}`,
+    );
+    lines.push(
+      `${ok(r.nvml.available)} NVML ${r.nvml.available ? `available${r.nvml.detail ? ` (${r.nvml.detail})` : ''}` : 'not available'}`,
+    );
+    lines.push(
+      `${ok(r.cache.writable)} cache ${r.cache.path ?? '?'}: ${r.cache.writable ? 'writable' : 'NOT writable'}${r.cache.freeBytes !== null ? `, ${(r.cache.freeBytes / 2 ** 30).toFixed(1)} GiB free` : ''}`,
+    );
   }
   for (const p of r.problems) lines.push(`\n! ${p.what}\n  fix: ${p.fix}`);
   lines.push(`\n${r.ready ? 'ready to profile' : 'not ready: fix the items marked !'}`);
@@ -102,11 +116,19 @@ export const preflightCommand: Subcommand = async (argv, io) => {
     } catch (e) {
       throw new UsageError((e as Error).message);
     }
-    if (aliases.length !== 1) throw new UsageError(`preflight checks one host at a time; run it for each of ${aliases.join(', ')}`);
+    if (aliases.length !== 1)
+      throw new UsageError(`preflight checks one host at a time; run it for each of ${aliases.join(', ')}`);
     const python = values.python ?? 'python3';
-    report = await probeSsh(aliases[0]!, python, sshCliOptions(values, io, (p) => (p.startsWith('/') ? p : `${io.cwd}/${p}`)), fixFor);
+    report = await probeSsh(
+      aliases[0]!,
+      python,
+      sshCliOptions(values, io, (p) => (p.startsWith('/') ? p : `${io.cwd}/${p}`)),
+      fixFor,
+    );
   } else if (spec.startsWith('slurm:')) {
-    throw new UsageError('preflight for slurm: targets checks the login node: use --target ssh:LOGIN_ALIAS (the compute nodes are checked by the job itself)');
+    throw new UsageError(
+      'preflight for slurm: targets checks the login node: use --target ssh:LOGIN_ALIAS (the compute nodes are checked by the job itself)',
+    );
   } else {
     throw new UsageError(`--target "${spec}" is not a target; use local or ssh:ALIAS`);
   }

@@ -51,13 +51,19 @@ const OPTIONS = {
 } as const;
 
 const list = (v: string | undefined): string[] | undefined =>
-  v === undefined ? undefined : v.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  v === undefined
+    ? undefined
+    : v
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s.length > 0);
 
 function intList(flag: string, v: string | undefined): number[] | undefined {
   const items = list(v);
   if (!items) return undefined;
   return items.map((s) => {
-    if (!/^\d+$/.test(s)) throw new UsageError(`--${flag}: "${s}" is not a whole number; give a comma-separated list such as 1,2,4`);
+    if (!/^\d+$/.test(s))
+      throw new UsageError(`--${flag}: "${s}" is not a whole number; give a comma-separated list such as 1,2,4`);
     return Number(s);
   });
 }
@@ -88,14 +94,18 @@ async function configsFromPlan(path: string): Promise<{ base: ProfileConfigInput
   }
   const items = Array.isArray(parsed) ? parsed : [parsed];
   return items.map((item: unknown, i) => {
-    if (typeof item !== 'object' || item === null) throw new UsageError(`--plan ${path}: entry ${i} is not a JSON object`);
+    if (typeof item !== 'object' || item === null)
+      throw new UsageError(`--plan ${path}: entry ${i} is not a JSON object`);
     const o = item as { base?: ProfileConfigInput; axes?: SweepAxes };
     return o.base !== undefined ? { base: o.base, axes: o.axes ?? {} } : { base: item as ProfileConfigInput, axes: {} };
   });
 }
 
 /** A one-line progress bar on stderr, redrawn in place (TTY only). */
-function progressPrinter(io: CliIo, total: number): { update(run: PlannedRun, state: RunState): void; done(label: string): void; finish(): void } {
+function progressPrinter(
+  io: CliIo,
+  total: number,
+): { update(run: PlannedRun, state: RunState): void; done(label: string): void; finish(): void } {
   let finished = 0;
   const width = 24;
   const draw = (label: string, fraction: number): void => {
@@ -136,14 +146,32 @@ export const profileCommand: Subcommand = async (argv, io) => {
   if (axes.peft && !(axes.stage ?? []).includes('finetune')) {
     throw new UsageError('--peft applies to --stage finetune; add --stage finetune');
   }
-  if (axes.kvHeads && axes.attention && !axes.attention.some((k) => (KINDS_WITH_KV_HEADS as readonly string[]).includes(k))) {
-    throw new UsageError(`--kv-heads applies to --attention ${KINDS_WITH_KV_HEADS.join(' or ')}, and none of ${axes.attention.join(',')} uses it`);
+  if (
+    axes.kvHeads &&
+    axes.attention &&
+    !axes.attention.some((k) => (KINDS_WITH_KV_HEADS as readonly string[]).includes(k))
+  ) {
+    throw new UsageError(
+      `--kv-heads applies to --attention ${KINDS_WITH_KV_HEADS.join(' or ')}, and none of ${axes.attention.join(',')} uses it`,
+    );
   }
   const defined = <T extends object>(o: T): Partial<T> =>
     Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-  const mla = defined({ kvRank: intFlag('mla-kv-rank', values['mla-kv-rank']), qRank: intFlag('mla-q-rank', values['mla-q-rank']), ropeDim: intFlag('mla-rope-dim', values['mla-rope-dim']) });
-  const nsa = defined({ block: intFlag('nsa-block', values['nsa-block']), selected: intFlag('nsa-selected', values['nsa-selected']), window: intFlag('nsa-window', values['nsa-window']) });
-  const peftOptions = defined({ rank: intFlag('peft-rank', values['peft-rank']), alpha: intFlag('peft-alpha', values['peft-alpha']), targets: list(values['peft-targets']) });
+  const mla = defined({
+    kvRank: intFlag('mla-kv-rank', values['mla-kv-rank']),
+    qRank: intFlag('mla-q-rank', values['mla-q-rank']),
+    ropeDim: intFlag('mla-rope-dim', values['mla-rope-dim']),
+  });
+  const nsa = defined({
+    block: intFlag('nsa-block', values['nsa-block']),
+    selected: intFlag('nsa-selected', values['nsa-selected']),
+    window: intFlag('nsa-window', values['nsa-window']),
+  });
+  const peftOptions = defined({
+    rank: intFlag('peft-rank', values['peft-rank']),
+    alpha: intFlag('peft-alpha', values['peft-alpha']),
+    targets: list(values['peft-targets']),
+  });
   const base: ProfileConfigInput = {
     model: { preset: 'tiny' },
     attention: { mla, nsa },
@@ -166,7 +194,9 @@ export const profileCommand: Subcommand = async (argv, io) => {
   for (const sweep of sweeps) {
     const expanded = expandSweep(overrides(sweep.base), values.plan ? { ...sweep.axes } : sweep.axes);
     if (!expanded.ok) {
-      const lines = expanded.problems.map((p) => `config ${p.index + 1} (${p.label}): ${formatFieldErrors(p.errors).replace(/\n/g, '; ')}`);
+      const lines = expanded.problems.map(
+        (p) => `config ${p.index + 1} (${p.label}): ${formatFieldErrors(p.errors).replace(/\n/g, '; ')}`,
+      );
       throw new UsageError(lines.join(' | '));
     }
     configs.push(...expanded.configs);
@@ -175,13 +205,17 @@ export const profileCommand: Subcommand = async (argv, io) => {
   const python = values.python ?? io.env.EFFICIENTLLM_PYTHON ?? 'python3';
   if (!values.target.startsWith('slurm:')) {
     const slurmOnly = givenSlurmFlags(values);
-    if (slurmOnly.length > 0) throw new UsageError(`${slurmOnly.join(', ')} ${slurmOnly.length === 1 ? 'applies' : 'apply'} to --target slurm:ALIAS only`);
+    if (slurmOnly.length > 0)
+      throw new UsageError(
+        `${slurmOnly.join(', ')} ${slurmOnly.length === 1 ? 'applies' : 'apply'} to --target slurm:ALIAS only`,
+      );
   }
   let target: Target;
   try {
     const spec = parseTargetText(values.target, python, values.isolate);
     // Over SSH the local EFFICIENTLLM_PYTHON names a path on this machine, not on the host: only --python counts.
-    if (spec.kind === 'ssh' || (spec.kind === 'slurm' && spec.alias !== 'local')) spec.python = values.python ?? 'python3';
+    if (spec.kind === 'ssh' || (spec.kind === 'slurm' && spec.alias !== 'local'))
+      spec.python = values.python ?? 'python3';
     if (spec.kind === 'slurm') {
       spec.job = slurmJobOptions(values);
       if (values['shared-dir'] !== undefined) spec.sharedDir = values['shared-dir'];
@@ -209,7 +243,8 @@ export const profileCommand: Subcommand = async (argv, io) => {
       onUpdate: (run, state) => bar?.update(run, state),
       onRecord: (r) => {
         bar?.done(r.config.label);
-        if (!bar && !values.json) io.err(`${r.status.padEnd(9)} ${r.id} ${r.config.label}${r.error ? `: ${r.error.message}` : ''}\n`);
+        if (!bar && !values.json)
+          io.err(`${r.status.padEnd(9)} ${r.id} ${r.config.label}${r.error ? `: ${r.error.message}` : ''}\n`);
       },
     });
     bar?.finish();
@@ -220,7 +255,14 @@ export const profileCommand: Subcommand = async (argv, io) => {
       for (const r of records.filter((x) => x.error)) {
         io.out(`\n${r.id} ${r.status}: ${r.error?.kind}: ${r.error?.message}\n`);
         const stderr = r.error?.stderrTail.trim();
-        if (stderr) io.out(stderr.split('\n').slice(-8).map((l) => `  | ${l}`).join('\n') + '\n');
+        if (stderr)
+          io.out(
+            stderr
+              .split('\n')
+              .slice(-8)
+              .map((l) => `  | ${l}`)
+              .join('\n') + '\n',
+          );
       }
     }
     return records.every((r) => r.status === 'completed') ? 0 : 1;

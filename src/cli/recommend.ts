@@ -5,7 +5,16 @@ import { OBJECTIVE_SPECS } from '../core/pareto';
 import type { Objective } from '../core/pareto';
 import { formatPrior, PRIORS } from '../core/priors';
 import type { Prior } from '../core/priors';
-import { NO_CONSTRAINTS, parseByteSize, parseDuration, parseObjectives, parsePercent, recommend, reportToJson, shortIds } from '../core/recommend';
+import {
+  NO_CONSTRAINTS,
+  parseByteSize,
+  parseDuration,
+  parseObjectives,
+  parsePercent,
+  recommend,
+  reportToJson,
+  shortIds,
+} from '../core/recommend';
 import type { Constraints, GroupResult, ParsedValue } from '../core/recommend';
 import { cleanCell, renderCells } from '../core/table';
 import type { Align } from '../core/table';
@@ -30,7 +39,8 @@ function flagValue<T>(flag: string, text: string | undefined, parse: (t: string)
   return r.value;
 }
 
-const PRIORS_HEADING = 'Priors from the EfficientLLM study (arXiv 2505.13840): findings of the paper, not measurements of your runs';
+const PRIORS_HEADING =
+  'Priors from the EfficientLLM study (arXiv 2505.13840): findings of the paper, not measurements of your runs';
 
 function formatObjective(o: Objective, v: number): string {
   return formatMetric(OBJECTIVE_SPECS[o].metric, v);
@@ -55,14 +65,23 @@ function renderGroup(g: GroupResult, index: number, priorsById: ReadonlyMap<stri
       ...g.objectives.map((o, i) => formatObjective(o, p.values[i])),
     ]);
     out.push('Pareto front (* = recommended):');
-    out.push(renderCells(headers, rows, align).trimEnd().split('\n').map((l) => `  ${l}`.trimEnd()).join('\n'));
+    out.push(
+      renderCells(headers, rows, align)
+        .trimEnd()
+        .split('\n')
+        .map((l) => `  ${l}`.trimEnd())
+        .join('\n'),
+    );
   } else {
     out.push('Pareto front: empty (no run meets the constraints and measured every objective)');
   }
   if (g.dominated.length > 0) {
-    out.push(`Dominated: ${g.dominated.map((d) => `${short(d.runId)} ${cleanCell(g.labels[d.runId] ?? '')} (by ${short(d.by)})`).join(', ')}`);
+    out.push(
+      `Dominated: ${g.dominated.map((d) => `${short(d.runId)} ${cleanCell(g.labels[d.runId] ?? '')} (by ${short(d.by)})`).join(', ')}`,
+    );
   }
-  for (const e of g.excluded) out.push(`Excluded: ${short(e.runId)} ${cleanCell(g.labels[e.runId] ?? '')}: ${cleanCell(e.why)}`);
+  for (const e of g.excluded)
+    out.push(`Excluded: ${short(e.runId)} ${cleanCell(g.labels[e.runId] ?? '')}: ${cleanCell(e.why)}`);
   out.push(g.recommendation ? `Recommendation: ${cleanCell(g.recommendation.reason)}` : 'Recommendation: none');
   const priors = g.priors.map((id) => priorsById.get(id)).filter((p): p is Prior => p !== undefined);
   if (priors.length > 0) {
@@ -74,7 +93,10 @@ function renderGroup(g: GroupResult, index: number, priorsById: ReadonlyMap<stri
 
 export const recommendCommand: Subcommand = async (argv, io) => {
   const { values, positionals } = parseFlags('recommend', argv, FLAGS, true);
-  if (positionals.length > 0) throw new UsageError(`recommend: takes no arguments, got "${positionals[0]}"; use --objective, --max-memory, --max-quality-loss, --max-latency`);
+  if (positionals.length > 0)
+    throw new UsageError(
+      `recommend: takes no arguments, got "${positionals[0]}"; use --objective, --max-memory, --max-quality-loss, --max-latency`,
+    );
   const objectives = flagValue('objective', values.objective, parseObjectives);
   const constraints: Constraints = {
     ...NO_CONSTRAINTS,

@@ -21,13 +21,20 @@ export interface PageAssetFiles {
  * Where the page bundle is: next to dist/cli.js (`dist/webview/`), or, when the CLI runs from
  * source (tsx), in the repository's dist/ after `npm run build`.
  */
-export function findPageAssets(candidates: readonly string[] = [path.join(__dirname, 'webview'), path.join(__dirname, '..', '..', 'dist', 'webview')]): PageAssetFiles {
+export function findPageAssets(
+  candidates: readonly string[] = [
+    path.join(__dirname, 'webview'),
+    path.join(__dirname, '..', '..', 'dist', 'webview'),
+  ],
+): PageAssetFiles {
   for (const dir of candidates) {
     const script = path.join(dir, 'main.js');
     const css = path.join(dir, 'main.css');
     if (existsSync(script) && existsSync(css)) return { script, css };
   }
-  throw new UsageError(`report: the dashboard bundle (webview/main.js and main.css) is not in ${candidates.join(' or ')}; run "npm run build" first`);
+  throw new UsageError(
+    `report: the dashboard bundle (webview/main.js and main.css) is not in ${candidates.join(' or ')}; run "npm run build" first`,
+  );
 }
 
 export const reportCommand: Subcommand = async (argv, io) => {
@@ -37,7 +44,8 @@ export const reportCommand: Subcommand = async (argv, io) => {
     { html: { type: 'string' }, title: { type: 'string' }, json: { type: 'boolean' }, ...STORE_FLAG },
     true,
   );
-  if (values.html === undefined || values.html.length === 0) throw new UsageError('report: give --html FILE, the page to write');
+  if (values.html === undefined || values.html.length === 0)
+    throw new UsageError('report: give --html FILE, the page to write');
   const store = openStore(io, values.store);
   let runs: RunRecord[];
   if (positionals.length > 0) {
@@ -55,11 +63,15 @@ export const reportCommand: Subcommand = async (argv, io) => {
     const listed = await store.list();
     reportProblems(io, listed.problems);
     runs = listed.runs;
-    if (runs.length === 0) throw new UsageError(`report: no runs in ${store.dir}; run "efficientllm profile" first, or pass --store DIR`);
+    if (runs.length === 0)
+      throw new UsageError(`report: no runs in ${store.dir}; run "efficientllm profile" first, or pass --store DIR`);
   }
   const assets = findPageAssets();
   const [script, css] = await Promise.all([fs.readFile(assets.script, 'utf8'), fs.readFile(assets.css, 'utf8')]);
-  const data = dashboardData(runs, { withExports: true, ...(values.title !== undefined ? { title: values.title } : {}) });
+  const data = dashboardData(runs, {
+    withExports: true,
+    ...(values.title !== undefined ? { title: values.title } : {}),
+  });
   const html = reportHtml({ title: data.title, script, css, data });
   const file = path.resolve(io.cwd, values.html);
   try {

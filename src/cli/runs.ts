@@ -61,27 +61,57 @@ export const RUNS_COLUMNS: readonly Column<RunRecord>[] = [
  * Follows the stored runs that are still queued or running on SSH targets (the CLI or the editor
  * was closed mid-sweep) to their end, and stores each final record once. Returns how many ended.
  */
-async function reattachRuns(io: CliIo, store: RunStore, runs: readonly RunRecord[], connect: SshHostOptions): Promise<number> {
+async function reattachRuns(
+  io: CliIo,
+  store: RunStore,
+  runs: readonly RunRecord[],
+  connect: SshHostOptions,
+): Promise<number> {
   const open = openRuns(runs, 'ssh');
   const elsewhere = [...openRuns(runs, 'local'), ...openRuns(runs, 'slurm')];
-  for (const r of elsewhere) io.err(`efficientllm: ${r.id} is ${r.status} on ${r.target.kind} target "${r.target.name}"; reattach covers SSH targets only so far\n`);
+  for (const r of elsewhere)
+    io.err(
+      `efficientllm: ${r.id} is ${r.status} on ${r.target.kind} target "${r.target.name}"; reattach covers SSH targets only so far\n`,
+    );
   if (open.length === 0) return 0;
-  io.err(`efficientllm: reattaching ${open.length} run(s) on ${[...new Set(open.map((r) => r.target.name))].join(', ')}\n`);
+  io.err(
+    `efficientllm: reattaching ${open.length} run(s) on ${[...new Set(open.map((r) => r.target.name))].join(', ')}\n`,
+  );
   let ended = 0;
-  await reattach(open, hooksSavingOnce(open, analyticFor, async (record) => {
-    await store.save(record);
-    ended += 1;
-    io.err(`${record.status.padEnd(9)} ${record.id} ${record.config.label}${record.error ? `: ${record.error.message}` : ''}\n`);
-  }), { connect, log: (line) => io.err(`efficientllm: ${line}\n`) });
+  await reattach(
+    open,
+    hooksSavingOnce(open, analyticFor, async (record) => {
+      await store.save(record);
+      ended += 1;
+      io.err(
+        `${record.status.padEnd(9)} ${record.id} ${record.config.label}${record.error ? `: ${record.error.message}` : ''}\n`,
+      );
+    }),
+    { connect, log: (line) => io.err(`efficientllm: ${line}\n`) },
+  );
   return ended;
 }
 
 export const runsCommand: Subcommand = async (argv, io) => {
-  const { values, positionals } = parseFlags('runs', argv, { json: { type: 'boolean' }, reattach: { type: 'boolean' }, ...SSH_CLI_OPTIONS, ...STORE_FLAG }, true);
-  if (positionals.length > 0) throw new UsageError(`runs: takes no arguments, got "${positionals[0]}"; use "show ID" for one run`);
+  const { values, positionals } = parseFlags(
+    'runs',
+    argv,
+    { json: { type: 'boolean' }, reattach: { type: 'boolean' }, ...SSH_CLI_OPTIONS, ...STORE_FLAG },
+    true,
+  );
+  if (positionals.length > 0)
+    throw new UsageError(`runs: takes no arguments, got "${positionals[0]}"; use "show ID" for one run`);
   const store = openStore(io, values.store);
   let { runs, problems } = await store.list();
-  if (values.reattach && (await reattachRuns(io, store, runs, sshCliOptions(values, io, (p) => path.resolve(io.cwd, p)))) > 0) {
+  if (
+    values.reattach &&
+    (await reattachRuns(
+      io,
+      store,
+      runs,
+      sshCliOptions(values, io, (p) => path.resolve(io.cwd, p)),
+    )) > 0
+  ) {
     ({ runs, problems } = await store.list());
   }
   reportProblems(io, problems);

@@ -9,10 +9,15 @@ import { UsageError } from './io';
 import type { Subcommand } from './io';
 import { openStore, parseFlags, STORE_FLAG } from './runs';
 
-const orMissing = (v: string | null | undefined): string => (v === null || v === undefined || v === '' ? MISSING : cleanCell(v));
+const orMissing = (v: string | null | undefined): string =>
+  v === null || v === undefined || v === '' ? MISSING : cleanCell(v);
 
 /** Keeps line breaks, neutralises every other control character (ANSI escapes in a stderr tail). */
-const cleanBlock = (text: string): string => text.split(/\r\n|\r|\n/).map(cleanCell).join('\n');
+const cleanBlock = (text: string): string =>
+  text
+    .split(/\r\n|\r|\n/)
+    .map(cleanCell)
+    .join('\n');
 
 function configLines(r: RunRecord): string[] {
   const c = r.config;
@@ -79,15 +84,30 @@ export function formatRunDetails(r: RunRecord): string {
     const v = r.metrics[name] ?? null;
     return [METRIC_INFO[name].label, formatMetric(name, v), v === null ? '' : String(v), METRIC_INFO[name].unit];
   });
-  out.push('', 'Metrics', indent(renderCells(['metric', 'value', 'raw', 'raw unit'], rows, ['left', 'right', 'right', 'left'])));
+  out.push(
+    '',
+    'Metrics',
+    indent(renderCells(['metric', 'value', 'raw', 'raw unit'], rows, ['left', 'right', 'right', 'left'])),
+  );
   if (r.protocolProblems.length > 0) {
-    out.push('', `Protocol problems (${r.protocolProblems.length})`, ...r.protocolProblems.map((p) => `  ${cleanCell(p)}`));
+    out.push(
+      '',
+      `Protocol problems (${r.protocolProblems.length})`,
+      ...r.protocolProblems.map((p) => `  ${cleanCell(p)}`),
+    );
   }
   if (r.error) {
     out.push('', `Error: ${r.error.kind}`, indent(cleanBlock(r.error.message)));
     const tail = r.error.stderrTail.trimEnd();
     out.push('  stderr (tail):');
-    out.push(tail.length > 0 ? cleanBlock(tail).split('\n').map((l) => `  | ${l}`).join('\n') : '  | (empty)');
+    out.push(
+      tail.length > 0
+        ? cleanBlock(tail)
+            .split('\n')
+            .map((l) => `  | ${l}`)
+            .join('\n')
+        : '  | (empty)',
+    );
   }
   return `${out.join('\n')}\n`;
 }

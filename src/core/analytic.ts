@@ -28,12 +28,23 @@ export function analyticFor(
   deviceMemoryBytes: number | null,
   counters?: ResultCounters,
 ): Analytic {
-  const none: Analytic = { iterationFlops: null, peakFlopsPerS: null, floorS: null, peakSource: 'not known for this device' };
-  if (config.model.source !== 'synthetic') return { ...none, peakSource: 'not computed for Hugging Face checkpoints yet' };
+  const none: Analytic = {
+    iterationFlops: null,
+    peakFlopsPerS: null,
+    floorS: null,
+    peakSource: 'not known for this device',
+  };
+  if (config.model.source !== 'synthetic')
+    return { ...none, peakSource: 'not computed for Hugging Face checkpoints yet' };
   const flops = iterationFlops(config);
   const gpu = deviceName === null ? null : findGpu(deviceName, deviceMemoryBytes);
   if (gpu) {
-    return { iterationFlops: flops, peakFlopsPerS: peakFlops(gpu, config.precision), floorS: iterationFloorS(config, gpu), peakSource: `${gpu.name} datasheet, dense` };
+    return {
+      iterationFlops: flops,
+      peakFlopsPerS: peakFlops(gpu, config.precision),
+      floorS: iterationFloorS(config, gpu),
+      peakSource: `${gpu.name} datasheet, dense`,
+    };
   }
   const peak = counters?.measuredPeakFlopsPerS ?? null;
   const bandwidth = counters?.measuredBandwidthBytesPerS ?? null;

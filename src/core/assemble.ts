@@ -1,8 +1,24 @@
 // Folds one run's harness events into its RunRecord: pure, so the local, SSH and Slurm targets share it.
 import type { ProfileConfig } from './config';
 import { computeMetrics } from './metrics';
-import type { HarnessEvent, HelloEvent, ResultEvent, ErrorEvent, SampleEvent, ProtocolProblem, ResultCounters } from './protocol';
-import { emptyEnv, emptyMetrics, RUN_RECORD_SCHEMA, type RunRecord, type RunError, type RunStatus, type TargetKind } from './record';
+import type {
+  HarnessEvent,
+  HelloEvent,
+  ResultEvent,
+  ErrorEvent,
+  SampleEvent,
+  ProtocolProblem,
+  ResultCounters,
+} from './protocol';
+import {
+  emptyEnv,
+  emptyMetrics,
+  RUN_RECORD_SCHEMA,
+  type RunRecord,
+  type RunError,
+  type RunStatus,
+  type TargetKind,
+} from './record';
 
 /** What is known about a run so far; grows as events arrive. */
 export interface RunState {
@@ -20,11 +36,21 @@ export function newRunState(): RunState {
 
 export function applyEvent(state: RunState, event: HarnessEvent): void {
   switch (event.type) {
-    case 'hello': state.hello = event; break;
-    case 'sample': state.samples.push(event); break;
-    case 'progress': state.lastProgress = { phase: event.phase, step: event.step, total: event.total }; break;
-    case 'result': state.result = event; break;
-    case 'error': state.error = event; break;
+    case 'hello':
+      state.hello = event;
+      break;
+    case 'sample':
+      state.samples.push(event);
+      break;
+    case 'progress':
+      state.lastProgress = { phase: event.phase, step: event.step, total: event.total };
+      break;
+    case 'result':
+      state.result = event;
+      break;
+    case 'error':
+      state.error = event;
+      break;
   }
 }
 
@@ -64,8 +90,13 @@ export function assembleRecord(input: AssembleInput): RunRecord {
   const env = emptyEnv();
   if (hello) {
     Object.assign(env, {
-      python: hello.python, torch: hello.torch, cuda: hello.cuda, device: hello.device,
-      nvml: hello.nvml, powerScope: hello.powerScope, memorySource: hello.memorySource,
+      python: hello.python,
+      torch: hello.torch,
+      cuda: hello.cuda,
+      device: hello.device,
+      nvml: hello.nvml,
+      powerScope: hello.powerScope,
+      memorySource: hello.memorySource,
     });
   }
   let status: RunStatus;
@@ -74,7 +105,11 @@ export function assembleRecord(input: AssembleInput): RunRecord {
   let peakSource = 'not measured';
   if (state.result) {
     status = 'completed';
-    const analytic = input.analytic(hello?.device.name ?? null, hello?.device.memoryBytes ?? null, state.result.counters);
+    const analytic = input.analytic(
+      hello?.device.name ?? null,
+      hello?.device.memoryBytes ?? null,
+      state.result.counters,
+    );
     peakSource = analytic.peakSource;
     metrics = computeMetrics({
       config: input.config,
@@ -107,14 +142,27 @@ export function assembleRecord(input: AssembleInput): RunRecord {
     metrics,
     measurement: hello
       ? {
-          memory: hello.memorySource === 'nvml' ? 'NVML device memory in use' : 'process resident set (no GPU memory counter)',
+          memory:
+            hello.memorySource === 'nvml'
+              ? 'NVML device memory in use'
+              : 'process resident set (no GPU memory counter)',
           utilization: hello.nvml ? 'NVML utilisation: share of time a kernel was running' : 'not measured (no NVML)',
-          power: hello.powerScope === 'module' ? 'NVML power of the whole GH200 module' : hello.powerScope === 'gpu' ? 'NVML GPU power' : 'not measured (no NVML)',
+          power:
+            hello.powerScope === 'module'
+              ? 'NVML power of the whole GH200 module'
+              : hello.powerScope === 'gpu'
+                ? 'NVML GPU power'
+                : 'not measured (no NVML)',
           timing: hello.cuda ? 'CUDA events, synchronised at window edges' : 'perf_counter on the host',
           peak: peakSource,
         }
       : null,
-    samples: thin(state.samples).map(({ t, memoryBytes, utilization, powerW }) => ({ t, memoryBytes, utilization, powerW })),
+    samples: thin(state.samples).map(({ t, memoryBytes, utilization, powerW }) => ({
+      t,
+      memoryBytes,
+      utilization,
+      powerW,
+    })),
     protocolProblems: state.problems.map((p) => `line ${p.line}: ${p.reason}: ${p.text.slice(0, 200)}`),
     error,
   };

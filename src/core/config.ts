@@ -68,8 +68,7 @@ export interface Workload {
 }
 
 export type ModelSpec =
-  | { source: 'synthetic'; preset: string | null; shape: ModelShape }
-  | { source: 'hf'; path: string };
+  { source: 'synthetic'; preset: string | null; shape: ModelShape } | { source: 'hf'; path: string };
 
 export interface ProfileConfig {
   /** A short human label, e.g. "tiny gqa-2 bf16 inference". */
@@ -171,7 +170,8 @@ function resolveShape(c: Checker, input: ProfileConfigInput['model']): { preset:
   let base: ModelShape | undefined;
   if (presetName !== undefined) {
     base = presetShape(presetName);
-    if (!base) c.fail('model.preset', `${JSON.stringify(presetName)} is not a preset; use one of ${oneOf(PRESET_NAMES)}`);
+    if (!base)
+      c.fail('model.preset', `${JSON.stringify(presetName)} is not a preset; use one of ${oneOf(PRESET_NAMES)}`);
   }
   const given = input?.shape ?? {};
   if (!base && presetName === undefined && Object.keys(given).length === 0) {
@@ -187,7 +187,8 @@ function resolveShape(c: Checker, input: ProfileConfigInput['model']): { preset:
     ffn: c.int('model.shape.ffn', given.ffn, from.ffn, 1),
     vocab: c.int('model.shape.vocab', given.vocab, from.vocab, 2),
   };
-  if (shape.headDim % 2 !== 0) c.fail('model.shape.headDim', `${shape.headDim} is odd; RoPE needs an even head dimension`);
+  if (shape.headDim % 2 !== 0)
+    c.fail('model.shape.headDim', `${shape.headDim} is odd; RoPE needs an even head dimension`);
   return { preset: presetName ?? null, shape };
 }
 
@@ -198,11 +199,17 @@ function resolveAttention(c: Checker, input: ProfileConfigInput['attention'], sh
   else if (kind === 'mqa') kvHeads = 1;
   else kvHeads = c.int('attention.kvHeads', input?.kvHeads, Math.min(shape.kvHeads, shape.heads), 1);
   if ((kind === 'mha' || kind === 'mqa') && input?.kvHeads !== undefined && input.kvHeads !== kvHeads) {
-    c.fail('attention.kvHeads', `${input.kvHeads} contradicts attention.kind "${kind}", which uses ${kvHeads}; drop it or use kind "gqa"`);
+    c.fail(
+      'attention.kvHeads',
+      `${input.kvHeads} contradicts attention.kind "${kind}", which uses ${kvHeads}; drop it or use kind "gqa"`,
+    );
   }
   if (kvHeads > shape.heads || shape.heads % kvHeads !== 0) {
     const divisors = Array.from({ length: shape.heads }, (_, i) => i + 1).filter((d) => shape.heads % d === 0);
-    c.fail('attention.kvHeads', `${kvHeads} does not divide the ${shape.heads} query heads; use one of ${divisors.join(', ')}`);
+    c.fail(
+      'attention.kvHeads',
+      `${kvHeads} does not divide the ${shape.heads} query heads; use one of ${divisors.join(', ')}`,
+    );
   }
   let mla: MlaOptions | null = null;
   if (kind === 'mla') {
@@ -235,7 +242,8 @@ function resolveMoe(c: Checker, input: ProfileConfigInput['moe']): MoeSpec | nul
 export const DEFAULT_PEFT_TARGETS = ['q', 'k', 'v', 'o'];
 
 function resolvePeft(c: Checker, input: ProfileConfigInput['peft'], stage: Stage): PeftSpec | null {
-  if (input === undefined || input === null) return stage === 'finetune' ? { method: 'full', rank: 0, alpha: 0, targets: [] } : null;
+  if (input === undefined || input === null)
+    return stage === 'finetune' ? { method: 'full', rank: 0, alpha: 0, targets: [] } : null;
   if (stage !== 'finetune') c.fail('peft', `PEFT applies to stage "finetune" only, not "${stage}"`);
   const method = c.choice('peft.method', input.method, PEFT_METHODS, 'lora');
   const adapter = method === 'lora' || method === 'rslora' || method === 'dora';
@@ -280,7 +288,8 @@ export function resolveConfig(input: ProfileConfigInput): Resolved<ProfileConfig
   let shape: ModelShape;
   if (source === 'hf') {
     const path = input.model?.path;
-    if (typeof path !== 'string' || path.length === 0) c.fail('model.path', 'give the local folder or cached hub id of the Hugging Face model');
+    if (typeof path !== 'string' || path.length === 0)
+      c.fail('model.path', 'give the local folder or cached hub id of the Hugging Face model');
     model = { source: 'hf', path: typeof path === 'string' ? path : '' };
     shape = PRESETS.tiny; // only used for attention defaults; the harness reads the real shape from the checkpoint
   } else {

@@ -13,7 +13,16 @@
 // * Floors are rooflines: max(FLOPs ÷ dense peak of the dtype, bytes ÷ memory bandwidth). The bytes are
 //   the unavoidable traffic only (weights, KV cache, optimizer state); activations are assumed to stay
 //   on chip, so a floor is a lower bound that no real run reaches.
-import type { AttentionKind, ModelShape, MoeSpec, NsaOptions, PeftSpec, Precision, ProfileConfig, Workload } from './config';
+import type {
+  AttentionKind,
+  ModelShape,
+  MoeSpec,
+  NsaOptions,
+  PeftSpec,
+  Precision,
+  ProfileConfig,
+  Workload,
+} from './config';
 import { peakFlops, type GpuSpec } from './gpus';
 
 /** Multi-head latent attention dimensions (DeepSeek-V2/V3 names in comments). */
@@ -108,9 +117,28 @@ function breakdown(a: ModelArch): Breakdown {
   const L = s.layers;
   const h = s.hidden;
   const linears: LinearGroup[] = [];
-  const add = (name: string, targets: readonly string[], out: number, inF: number, count: number, activeCount = count, extra: Partial<LinearGroup> = {}): void => {
+  const add = (
+    name: string,
+    targets: readonly string[],
+    out: number,
+    inF: number,
+    count: number,
+    activeCount = count,
+    extra: Partial<LinearGroup> = {},
+  ): void => {
     if (count > 0 && out > 0 && inF > 0) {
-      linears.push({ name, targets, out, in: inF, count, activeCount, routed: false, quantized: true, perLayer: true, ...extra });
+      linears.push({
+        name,
+        targets,
+        out,
+        in: inF,
+        count,
+        activeCount,
+        routed: false,
+        quantized: true,
+        perLayer: true,
+        ...extra,
+      });
     }
   };
   let small = 0;
@@ -187,7 +215,13 @@ function breakdown(a: ModelArch): Breakdown {
 }
 
 function defaultMla(s: ModelShape): MlaDims {
-  return { kvRank: Math.max(16, Math.floor(s.hidden / 4)), qRank: 0, ropeDim: Math.max(2, Math.floor(s.headDim / 2)), qkNopeDim: s.headDim, vHeadDim: s.headDim };
+  return {
+    kvRank: Math.max(16, Math.floor(s.hidden / 4)),
+    qRank: 0,
+    ropeDim: Math.max(2, Math.floor(s.headDim / 2)),
+    qkNopeDim: s.headDim,
+    vHeadDim: s.headDim,
+  };
 }
 
 const sum = (xs: readonly number[]): number => xs.reduce((x, y) => x + y, 0);
@@ -264,7 +298,8 @@ function weightBytesOf(b: Breakdown, a: ModelArch, p: Precision, expertsTouched?
   let bytes = (b.embedding - tokenTable + b.small) * plainBytes(p) + linearBytes(a.shape.vocab, a.shape.hidden, p);
   for (const g of b.linears) {
     let n = g.count;
-    if (g.routed && a.moe && expertsTouched !== undefined) n = (g.count / a.moe.experts) * Math.min(a.moe.experts, expertsTouched);
+    if (g.routed && a.moe && expertsTouched !== undefined)
+      n = (g.count / a.moe.experts) * Math.min(a.moe.experts, expertsTouched);
     bytes += n * (g.quantized ? linearBytes(g.out, g.in, p) : plainBytes(p) * g.out * g.in);
   }
   return bytes;
@@ -372,7 +407,8 @@ export function trainableParams(a: ModelArch, stage: ProfileConfig['stage'], pef
     const layers = Math.min(a.shape.layers, peft.rank);
     // Everything but the embedding, the final norm (GPT-2: LayerNorm weight + bias) and lm_head lives in a layer.
     const finalNorm = a.family === 'gpt2' ? 2 * a.shape.hidden : a.shape.hidden;
-    const outside = b.embedding + finalNorm + sum(b.linears.filter((g) => !g.perLayer).map((g) => g.out * g.in * g.count));
+    const outside =
+      b.embedding + finalNorm + sum(b.linears.filter((g) => !g.perLayer).map((g) => g.out * g.in * g.count));
     return (layers * (countParams(a) - outside)) / a.shape.layers;
   }
   let n = 0;
@@ -409,7 +445,13 @@ function trainStepBytes(a: ModelArch, p: Precision, trainable: number): number {
 type IterationWorkload = Pick<Workload, 'batch' | 'seqLen' | 'newTokens'>;
 
 /** FLOPs and bytes of one measured harness iteration (see iterationFlops / iterationFloorS). */
-function iterationCost(a: ModelArch, stage: ProfileConfig['stage'], peft: PeftSpec | null, p: Precision, w: IterationWorkload): { flops: number; bytes: number } {
+function iterationCost(
+  a: ModelArch,
+  stage: ProfileConfig['stage'],
+  peft: PeftSpec | null,
+  p: Precision,
+  w: IterationWorkload,
+): { flops: number; bytes: number } {
   const b = breakdown(a);
   if (stage === 'inference') {
     let flops = prefillFlops(a, w.batch, w.seqLen);
@@ -425,7 +467,10 @@ function iterationCost(a: ModelArch, stage: ProfileConfig['stage'], peft: PeftSp
     }
     return { flops, bytes };
   }
-  return { flops: 3 * prefillFlops(a, w.batch, w.seqLen), bytes: trainStepBytes(a, p, trainableParams(a, stage, peft)) };
+  return {
+    flops: 3 * prefillFlops(a, w.batch, w.seqLen),
+    bytes: trainStepBytes(a, p, trainableParams(a, stage, peft)),
+  };
 }
 
 // ---- ProfileConfig entry points ----
@@ -444,7 +489,10 @@ export function archFromConfig(cfg: ProfileConfig): ModelArch | null {
     family: 'decoder',
     shape,
     attention: cfg.attention.kind,
-    mla: cfg.attention.kind === 'mla' && m ? { kvRank: m.kvRank, qRank: m.qRank, ropeDim: m.ropeDim, qkNopeDim: shape.headDim, vHeadDim: shape.headDim } : null,
+    mla:
+      cfg.attention.kind === 'mla' && m
+        ? { kvRank: m.kvRank, qRank: m.qRank, ropeDim: m.ropeDim, qkNopeDim: shape.headDim, vHeadDim: shape.headDim }
+        : null,
     nsa: cfg.attention.kind === 'nsa' ? cfg.attention.nsa : null,
     moe: cfg.moe ? moeFromSpec(cfg.moe, shape.ffn) : null,
     tiedEmbeddings: false,
@@ -454,12 +502,23 @@ export function archFromConfig(cfg: ProfileConfig): ModelArch | null {
 }
 
 export function moeFromSpec(m: MoeSpec, ffn: number): MoeLayout {
-  return { experts: m.experts, topK: m.topK, shared: m.shared, expertFfn: ffn, firstDense: 0, layerFreq: 1, routerBias: false };
+  return {
+    experts: m.experts,
+    topK: m.topK,
+    shared: m.shared,
+    expertFfn: ffn,
+    firstDense: 0,
+    layerFreq: 1,
+    routerBias: false,
+  };
 }
 
 function requireArch(cfg: ProfileConfig, arch: ModelArch | undefined): ModelArch {
   const a = arch ?? archFromConfig(cfg);
-  if (!a) throw new Error(`model "${cfg.model.source === 'hf' ? cfg.model.path : ''}" is a Hugging Face checkpoint; pass its parsed config.json (hfConfig) as the arch`);
+  if (!a)
+    throw new Error(
+      `model "${cfg.model.source === 'hf' ? cfg.model.path : ''}" is a Hugging Face checkpoint; pass its parsed config.json (hfConfig) as the arch`,
+    );
   return a;
 }
 
@@ -527,14 +586,24 @@ export function estimateModel(a: ModelArch, o: EstimateOptions): ModelEstimate {
     const trainable = trainableParams(a, stage, o.peft ?? null);
     const c = o.seqLen + 1;
     floors = {
-      prefillS: floor(prefillFlops(a, o.batch, o.seqLen), forwardWeightBytes(b, a, o.precision, o.batch * o.seqLen), g, o.precision),
+      prefillS: floor(
+        prefillFlops(a, o.batch, o.seqLen),
+        forwardWeightBytes(b, a, o.precision, o.batch * o.seqLen),
+        g,
+        o.precision,
+      ),
       decodePerTokenS: floor(
         decodeStepFlops(a, o.batch, c),
         forwardWeightBytes(b, a, o.precision, o.batch) + o.batch * kv * keysAt(a, c),
         g,
         o.precision,
       ),
-      trainStepS: floor(3 * prefillFlops(a, o.batch, o.seqLen), trainStepBytes(a, o.precision, trainable), g, o.precision),
+      trainStepS: floor(
+        3 * prefillFlops(a, o.batch, o.seqLen),
+        trainStepBytes(a, o.precision, trainable),
+        g,
+        o.precision,
+      ),
     };
   }
   return {

@@ -7,8 +7,20 @@ export type Cell = string | number | null;
 
 /** The columns of every export, in order. Metric columns carry raw numbers in the units of their names. */
 export const EXPORT_COLUMNS: readonly string[] = [
-  'id', 'createdAt', 'status', 'target', 'label', 'stage', 'attention', 'kvHeads', 'precision',
-  'batch', 'seqLen', 'newTokens', ...METRIC_NAMES, 'errorKind',
+  'id',
+  'createdAt',
+  'status',
+  'target',
+  'label',
+  'stage',
+  'attention',
+  'kvHeads',
+  'precision',
+  'batch',
+  'seqLen',
+  'newTokens',
+  ...METRIC_NAMES,
+  'errorKind',
 ];
 
 /** "local", or "ssh:ALIAS" / "slurm:ALIAS", the way `--target` spells it. */
@@ -68,7 +80,10 @@ export function toCsv(records: readonly RunRecord[]): string {
 export function markdownCell(cell: Cell): string {
   if (cell === null) return '—';
   if (typeof cell === 'number') return String(cell);
-  return cell.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r\n|[\r\n]/g, ' ');
+  return cell
+    .replace(/\\/g, '\\\\')
+    .replace(/\|/g, '\\|')
+    .replace(/\r\n|[\r\n]/g, ' ');
 }
 
 const NUMERIC_COLUMNS = new Set<string>(['kvHeads', 'batch', 'seqLen', 'newTokens', ...METRIC_NAMES]);

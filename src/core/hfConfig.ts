@@ -70,7 +70,10 @@ export function parseHfConfig(json: unknown): Resolved<HfModel> {
   const mt = obj.model_type;
   if (typeof mt !== 'string' || !(HF_MODEL_TYPES as readonly string[]).includes(mt)) {
     const allowed = HF_MODEL_TYPES.map((t) => `"${t}"`).join(', ');
-    return { ok: false, errors: [{ field: 'model_type', message: `${JSON.stringify(mt)} is not supported; use one of ${allowed}` }] };
+    return {
+      ok: false,
+      errors: [{ field: 'model_type', message: `${JSON.stringify(mt)} is not supported; use one of ${allowed}` }],
+    };
   }
   const modelType = mt as HfModelType;
   const dtypeName = f.str('torch_dtype') ?? f.str('dtype');
@@ -105,7 +108,11 @@ export function parseHfConfig(json: unknown): Resolved<HfModel> {
     const hidden = f.int('hidden_size');
     const heads = f.int('num_attention_heads');
     const kvHeads = f.int('num_key_value_heads', heads);
-    if (heads % kvHeads !== 0) f.errors.push({ field: 'num_key_value_heads', message: `${kvHeads} does not divide num_attention_heads ${heads}` });
+    if (heads % kvHeads !== 0)
+      f.errors.push({
+        field: 'num_key_value_heads',
+        message: `${kvHeads} does not divide num_attention_heads ${heads}`,
+      });
     const isDeepseek = modelType === 'deepseek_v2' || modelType === 'deepseek_v3';
     let mla: MlaDims | null = null;
     let headDim: number;
@@ -145,7 +152,8 @@ export function parseHfConfig(json: unknown): Resolved<HfModel> {
         routerBias: modelType === 'deepseek_v3' || f.str('topk_method') === 'noaux_tc',
       };
     }
-    if (moe && moe.topK > moe.experts) f.errors.push({ field: 'num_experts_per_tok', message: `${moe.topK} is more than the ${moe.experts} experts` });
+    if (moe && moe.topK > moe.experts)
+      f.errors.push({ field: 'num_experts_per_tok', message: `${moe.topK} is more than the ${moe.experts} experts` });
     arch = {
       family: 'decoder',
       shape: {

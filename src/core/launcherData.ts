@@ -114,7 +114,12 @@ export function siteShape(site: LauncherSite): Partial<ModelShape> {
   for (const k of ['layers', 'hidden', 'heads', 'kvHeads', 'headDim', 'ffn', 'vocab'] as const) {
     if (isPosInt(d[k])) out[k] = d[k];
   }
-  if (out.headDim === undefined && out.hidden !== undefined && out.heads !== undefined && out.hidden % out.heads === 0) {
+  if (
+    out.headDim === undefined &&
+    out.hidden !== undefined &&
+    out.heads !== undefined &&
+    out.hidden % out.heads === 0
+  ) {
     out.headDim = out.hidden / out.heads;
   }
   return out;
@@ -128,7 +133,10 @@ function siteCheckpoint(site: LauncherSite): string | null {
 
 /** True when a site can stand for the model (it has a shape or names a checkpoint). */
 function isModelSource(site: LauncherSite): boolean {
-  return siteCheckpoint(site) !== null || ((site.kind === 'attention' || site.kind === 'config') && Object.keys(siteShape(site)).length > 0);
+  return (
+    siteCheckpoint(site) !== null ||
+    ((site.kind === 'attention' || site.kind === 'config') && Object.keys(siteShape(site)).length > 0)
+  );
 }
 
 function siteDetail(site: LauncherSite): string {
@@ -137,10 +145,19 @@ function siteDetail(site: LauncherSite): string {
   const ckpt = siteCheckpoint(site);
   if (ckpt) parts.push(`checkpoint ${ckpt}`);
   const s = siteShape(site);
-  const names: [keyof ModelShape, string][] = [['layers', 'layers'], ['hidden', 'hidden'], ['heads', 'heads'], ['kvHeads', 'KV heads'], ['headDim', 'head dim'], ['ffn', 'FFN'], ['vocab', 'vocab']];
+  const names: [keyof ModelShape, string][] = [
+    ['layers', 'layers'],
+    ['hidden', 'hidden'],
+    ['heads', 'heads'],
+    ['kvHeads', 'KV heads'],
+    ['headDim', 'head dim'],
+    ['ffn', 'FFN'],
+    ['vocab', 'vocab'],
+  ];
   for (const [k, name] of names) if (s[k] !== undefined) parts.push(`${name} ${s[k]}`);
   if (isPosInt(d.experts)) parts.push(`${d.experts} experts${isPosInt(d.topK) ? `, top-${d.topK}` : ''}`);
-  if (typeof d.method === 'string' && site.kind === 'peft') parts.push(`${d.method}${isPosInt(d.rank) ? ` rank ${d.rank}` : ''}`);
+  if (typeof d.method === 'string' && site.kind === 'peft')
+    parts.push(`${d.method}${isPosInt(d.rank) ? ` rank ${d.rank}` : ''}`);
   const p = sitePrecision(site);
   if (p) parts.push(p);
   if (typeof d.problem === 'string') parts.push(`problem: ${d.problem}`);
@@ -157,7 +174,10 @@ function sitePrecision(site: LauncherSite): string | null {
   return null;
 }
 
-export function siteViews(sites: readonly LauncherSite[], displayPath: (file: string) => string = (f) => f): LauncherSiteView[] {
+export function siteViews(
+  sites: readonly LauncherSite[],
+  displayPath: (file: string) => string = (f) => f,
+): LauncherSiteView[] {
   return sites.map((s) => ({
     id: siteId(s),
     text: `${displayPath(s.file)}:${s.line} · ${s.name} (${s.attention ?? s.kind})`,
@@ -205,7 +225,8 @@ export function targetChoices(setting: unknown): LauncherChoice[] {
     if (typeof t === 'string') add(t.trim(), t.trim());
     else if (typeof t === 'object' && t !== null && !Array.isArray(t)) {
       const { name, kind } = t as Record<string, unknown>;
-      if (typeof name === 'string' && (kind === 'local' || kind === 'ssh' || kind === 'slurm')) add(name, `${name} (${kind})`);
+      if (typeof name === 'string' && (kind === 'local' || kind === 'ssh' || kind === 'slurm'))
+        add(name, `${name} (${kind})`);
     }
   }
   return out;
@@ -213,7 +234,8 @@ export function targetChoices(setting: unknown): LauncherChoice[] {
 
 // ---- the form's starting values ----
 
-const listOf = (v: unknown, allowed: readonly string[]): string[] => (Array.isArray(v) ? unique((v as unknown[]).filter((x): x is string => isOneOf(allowed, x))) : []);
+const listOf = (v: unknown, allowed: readonly string[]): string[] =>
+  Array.isArray(v) ? unique((v as unknown[]).filter((x): x is string => isOneOf(allowed, x))) : [];
 const numText = (v: unknown, fallback: number): string => String(isPosInt(v) || v === 0 ? v : fallback);
 
 /** The form from the settings alone. */
@@ -252,7 +274,11 @@ export function defaultForm(defaults: LauncherDefaults, target = 'local'): Launc
  * a shape site of the same file when there is one) and what it uses added to the settings' sweep,
  * so the sweep measures the code as written against the alternatives.
  */
-export function seededForm(base: LauncherForm, site: LauncherSite | null, sites: readonly LauncherSite[]): LauncherForm {
+export function seededForm(
+  base: LauncherForm,
+  site: LauncherSite | null,
+  sites: readonly LauncherSite[],
+): LauncherForm {
   if (!site) return base;
   const form: LauncherForm = structuredClone(base);
   const d = site.details;
@@ -263,7 +289,8 @@ export function seededForm(base: LauncherForm, site: LauncherSite | null, sites:
     if ((site.attention === 'gqa' || site.attention === 'nsa') && isPosInt(d.kvHeads)) form.kvHeads = String(d.kvHeads);
     if (site.attention === 'mla') {
       if (isPosInt(d.kvRank)) form.mla.kvRank = String(d.kvRank);
-      if (typeof d.qRank === 'number' && Number.isSafeInteger(d.qRank) && d.qRank >= 0) form.mla.qRank = String(d.qRank);
+      if (typeof d.qRank === 'number' && Number.isSafeInteger(d.qRank) && d.qRank >= 0)
+        form.mla.qRank = String(d.qRank);
       if (isPosInt(d.ropeDim)) form.mla.ropeDim = String(d.ropeDim);
     }
     if (site.attention === 'nsa') {
@@ -275,7 +302,8 @@ export function seededForm(base: LauncherForm, site: LauncherSite | null, sites:
   if (site.kind === 'moe' && isPosInt(d.experts)) {
     form.dense = true;
     form.moe = `${d.experts}x${isPosInt(d.topK) ? d.topK : Math.min(2, d.experts)}`;
-    if (typeof d.sharedExperts === 'number' && Number.isSafeInteger(d.sharedExperts) && d.sharedExperts >= 0) form.moeShared = String(d.sharedExperts);
+    if (typeof d.sharedExperts === 'number' && Number.isSafeInteger(d.sharedExperts) && d.sharedExperts >= 0)
+      form.moeShared = String(d.sharedExperts);
   }
   if (site.kind === 'peft') {
     form.stage = 'finetune';
@@ -304,19 +332,29 @@ export function launcherInit(input: LauncherInitInput): LauncherInit {
   const sites = launcherSites(input.sites, input.seed);
   const site = seedSite(input.seed, sites);
   const show = input.displayPath ?? ((f: string) => f);
-  const target = input.targets.find((t) => t.value === input.defaultTarget)?.value ?? input.targets[0]?.value ?? 'local';
+  const target =
+    input.targets.find((t) => t.value === input.defaultTarget)?.value ?? input.targets[0]?.value ?? 'local';
   const form = seededForm(defaultForm(input.defaults, target), site, sites);
   let seedNote: string | null = null;
   if (site) seedNote = `From ${show(site.file)}:${site.line} · ${site.name}`;
-  else if (input.seed?.file !== undefined) seedNote = `From ${show(input.seed.file)}${input.seed.line !== undefined ? `:${input.seed.line}` : ''} (no detected model site there; pick one or a preset)`;
+  else if (input.seed?.file !== undefined)
+    seedNote = `From ${show(input.seed.file)}${input.seed.line !== undefined ? `:${input.seed.line}` : ''} (no detected model site there; pick one or a preset)`;
   return {
     revision: input.revision,
     title: 'Profile a sweep',
     seedNote,
     sites: siteViews(sites, show),
-    presets: PRESET_NAMES.map((p) => ({ value: p, text: MOE_PRESETS[p] ? `${p} (MoE ${MOE_PRESETS[p].moe.experts}×${MOE_PRESETS[p].moe.topK})` : p })),
+    presets: PRESET_NAMES.map((p) => ({
+      value: p,
+      text: MOE_PRESETS[p] ? `${p} (MoE ${MOE_PRESETS[p].moe.experts}×${MOE_PRESETS[p].moe.topK})` : p,
+    })),
     targets: input.targets,
-    options: { stages: [...STAGES], attention: [...ATTENTION_KINDS], precisions: [...PRECISIONS], peft: [...PEFT_METHODS] },
+    options: {
+      stages: [...STAGES],
+      attention: [...ATTENTION_KINDS],
+      precisions: [...PRECISIONS],
+      peft: [...PEFT_METHODS],
+    },
     form,
     launchBlocked: input.launchBlocked,
   };
@@ -347,7 +385,10 @@ function parseIntList(text: string, field: LauncherField, min: number, errors: E
   for (const item of items) {
     const n = /^\d+$/.test(item) ? Number(item) : NaN;
     if (!Number.isSafeInteger(n) || n < min) {
-      errors.add(field, `"${item}" is not a whole number ≥ ${min}; separate values with commas, e.g. "${Math.max(min, 1)}, ${Math.max(min, 1) * 2}"`);
+      errors.add(
+        field,
+        `"${item}" is not a whole number ≥ ${min}; separate values with commas, e.g. "${Math.max(min, 1)}, ${Math.max(min, 1) * 2}"`,
+      );
       continue;
     }
     if (!out.includes(n)) out.push(n);
@@ -400,7 +441,12 @@ export function formFieldOf(configField: string, fromSite: boolean): LauncherFie
   const sub = /^attention\.(mla|nsa)\.(\w+)$/.exec(configField);
   if (sub) {
     const f = `${sub[1]}.${sub[2]}`;
-    if ((['mla.kvRank', 'mla.qRank', 'mla.ropeDim', 'nsa.block', 'nsa.selected', 'nsa.window'] as const).some((x) => x === f)) return f as LauncherField;
+    if (
+      (['mla.kvRank', 'mla.qRank', 'mla.ropeDim', 'nsa.block', 'nsa.selected', 'nsa.window'] as const).some(
+        (x) => x === f,
+      )
+    )
+      return f as LauncherField;
   }
   if (configField === 'moe.shared') return 'moeShared';
   if (configField.startsWith('moe')) return 'moe';
@@ -436,7 +482,8 @@ interface Model {
 function modelOf(form: LauncherForm, env: LauncherEnv, errors: Errors, notes: string[]): Model | null {
   const presetOk = isOneOf(PRESET_NAMES, form.preset);
   if (!presetOk) errors.add('preset', `"${form.preset}" is not a preset; use one of ${PRESET_NAMES.join(', ')}`);
-  if (form.source.kind === 'preset') return presetOk ? { input: { preset: form.preset }, name: form.preset, fromSite: false } : null;
+  if (form.source.kind === 'preset')
+    return presetOk ? { input: { preset: form.preset }, name: form.preset, fromSite: false } : null;
   const wanted = form.source.siteId;
   const site = env.sites.find((s) => siteId(s) === wanted);
   if (!site) {
@@ -446,13 +493,17 @@ function modelOf(form: LauncherForm, env: LauncherEnv, errors: Errors, notes: st
   const name = site.name.replace(/\s+/g, '').slice(0, 40) || site.kind;
   const ckpt = siteCheckpoint(site);
   if (ckpt) {
-    notes.push(`The harness loads ${ckpt} on the target (it must be a local folder there or already in its Hugging Face cache); estimates need its config.json and are not shown.`);
+    notes.push(
+      `The harness loads ${ckpt} on the target (it must be a local folder there or already in its Hugging Face cache); estimates need its config.json and are not shown.`,
+    );
     return { input: { source: 'hf', path: ckpt }, name, fromSite: true };
   }
   if (!presetOk) return null;
   const shape = siteShape(site);
-  if (Object.keys(shape).length === 0) notes.push(`${site.name} states no shape numbers; the ${form.preset} preset gives the shape.`);
-  else if (Object.keys(shape).length < 7) notes.push(`Shape numbers the site does not state come from the ${form.preset} preset.`);
+  if (Object.keys(shape).length === 0)
+    notes.push(`${site.name} states no shape numbers; the ${form.preset} preset gives the shape.`);
+  else if (Object.keys(shape).length < 7)
+    notes.push(`Shape numbers the site does not state come from the ${form.preset} preset.`);
   return { input: { preset: form.preset, shape }, name, fromSite: true };
 }
 
@@ -483,15 +534,25 @@ export function launcherPlan(form: LauncherForm, env: LauncherEnv): LauncherPlan
 
   const attention = unique(form.attention);
   if (attention.length === 0) errors.add('attention', 'tick at least one attention variant');
-  for (const k of attention) if (!isOneOf(ATTENTION_KINDS, k)) errors.add('attention', `"${k}" is not an attention variant; use ${ATTENTION_KINDS.join(', ')}`);
+  for (const k of attention)
+    if (!isOneOf(ATTENTION_KINDS, k))
+      errors.add('attention', `"${k}" is not an attention variant; use ${ATTENTION_KINDS.join(', ')}`);
   const withKv = attention.some((k) => (KINDS_WITH_KV_HEADS as readonly string[]).includes(k));
   const kvHeads = withKv ? parseIntList(form.kvHeads, 'kvHeads', 1, errors, false) : [];
 
   const mla = attention.includes('mla')
-    ? { kvRank: parseOptionalInt(form.mla.kvRank, 'mla.kvRank', 1, errors), qRank: parseOptionalInt(form.mla.qRank, 'mla.qRank', 0, errors), ropeDim: parseOptionalInt(form.mla.ropeDim, 'mla.ropeDim', 2, errors) }
+    ? {
+        kvRank: parseOptionalInt(form.mla.kvRank, 'mla.kvRank', 1, errors),
+        qRank: parseOptionalInt(form.mla.qRank, 'mla.qRank', 0, errors),
+        ropeDim: parseOptionalInt(form.mla.ropeDim, 'mla.ropeDim', 2, errors),
+      }
     : undefined;
   const nsa = attention.includes('nsa')
-    ? { block: parseOptionalInt(form.nsa.block, 'nsa.block', 1, errors), selected: parseOptionalInt(form.nsa.selected, 'nsa.selected', 1, errors), window: parseOptionalInt(form.nsa.window, 'nsa.window', 1, errors) }
+    ? {
+        block: parseOptionalInt(form.nsa.block, 'nsa.block', 1, errors),
+        selected: parseOptionalInt(form.nsa.selected, 'nsa.selected', 1, errors),
+        window: parseOptionalInt(form.nsa.window, 'nsa.window', 1, errors),
+      }
     : undefined;
 
   const layouts = parseMoeList(form.moe, errors);
@@ -505,13 +566,16 @@ export function launcherPlan(form: LauncherForm, env: LauncherEnv): LauncherPlan
   const peftRank = parseOptionalInt(form.peftRank, 'peftRank', 1, errors);
   if (stage === 'finetune') {
     peft = unique(form.peft);
-    if (peft.length === 0) errors.add('peft', 'tick at least one PEFT method for stage finetune ("full" trains every weight)');
-    for (const m of peft) if (!isOneOf(PEFT_METHODS, m)) errors.add('peft', `"${m}" is not a PEFT method; use ${PEFT_METHODS.join(', ')}`);
+    if (peft.length === 0)
+      errors.add('peft', 'tick at least one PEFT method for stage finetune ("full" trains every weight)');
+    for (const m of peft)
+      if (!isOneOf(PEFT_METHODS, m)) errors.add('peft', `"${m}" is not a PEFT method; use ${PEFT_METHODS.join(', ')}`);
   }
 
   const precision = unique(form.precision);
   if (precision.length === 0) errors.add('precision', 'tick at least one precision');
-  for (const p of precision) if (!isOneOf(PRECISIONS, p)) errors.add('precision', `"${p}" is not a precision; use ${PRECISIONS.join(', ')}`);
+  for (const p of precision)
+    if (!isOneOf(PRECISIONS, p)) errors.add('precision', `"${p}" is not a precision; use ${PRECISIONS.join(', ')}`);
 
   const w = form.workload;
   const batch = parseIntList(w.batch, 'workload.batch', 1, errors, true);
@@ -521,21 +585,33 @@ export function launcherPlan(form: LauncherForm, env: LauncherEnv): LauncherPlan
   const warmup = parseOptionalInt(w.warmup, 'workload.warmup', 0, errors);
 
   if (!env.targets.includes(form.target)) {
-    errors.add('target', `"${form.target}" is not a configured target; pick one of ${env.targets.join(', ')} (add more in the efficientllm.targets setting)`);
+    errors.add(
+      'target',
+      `"${form.target}" is not a configured target; pick one of ${env.targets.join(', ')} (add more in the efficientllm.targets setting)`,
+    );
   }
 
   // An upper bound of the product before expanding it: a runaway list fails fast, not slowly.
   const len = (xs: readonly unknown[]): number => Math.max(1, xs.length);
-  const bound = len(attention) * len(kvHeads) * len(precision) * len(moe) * len(peft) * len(batch) * len(seqLen) * len(newTokens);
+  const bound =
+    len(attention) * len(kvHeads) * len(precision) * len(moe) * len(peft) * len(batch) * len(seqLen) * len(newTokens);
   if (bound > MAX_LAUNCH_CONFIGS * 16) {
-    errors.add('sweep', `up to ${bound} configs; one launch runs at most ${MAX_LAUNCH_CONFIGS}: untick values or shorten the lists`);
+    errors.add(
+      'sweep',
+      `up to ${bound} configs; one launch runs at most ${MAX_LAUNCH_CONFIGS}: untick values or shorten the lists`,
+    );
   }
   // Expand even when some fields are wrong (with their valid values), so every problem shows at once;
   // not when an axis is empty or the model unknown, where the configs would not be the user's.
   const validAttention = attention.filter((k) => isOneOf(ATTENTION_KINDS, k));
   const validPrecision = precision.filter((p) => isOneOf(PRECISIONS, p));
   const validPeft = peft.filter((m) => isOneOf(PEFT_METHODS, m));
-  const expandable = model !== null && validAttention.length > 0 && validPrecision.length > 0 && (stage !== 'finetune' || validPeft.length > 0) && !errors.list.some((e) => e.field === 'sweep');
+  const expandable =
+    model !== null &&
+    validAttention.length > 0 &&
+    validPrecision.length > 0 &&
+    (stage !== 'finetune' || validPeft.length > 0) &&
+    !errors.list.some((e) => e.field === 'sweep');
   if (!expandable || !model) return { ok: false, errors: errors.list, notes };
 
   const base: ProfileConfigInput = {
@@ -545,13 +621,24 @@ export function launcherPlan(form: LauncherForm, env: LauncherEnv): LauncherPlan
     workload: dropUndefined({ steps, warmup }),
     ...(env.sampleMs !== undefined ? { sampleMs: env.sampleMs } : {}),
   };
-  const axes: SweepAxes = { attention: validAttention, precision: validPrecision, moe, batch, seqLen, ...(kvHeads.length > 0 ? { kvHeads } : {}), ...(newTokens.length > 0 ? { newTokens } : {}) };
+  const axes: SweepAxes = {
+    attention: validAttention,
+    precision: validPrecision,
+    moe,
+    batch,
+    seqLen,
+    ...(kvHeads.length > 0 ? { kvHeads } : {}),
+    ...(newTokens.length > 0 ? { newTokens } : {}),
+  };
 
   // PEFT is expanded here rather than as a sweep axis so the rank applies to the adapters only.
   const configs: ProfileConfig[] = [];
   const problems = new Map<string, { field: LauncherField; message: string; labels: string[] }>();
   for (const method of stage === 'finetune' ? validPeft : [null]) {
-    const b: ProfileConfigInput = method === null ? base : { ...base, peft: { method, ...(peftRank !== undefined && ADAPTERS.has(method) ? { rank: peftRank } : {}) } };
+    const b: ProfileConfigInput =
+      method === null
+        ? base
+        : { ...base, peft: { method, ...(peftRank !== undefined && ADAPTERS.has(method) ? { rank: peftRank } : {}) } };
     const r = expandSweep(b, axes);
     if (r.ok) {
       configs.push(...r.configs);
@@ -573,11 +660,19 @@ export function launcherPlan(form: LauncherForm, env: LauncherEnv): LauncherPlan
   }
   if (errors.list.length > 0) return { ok: false, errors: errors.list, notes };
   if (configs.length > MAX_LAUNCH_CONFIGS) {
-    errors.add('sweep', `${configs.length} configs; one launch runs at most ${MAX_LAUNCH_CONFIGS}: untick values or shorten the lists`);
+    errors.add(
+      'sweep',
+      `${configs.length} configs; one launch runs at most ${MAX_LAUNCH_CONFIGS}: untick values or shorten the lists`,
+    );
     return { ok: false, errors: errors.list, notes };
   }
   const workloadVaries = batch.length > 1 || seqLen.length > 1 || newTokens.length > 1;
-  return { ok: true, configs: configs.map((c) => ({ ...c, label: labelOf(c, model.name, workloadVaries) })), target: form.target, notes };
+  return {
+    ok: true,
+    configs: configs.map((c) => ({ ...c, label: labelOf(c, model.name, workloadVaries) })),
+    target: form.target,
+    notes,
+  };
 }
 
 function dropUndefined<T extends Record<string, number | undefined>>(o: T): { [K in keyof T]?: number } {
@@ -591,8 +686,21 @@ function dropUndefined<T extends Record<string, number | undefined>>(o: T): { [K
 /** One config and its instant estimate (synthetic models; a checkpoint's shape is on the target). */
 export function configView(cfg: ProfileConfig): LauncherConfigView {
   const arch = archFromConfig(cfg);
-  if (!arch) return { label: cfg.label, params: MISSING, activeParams: null, weights: MISSING, kvPer1k: MISSING, trainable: null };
-  const e = estimateModel(arch, { precision: cfg.precision, batch: cfg.workload.batch, seqLen: cfg.workload.seqLen, gpu: null });
+  if (!arch)
+    return {
+      label: cfg.label,
+      params: MISSING,
+      activeParams: null,
+      weights: MISSING,
+      kvPer1k: MISSING,
+      trainable: null,
+    };
+  const e = estimateModel(arch, {
+    precision: cfg.precision,
+    batch: cfg.workload.batch,
+    seqLen: cfg.workload.seqLen,
+    gpu: null,
+  });
   return {
     label: cfg.label,
     params: formatCount(e.params),
@@ -607,7 +715,13 @@ export function launcherPreview(form: LauncherForm, env: LauncherEnv): LauncherP
   const plan = launcherPlan(form, env);
   if (!plan.ok) return { sweepSize: null, configs: [], more: 0, errors: plan.errors, notes: plan.notes };
   const shown = plan.configs.slice(0, LAUNCHER_PREVIEW_ROWS);
-  return { sweepSize: plan.configs.length, configs: shown.map(configView), more: plan.configs.length - shown.length, errors: [], notes: plan.notes };
+  return {
+    sweepSize: plan.configs.length,
+    configs: shown.map(configView),
+    more: plan.configs.length - shown.length,
+    errors: [],
+    notes: plan.notes,
+  };
 }
 
 /** Errors as one text ("kvHeads: …"), for a refused launch. */

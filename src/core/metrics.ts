@@ -46,7 +46,12 @@ export function timeAverage(points: readonly { t: number; v: number }[], t0: num
   return span > 0 ? area / span : null;
 }
 
-function average(samples: readonly SampleEvent[], pick: (s: SampleEvent) => number | null, t0: number, t1: number): number | null {
+function average(
+  samples: readonly SampleEvent[],
+  pick: (s: SampleEvent) => number | null,
+  t0: number,
+  t1: number,
+): number | null {
   const points: { t: number; v: number }[] = [];
   for (const s of samples) {
     const v = pick(s);

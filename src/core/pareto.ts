@@ -33,7 +33,12 @@ export const OBJECTIVE_SPECS: Readonly<Record<Objective, ObjectiveSpec>> = {
     fallback: null,
     missing: 'no energy per token measured (joulesPerToken is null; it needs an NVML energy or power reading)',
   },
-  throughput: { direction: 'max', metric: 'tokensPerS', fallback: null, missing: 'no throughput measured (tokensPerS is null)' },
+  throughput: {
+    direction: 'max',
+    metric: 'tokensPerS',
+    fallback: null,
+    missing: 'no throughput measured (tokensPerS is null)',
+  },
   quality: { direction: 'max', metric: 'quality', fallback: null, missing: 'no quality measured (quality is null)' },
 };
 
@@ -96,7 +101,10 @@ export interface ParetoResult<T> {
 }
 
 /** The Pareto front of `items` over `objectives` (at least one). Input order is kept in every list. */
-export function paretoFront<T extends Measured>(items: readonly T[], objectives: readonly Objective[]): ParetoResult<T> {
+export function paretoFront<T extends Measured>(
+  items: readonly T[],
+  objectives: readonly Objective[],
+): ParetoResult<T> {
   if (objectives.length === 0) throw new Error('paretoFront needs at least one objective');
   const directions = objectives.map((o) => OBJECTIVE_SPECS[o].direction);
   const points: ParetoPoint<T>[] = [];

@@ -37,18 +37,36 @@ export interface Prior {
   source: string;
 }
 
-const prior = (id: string, text: string, conditions: PriorConditions): Prior => ({ id, kind: 'prior', text, conditions, source: PRIOR_SOURCE });
+const prior = (id: string, text: string, conditions: PriorConditions): Prior => ({
+  id,
+  kind: 'prior',
+  text,
+  conditions,
+  source: PRIOR_SOURCE,
+});
 
 export const PRIORS: readonly Prior[] = [
-  prior('mqa-memory-latency', 'MQA gave the best memory–latency trade-off among attention variants on memory-constrained devices.', {
-    attention: ['mqa'],
-  }),
+  prior(
+    'mqa-memory-latency',
+    'MQA gave the best memory–latency trade-off among attention variants on memory-constrained devices.',
+    {
+      attention: ['mqa'],
+    },
+  ),
   prior('mla-perplexity', 'MLA reached the lowest perplexity among the attention variants.', { attention: ['mla'] }),
-  prior('moe-memory', 'MoE bought its accuracy gains with about 40% more memory than the comparable dense model.', { moe: true }),
-  prior('rslora-14b', 'RSLoRA was ahead of LoRA only for models beyond about 14B parameters; below that, LoRA did as well.', {
-    peft: ['lora', 'rslora'],
+  prior('moe-memory', 'MoE bought its accuracy gains with about 40% more memory than the comparable dense model.', {
+    moe: true,
   }),
-  prior('int4-memory', 'int4 weights took up to about 3.9× less memory, at a 3–5% drop in accuracy.', { precision: ['int4'] }),
+  prior(
+    'rslora-14b',
+    'RSLoRA was ahead of LoRA only for models beyond about 14B parameters; below that, LoRA did as well.',
+    {
+      peft: ['lora', 'rslora'],
+    },
+  ),
+  prior('int4-memory', 'int4 weights took up to about 3.9× less memory, at a 3–5% drop in accuracy.', {
+    precision: ['int4'],
+  }),
   prior('bf16-hopper', 'On Hopper GPUs (H100, H200, GH200), bf16 was ahead of fp16 in both latency and energy.', {
     precision: ['bf16', 'fp16'],
     gpu: HOPPER,
@@ -107,7 +125,10 @@ export function priorApplies(p: Prior, ctx: PriorContext): boolean {
 }
 
 /** The priors that speak to the techniques (and hardware) of `runs`, in catalogue order. */
-export function relevantPriors(runs: readonly Pick<RunRecord, 'config' | 'env'>[], priors: readonly Prior[] = PRIORS): Prior[] {
+export function relevantPriors(
+  runs: readonly Pick<RunRecord, 'config' | 'env'>[],
+  priors: readonly Prior[] = PRIORS,
+): Prior[] {
   const ctx = priorContext(runs);
   return priors.filter((p) => priorApplies(p, ctx));
 }

@@ -113,11 +113,26 @@ const isNumOrNull = (v: unknown): v is number | null => v === null || isNum(v);
 const isStr = (v: unknown): v is string => typeof v === 'string';
 
 const COUNTER_NUMBERS = [
-  'params', 'activeParams', 'trainableParams', 'weightBytes', 'referenceWeightBytes',
-  'iterations', 'tokensPerIteration', 'generatedTokensPerIteration', 'windowStartT', 'windowEndT',
+  'params',
+  'activeParams',
+  'trainableParams',
+  'weightBytes',
+  'referenceWeightBytes',
+  'iterations',
+  'tokensPerIteration',
+  'generatedTokensPerIteration',
+  'windowStartT',
+  'windowEndT',
 ] as const;
 const COUNTER_NULLABLE = [
-  'kvCacheBytes', 'optimizerStateBytes', 'peakMemoryBytes', 'ttftS', 'tpotS', 'energyJ', 'quality', 'loss',
+  'kvCacheBytes',
+  'optimizerStateBytes',
+  'peakMemoryBytes',
+  'ttftS',
+  'tpotS',
+  'energyJ',
+  'quality',
+  'loss',
 ] as const;
 
 /** Returns why `o` is not a valid event, or null when it is. */
@@ -126,13 +141,16 @@ function invalidReason(o: JsonObject): string | null {
     case 'hello': {
       const d = o.device;
       if (!isNum(o.protocol)) return 'hello.protocol is not a number';
-      if (o.protocol !== PROTOCOL_VERSION) return `hello.protocol ${o.protocol} is not ${PROTOCOL_VERSION}; upload the matching harness`;
+      if (o.protocol !== PROTOCOL_VERSION)
+        return `hello.protocol ${o.protocol} is not ${PROTOCOL_VERSION}; upload the matching harness`;
       if (!isStr(o.python) || !isStr(o.torch)) return 'hello.python or hello.torch is not a string';
       if (!(o.cuda === null || isStr(o.cuda))) return 'hello.cuda is not a string or null';
       if (!isObject(d) || !isStr(d.name) || !isNum(d.memoryBytes)) return 'hello.device needs name and memoryBytes';
       if (typeof o.nvml !== 'boolean') return 'hello.nvml is not a boolean';
-      if (!(o.powerScope === null || o.powerScope === 'gpu' || o.powerScope === 'module')) return 'hello.powerScope is not gpu, module or null';
-      if (o.memorySource !== 'nvml' && o.memorySource !== 'process-rss') return 'hello.memorySource is not nvml or process-rss';
+      if (!(o.powerScope === null || o.powerScope === 'gpu' || o.powerScope === 'module'))
+        return 'hello.powerScope is not gpu, module or null';
+      if (o.memorySource !== 'nvml' && o.memorySource !== 'process-rss')
+        return 'hello.memorySource is not nvml or process-rss';
       return null;
     }
     case 'progress':

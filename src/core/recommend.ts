@@ -54,29 +54,35 @@ export function parseByteSize(text: string): ParsedValue<number> {
 export function parsePercent(text: string): ParsedValue<number> {
   const m = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*%?\s*$/.exec(text);
   const v = m ? Number(m[1]) : NaN;
-  if (!m || !(v >= 0 && v <= 100)) return { ok: false, message: `"${text}" is not a percentage; use a number from 0 to 100, e.g. 3 or 3%` };
+  if (!m || !(v >= 0 && v <= 100))
+    return { ok: false, message: `"${text}" is not a percentage; use a number from 0 to 100, e.g. 3 or 3%` };
   return { ok: true, value: v };
 }
 
-const SECOND_UNITS: Readonly<Record<string, number>> = { '': 1, s: 1, ms: 1e-3, us: 1e-6, 'µs': 1e-6 };
+const SECOND_UNITS: Readonly<Record<string, number>> = { '': 1, s: 1, ms: 1e-3, us: 1e-6, µs: 1e-6 };
 
 /** "0.5", "0.5s", "200ms", "150us" → seconds. */
 export function parseDuration(text: string): ParsedValue<number> {
   const m = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*(s|ms|us|µs)?\s*$/i.exec(text);
   const v = m ? Number(m[1]) * SECOND_UNITS[(m[2] ?? '').toLowerCase()] : NaN;
-  if (!m || !(v > 0)) return { ok: false, message: `"${text}" is not a duration; use seconds or a unit (s, ms, us), e.g. 0.5s or 200ms` };
+  if (!m || !(v > 0))
+    return { ok: false, message: `"${text}" is not a duration; use seconds or a unit (s, ms, us), e.g. 0.5s or 200ms` };
   return { ok: true, value: v };
 }
 
 /** "latency,memory" → ["latency", "memory"] (duplicates dropped, order kept). */
 export function parseObjectives(text: string): ParsedValue<Objective[]> {
-  const names = text.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  const names = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
   const allowed = OBJECTIVES.join(', ');
   if (names.length === 0) return { ok: false, message: `give at least one objective: ${allowed}` };
   const out: Objective[] = [];
   for (const n of names) {
     const o = OBJECTIVES.find((x) => x === n.toLowerCase());
-    if (o === undefined) return { ok: false, message: `"${n}" is not an objective; use one or more of ${allowed}, comma-separated` };
+    if (o === undefined)
+      return { ok: false, message: `"${n}" is not an objective; use one or more of ${allowed}, comma-separated` };
     if (!out.includes(o)) out.push(o);
   }
   return { ok: true, value: out };
@@ -92,7 +98,11 @@ export interface Constraints {
   maxLatencyS: number | null;
 }
 
-export const NO_CONSTRAINTS: Readonly<Constraints> = { maxMemoryBytes: null, maxQualityLossPct: null, maxLatencyS: null };
+export const NO_CONSTRAINTS: Readonly<Constraints> = {
+  maxMemoryBytes: null,
+  maxQualityLossPct: null,
+  maxLatencyS: null,
+};
 
 export interface RecommendOptions {
   /** null: latency and memory, plus energy and quality when every completed run of the group measured them. */
@@ -112,7 +122,8 @@ export interface GroupKey {
   device: string;
 }
 
-const shapeText = (s: ModelShape): string => `L${s.layers} h${s.hidden} H${s.heads} d${s.headDim} ffn${s.ffn} v${s.vocab}`;
+const shapeText = (s: ModelShape): string =>
+  `L${s.layers} h${s.hidden} H${s.heads} d${s.headDim} ffn${s.ffn} v${s.vocab}`;
 
 /** The model part of the key. kvHeads is left out: it is set by the attention variant, which is what is compared. */
 export function modelKey(cfg: RunRecord['config']): string {
@@ -153,13 +164,24 @@ function attentionLabel(r: RunRecord): string {
   return a.kind === 'gqa' ? `GQA-${a.kvHeads}` : a.kind.toUpperCase();
 }
 
-const PEFT_NAMES: Readonly<Record<string, string>> = { full: 'full FT', lora: 'LoRA', rslora: 'RSLoRA', dora: 'DoRA', freeze: 'freeze' };
+const PEFT_NAMES: Readonly<Record<string, string>> = {
+  full: 'full FT',
+  lora: 'LoRA',
+  rslora: 'RSLoRA',
+  dora: 'DoRA',
+  freeze: 'freeze',
+};
 
 function techniqueParts(r: RunRecord): string[] {
   const c = r.config;
   const moe = c.moe ? `MoE-${c.moe.experts}x${c.moe.topK}` : 'dense';
   const p = c.peft;
-  const peft = p === null ? '' : p.method === 'lora' || p.method === 'rslora' || p.method === 'dora' ? `${PEFT_NAMES[p.method]} r${p.rank}` : PEFT_NAMES[p.method];
+  const peft =
+    p === null
+      ? ''
+      : p.method === 'lora' || p.method === 'rslora' || p.method === 'dora'
+        ? `${PEFT_NAMES[p.method]} r${p.rank}`
+        : PEFT_NAMES[p.method];
   return [attentionLabel(r), moe, peft, c.precision];
 }
 
@@ -174,8 +196,17 @@ export function techniqueLabels(runs: readonly RunRecord[]): Map<string, string>
   const out = new Map<string, string>();
   runs.forEach((r, i) => {
     const p = parts[i];
-    const use = varying.length > 0 ? varying : dims.filter((d) => d === 0 || d === 3 || (d === 1 && p[1] !== 'dense') || (d === 2 && p[2] !== ''));
-    out.set(r.id, use.map((d) => p[d]).filter((s) => s.length > 0).join(' '));
+    const use =
+      varying.length > 0
+        ? varying
+        : dims.filter((d) => d === 0 || d === 3 || (d === 1 && p[1] !== 'dense') || (d === 2 && p[2] !== ''));
+    out.set(
+      r.id,
+      use
+        .map((d) => p[d])
+        .filter((s) => s.length > 0)
+        .join(' '),
+    );
   });
   return out;
 }
@@ -208,12 +239,14 @@ export function constraintViolation(r: RunRecord, c: Constraints, qualityRef: nu
   if (c.maxMemoryBytes !== null) {
     const mem = objectiveValue(r.metrics, 'memory');
     if (mem === null) why.push('no memory measured, so --max-memory cannot be checked');
-    else if (mem > c.maxMemoryBytes) why.push(`memory ${formatBytes(mem)} is over the ${formatBytes(c.maxMemoryBytes)} budget`);
+    else if (mem > c.maxMemoryBytes)
+      why.push(`memory ${formatBytes(mem)} is over the ${formatBytes(c.maxMemoryBytes)} budget`);
   }
   if (c.maxLatencyS !== null) {
     const lat = r.metrics.latencyS;
     if (lat === null) why.push('no latency measured, so --max-latency cannot be checked');
-    else if (lat > c.maxLatencyS) why.push(`latency ${formatSeconds(lat)} is over the ${formatSeconds(c.maxLatencyS)} cap`);
+    else if (lat > c.maxLatencyS)
+      why.push(`latency ${formatSeconds(lat)} is over the ${formatSeconds(c.maxLatencyS)} cap`);
   }
   if (c.maxQualityLossPct !== null) {
     const q = r.metrics.quality;
@@ -221,7 +254,9 @@ export function constraintViolation(r: RunRecord, c: Constraints, qualityRef: nu
     else if (qualityRef !== null && qualityRef > 0) {
       const loss = ((qualityRef - q) / qualityRef) * 100;
       if (loss > c.maxQualityLossPct + 1e-9) {
-        why.push(`quality ${q} is ${round1(loss)}% below the reference ${qualityRef}, more than the allowed ${c.maxQualityLossPct}%`);
+        why.push(
+          `quality ${q} is ${round1(loss)}% below the reference ${qualityRef}, more than the allowed ${c.maxQualityLossPct}%`,
+        );
       }
     }
   }
@@ -277,7 +312,12 @@ export function compareValues(c: number, a: number, o: Objective): Comparison {
 const pctText = (p: number): string => (Number.isFinite(p) ? `${Math.round(p)}%` : 'far');
 
 /** One clause: "40% less memory than MHA at equal latency", "22% faster than MQA for 9% more memory". */
-export function comparisonClause(objectives: readonly Objective[], chosen: readonly number[], alt: readonly number[], altLabel: string): string {
+export function comparisonClause(
+  objectives: readonly Objective[],
+  chosen: readonly number[],
+  alt: readonly number[],
+  altLabel: string,
+): string {
   const better: string[] = [];
   const equal: string[] = [];
   const worse: string[] = [];
@@ -287,7 +327,8 @@ export function comparisonClause(objectives: readonly Objective[], chosen: reado
     else if (c.kind === 'worse') worse.push(`${pctText(c.pct)} ${WORSE_WORDS[o]}`);
     else equal.push(o);
   });
-  const and = (xs: string[]): string => (xs.length <= 2 ? xs.join(' and ') : `${xs.slice(0, -1).join(', ')} and ${xs[xs.length - 1]}`);
+  const and = (xs: string[]): string =>
+    xs.length <= 2 ? xs.join(' and ') : `${xs.slice(0, -1).join(', ')} and ${xs[xs.length - 1]}`;
   if (better.length > 0) {
     let s = `${and(better)} than ${altLabel}`;
     if (equal.length > 0) s += ` at equal ${and(equal)}`;
@@ -350,16 +391,23 @@ function defaultObjectives(completed: readonly RunRecord[]): Objective[] {
 }
 
 function statusWhy(r: RunRecord): string {
-  const err = r.error ? `: ${r.error.kind}${r.error.message ? ` (${r.error.message.split('\n')[0].slice(0, 120)})` : ''}` : '';
+  const err = r.error
+    ? `: ${r.error.kind}${r.error.message ? ` (${r.error.message.split('\n')[0].slice(0, 120)})` : ''}`
+    : '';
   return `not completed (${r.status}${err})`;
 }
 
 function recommendGroup(key: GroupKey, runs: RunRecord[], options: RecommendOptions): GroupResult | null {
   const completed = runs.filter((r) => r.status === 'completed');
   if (completed.length === 0) return null;
-  const objectives = options.objectives !== null && options.objectives.length > 0 ? [...options.objectives] : defaultObjectives(completed);
+  const objectives =
+    options.objectives !== null && options.objectives.length > 0
+      ? [...options.objectives]
+      : defaultObjectives(completed);
   const labels = techniqueLabels(runs);
-  const excluded: { runId: string; why: string }[] = runs.filter((r) => r.status !== 'completed').map((r) => ({ runId: r.id, why: statusWhy(r) }));
+  const excluded: { runId: string; why: string }[] = runs
+    .filter((r) => r.status !== 'completed')
+    .map((r) => ({ runId: r.id, why: statusWhy(r) }));
   const qRef = qualityReference(completed);
   const allowed: RunRecord[] = [];
   for (const r of completed) {
@@ -397,7 +445,10 @@ function recommendGroup(key: GroupKey, runs: RunRecord[], options: RecommendOpti
   const frontIds = new Set(pf.front.map((p) => p.item.id));
   const frontPoints = points.filter((p) => frontIds.has(p.runId)).sort(rank);
   const otherPoints = points.filter((p) => !frontIds.has(p.runId)).sort(rank);
-  const recommendation = frontPoints.length > 0 ? explain(frontPoints[0], [...frontPoints.slice(1), ...otherPoints], objectives, rank) : null;
+  const recommendation =
+    frontPoints.length > 0
+      ? explain(frontPoints[0], [...frontPoints.slice(1), ...otherPoints], objectives, rank)
+      : null;
   return {
     ...key,
     objectives,

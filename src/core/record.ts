@@ -48,10 +48,30 @@ export interface RunMetrics {
 }
 
 export const METRIC_NAMES: readonly (keyof RunMetrics)[] = [
-  'params', 'activeParams', 'trainableParams', 'weightBytes', 'kvCacheBytes', 'peakMemoryBytes',
-  'amuBytes', 'amuFraction', 'pcu', 'mfu', 'latencyS', 'ttftS', 'tpotS', 'tokensPerS', 'samplesPerS',
-  'tokensPerParamPerS', 'powerW', 'energyJ', 'joulesPerToken', 'compressionRate', 'quality', 'mcr',
-  'floorS', 'rooflineFraction',
+  'params',
+  'activeParams',
+  'trainableParams',
+  'weightBytes',
+  'kvCacheBytes',
+  'peakMemoryBytes',
+  'amuBytes',
+  'amuFraction',
+  'pcu',
+  'mfu',
+  'latencyS',
+  'ttftS',
+  'tpotS',
+  'tokensPerS',
+  'samplesPerS',
+  'tokensPerParamPerS',
+  'powerW',
+  'energyJ',
+  'joulesPerToken',
+  'compressionRate',
+  'quality',
+  'mcr',
+  'floorS',
+  'rooflineFraction',
 ];
 
 export function emptyMetrics(): RunMetrics {

@@ -42,7 +42,12 @@ export interface PageOptions {
 
 /** Text for an HTML text node or a double-quoted attribute value. */
 export function escapeHtml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
 }
 
 /**
@@ -51,7 +56,10 @@ export function escapeHtml(text: string): string {
  */
 export function jsonForScriptElement(value: unknown): string {
   const json = JSON.stringify(value) ?? 'null';
-  return json.replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  return json
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 }
 
 /**
@@ -115,7 +123,9 @@ export function pageHtml(options: PageOptions): string {
     body.push(`<script nonce="${escapeHtml(assets.nonce)}" src="${escapeHtml(assets.scriptUri)}"></script>`);
   } else {
     for (const css of assets.styles) head.push(`<style>${styleForInlining(css)}</style>`);
-    body.push(`<script type="application/json" id="${INLINE_DATA_ELEMENT_ID}">${jsonForScriptElement(assets.data)}</script>`);
+    body.push(
+      `<script type="application/json" id="${INLINE_DATA_ELEMENT_ID}">${jsonForScriptElement(assets.data)}</script>`,
+    );
     body.push(`<script>${scriptForInlining(assets.script)}</script>`);
   }
   // The standalone class turns on the CSS fallbacks for VS Code's theme variables (light and dark).

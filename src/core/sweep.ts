@@ -41,11 +41,16 @@ function product<T>(lists: T[][]): T[][] {
 
 const orBase = <T>(values: T[] | undefined): (T | undefined)[] => (values && values.length > 0 ? values : [undefined]);
 
-function withAttention(base: ProfileConfigInput, kind: string | undefined, kvHeads: number | undefined): ProfileConfigInput {
+function withAttention(
+  base: ProfileConfigInput,
+  kind: string | undefined,
+  kvHeads: number | undefined,
+): ProfileConfigInput {
   const attention = { ...base.attention };
   if (kind !== undefined) attention.kind = kind;
   const effective = attention.kind ?? 'gqa';
-  if (kvHeads !== undefined && (KINDS_WITH_KV_HEADS as readonly string[]).includes(effective)) attention.kvHeads = kvHeads;
+  if (kvHeads !== undefined && (KINDS_WITH_KV_HEADS as readonly string[]).includes(effective))
+    attention.kvHeads = kvHeads;
   return { ...base, attention };
 }
 
@@ -54,11 +59,18 @@ export function expandSweep(base: ProfileConfigInput, axes: SweepAxes): Expanded
   const inputs: ProfileConfigInput[] = [];
   const seen = new Set<string>();
   for (const [preset, stage, precision, batch, seqLen, newTokens] of product<string | number | undefined>([
-    orBase(axes.preset), orBase(axes.stage), orBase(axes.precision), orBase(axes.batch), orBase(axes.seqLen), orBase(axes.newTokens),
+    orBase(axes.preset),
+    orBase(axes.stage),
+    orBase(axes.precision),
+    orBase(axes.batch),
+    orBase(axes.seqLen),
+    orBase(axes.newTokens),
   ])) {
-    for (const [kind, moe, peft] of product<string | MoeSpec | null | undefined>([orBase(axes.attention), orBase(axes.moe), orBase(axes.peft)]) as [
-      string | undefined, MoeSpec | null | undefined, string | undefined,
-    ][]) {
+    for (const [kind, moe, peft] of product<string | MoeSpec | null | undefined>([
+      orBase(axes.attention),
+      orBase(axes.moe),
+      orBase(axes.peft),
+    ]) as [string | undefined, MoeSpec | null | undefined, string | undefined][]) {
       const effective = kind ?? base.attention?.kind ?? 'gqa';
       const varies = (KINDS_WITH_KV_HEADS as readonly string[]).includes(effective);
       for (const kvHeads of varies ? orBase(axes.kvHeads) : [undefined]) {
@@ -75,7 +87,8 @@ export function expandSweep(base: ProfileConfigInput, axes: SweepAxes): Expanded
         if (stage !== undefined) input.stage = String(stage);
         if (precision !== undefined) input.precision = String(precision);
         if (moe !== undefined) input.moe = moe;
-        if (peft !== undefined && (input.stage ?? 'inference') === 'finetune') input.peft = { ...base.peft, method: peft };
+        if (peft !== undefined && (input.stage ?? 'inference') === 'finetune')
+          input.peft = { ...base.peft, method: peft };
         input = withAttention(input, kind, kvHeads);
         // mha and mqa ignore --kv-heads, so a list of KV heads must not repeat them.
         const key = JSON.stringify(input);
@@ -98,5 +111,7 @@ export function expandSweep(base: ProfileConfigInput, axes: SweepAxes): Expanded
 
 function describeInput(i: ProfileConfigInput): string {
   const moe = i.moe ? `moe${i.moe.experts ?? ''}x${i.moe.topK ?? ''}` : undefined;
-  return [i.model?.preset, i.attention?.kind, i.attention?.kvHeads, moe, i.peft?.method, i.precision, i.stage].filter((x) => x !== undefined).join(' ');
+  return [i.model?.preset, i.attention?.kind, i.attention?.kvHeads, moe, i.peft?.method, i.precision, i.stage]
+    .filter((x) => x !== undefined)
+    .join(' ');
 }

@@ -20,10 +20,12 @@ const GAP = '  ';
 
 /** Characters a terminal would act on, shown instead as a visible replacement; line breaks become spaces. */
 export function cleanCell(text: string): string {
-  return text
-    .replace(/[\r\n\t]/g, ' ')
-    // eslint-disable-next-line no-control-regex
-    .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, '\uFFFD');
+  return (
+    text
+      .replace(/[\r\n\t]/g, ' ')
+      // eslint-disable-next-line no-control-regex
+      .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, '\uFFFD')
+  );
 }
 
 /** Width in characters (code points), which is what a monospaced terminal shows for our text. */
@@ -44,12 +46,19 @@ function pad(text: string, width: number, align: Align): string {
 }
 
 /** Renders a grid of already formatted cells. Every line ends in "\n"; trailing spaces are trimmed. */
-export function renderCells(headers: readonly string[], rows: readonly (readonly string[])[], align: readonly Align[] = []): string {
+export function renderCells(
+  headers: readonly string[],
+  rows: readonly (readonly string[])[],
+  align: readonly Align[] = [],
+): string {
   const head = headers.map(cleanCell);
   const body = rows.map((r) => headers.map((_, i) => cleanCell(r[i] ?? '')));
   const widths = head.map((h, i) => Math.max(textWidth(h), ...body.map((r) => textWidth(r[i]))));
   const line = (cells: readonly string[]): string =>
-    cells.map((c, i) => pad(c, widths[i], align[i] ?? 'left')).join(GAP).trimEnd();
+    cells
+      .map((c, i) => pad(c, widths[i], align[i] ?? 'left'))
+      .join(GAP)
+      .trimEnd();
   const out = [line(head), widths.map((w) => '-'.repeat(w)).join(GAP), ...body.map(line)];
   return `${out.join('\n')}\n`;
 }
@@ -87,6 +96,9 @@ export const SUMMARY_COLUMNS: readonly Column<RunRecord>[] = [
 ];
 
 /** The profile table for `records`, ready to print. */
-export function renderSummary(records: readonly RunRecord[], columns: readonly Column<RunRecord>[] = SUMMARY_COLUMNS): string {
+export function renderSummary(
+  records: readonly RunRecord[],
+  columns: readonly Column<RunRecord>[] = SUMMARY_COLUMNS,
+): string {
   return renderTable(columns, records);
 }

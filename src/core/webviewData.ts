@@ -53,11 +53,37 @@ export const METRIC_DIRECTIONS: Readonly<Record<MetricKey, MetricDirection>> = {
 const finite = (v: number | null | undefined): v is number => typeof v === 'number' && Number.isFinite(v);
 
 type Scale = readonly (readonly [number, string])[];
-const BYTES: Scale = [[1, 'B'], [2 ** 10, 'KiB'], [2 ** 20, 'MiB'], [2 ** 30, 'GiB'], [2 ** 40, 'TiB']];
-const SECONDS: Scale = [[1e-9, 'ns'], [1e-6, 'µs'], [1e-3, 'ms'], [1, 's']];
-const COUNT: Scale = [[1, ''], [1e3, 'K'], [1e6, 'M'], [1e9, 'B'], [1e12, 'T']];
-const WATTS: Scale = [[1, 'W'], [1e3, 'kW']];
-const JOULES: Scale = [[1e-6, 'µJ'], [1e-3, 'mJ'], [1, 'J'], [1e3, 'kJ'], [1e6, 'MJ']];
+const BYTES: Scale = [
+  [1, 'B'],
+  [2 ** 10, 'KiB'],
+  [2 ** 20, 'MiB'],
+  [2 ** 30, 'GiB'],
+  [2 ** 40, 'TiB'],
+];
+const SECONDS: Scale = [
+  [1e-9, 'ns'],
+  [1e-6, 'µs'],
+  [1e-3, 'ms'],
+  [1, 's'],
+];
+const COUNT: Scale = [
+  [1, ''],
+  [1e3, 'K'],
+  [1e6, 'M'],
+  [1e9, 'B'],
+  [1e12, 'T'],
+];
+const WATTS: Scale = [
+  [1, 'W'],
+  [1e3, 'kW'],
+];
+const JOULES: Scale = [
+  [1e-6, 'µJ'],
+  [1e-3, 'mJ'],
+  [1, 'J'],
+  [1e3, 'kJ'],
+  [1e6, 'MJ'],
+];
 
 /** The largest step of `scale` that keeps `max` at 1 or more (the smallest step when none does). */
 function pick(scale: Scale, max: number): readonly [number, string] {
@@ -161,7 +187,12 @@ export function runView(r: RunRecord, label: string): RunView {
     attention: r.config.attention.kind,
     precision: r.config.precision,
     metrics: metricCells(r.metrics),
-    samples: r.samples.map((s) => ({ t: s.t - t0, memoryBytes: s.memoryBytes, utilization: s.utilization, powerW: s.powerW })),
+    samples: r.samples.map((s) => ({
+      t: s.t - t0,
+      memoryBytes: s.memoryBytes,
+      utilization: s.utilization,
+      powerW: s.powerW,
+    })),
     measurement: r.measurement,
     error: r.error ? { kind: r.error.kind, message: r.error.message, stderrTail: r.error.stderrTail } : null,
   };
@@ -169,7 +200,9 @@ export function runView(r: RunRecord, label: string): RunView {
 
 /** Oldest first (the order a sweep ran in); ties by id. */
 function sweepOrder(runs: readonly RunRecord[]): RunRecord[] {
-  return [...runs].sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return [...runs].sort((a, b) =>
+    a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0,
+  );
 }
 
 export function recommendations(runs: readonly RunRecord[]): RecommendationView[] {
@@ -235,7 +268,10 @@ export function deltaOf(key: MetricKey, base: number | null, run: number | null)
   return { absText, pct, pctText, verdict };
 }
 
-export function compareData(records: readonly RunRecord[], options: { baselineId?: string; title?: string; now?: Date } = {}): CompareData {
+export function compareData(
+  records: readonly RunRecord[],
+  options: { baselineId?: string; title?: string; now?: Date } = {},
+): CompareData {
   if (records.length === 0) throw new Error('compareData needs at least one run');
   const runs = sweepOrder(records);
   const labels = runLabels(runs);
@@ -250,7 +286,8 @@ export function compareData(records: readonly RunRecord[], options: { baselineId
     }
     deltas[b.id] = perRun;
   }
-  const baselineId = options.baselineId !== undefined && runs.some((r) => r.id === options.baselineId) ? options.baselineId : runs[0].id;
+  const baselineId =
+    options.baselineId !== undefined && runs.some((r) => r.id === options.baselineId) ? options.baselineId : runs[0].id;
   return {
     title: options.title ?? `Compare ${runs.length} runs`,
     generatedAt: (options.now ?? new Date()).toISOString(),
@@ -276,7 +313,9 @@ export function sidebarData(records: readonly RunRecord[]): SidebarData {
   const rec = recommendations(runs)[0] ?? null;
   return {
     sweep: group ? group.key.key : null,
-    headline: SIDEBAR_HEADLINE.map((k) => cols.find((c) => c.key === k)).filter((c): c is MetricColumnView => c !== undefined),
+    headline: SIDEBAR_HEADLINE.map((k) => cols.find((c) => c.key === k)).filter(
+      (c): c is MetricColumnView => c !== undefined,
+    ),
     runs: runs.map((r) => runView(r, labels.get(r.id) ?? r.id)),
     recommendation: rec,
   };

@@ -142,9 +142,29 @@ export interface SidebarData {
 
 /** The launcher's fields, as its errors name them (dotted like the form's paths). `sweep`: the whole product. */
 export const LAUNCHER_FIELDS = [
-  'source', 'preset', 'stage', 'attention', 'kvHeads', 'mla.kvRank', 'mla.qRank', 'mla.ropeDim',
-  'nsa.block', 'nsa.selected', 'nsa.window', 'moe', 'moeShared', 'peft', 'peftRank', 'precision',
-  'workload.batch', 'workload.seqLen', 'workload.newTokens', 'workload.steps', 'workload.warmup', 'target', 'sweep',
+  'source',
+  'preset',
+  'stage',
+  'attention',
+  'kvHeads',
+  'mla.kvRank',
+  'mla.qRank',
+  'mla.ropeDim',
+  'nsa.block',
+  'nsa.selected',
+  'nsa.window',
+  'moe',
+  'moeShared',
+  'peft',
+  'peftRank',
+  'precision',
+  'workload.batch',
+  'workload.seqLen',
+  'workload.newTokens',
+  'workload.steps',
+  'workload.warmup',
+  'target',
+  'sweep',
 ] as const;
 export type LauncherField = (typeof LAUNCHER_FIELDS)[number];
 
@@ -369,13 +389,23 @@ const emptyParams: Check = (p) => isObject(p) && Object.keys(p).length === 0;
 const isDataUrlPng = (v: unknown): boolean => typeof v === 'string' && v.startsWith('data:image/png;base64,');
 
 function isMetricColumns(v: unknown): boolean {
-  return Array.isArray(v) && v.every((m) => isObject(m) && typeof m.key === 'string' && typeof m.label === 'string' && isObject(m.axis));
+  return (
+    Array.isArray(v) &&
+    v.every((m) => isObject(m) && typeof m.key === 'string' && typeof m.label === 'string' && isObject(m.axis))
+  );
 }
 
 function isRunViews(v: unknown): boolean {
   return (
     Array.isArray(v) &&
-    v.every((r) => isObject(r) && typeof r.id === 'string' && typeof r.label === 'string' && isObject(r.metrics) && Array.isArray(r.samples))
+    v.every(
+      (r) =>
+        isObject(r) &&
+        typeof r.id === 'string' &&
+        typeof r.label === 'string' &&
+        isObject(r.metrics) &&
+        Array.isArray(r.samples),
+    )
   );
 }
 
@@ -387,13 +417,24 @@ export function isDashboardData(v: unknown): v is DashboardData {
     isMetricColumns(v.metrics) &&
     isRunViews(v.runs) &&
     Array.isArray(v.recommendations) &&
-    v.recommendations.every((r) => isObject(r) && typeof r.runId === 'string' && typeof r.reason === 'string' && isStringArray(r.front)) &&
-    (v.exports === null || (isObject(v.exports) && EXPORT_FORMATS.every((f) => typeof (v.exports as Record<string, unknown>)[f] === 'string')))
+    v.recommendations.every(
+      (r) => isObject(r) && typeof r.runId === 'string' && typeof r.reason === 'string' && isStringArray(r.front),
+    ) &&
+    (v.exports === null ||
+      (isObject(v.exports) &&
+        EXPORT_FORMATS.every((f) => typeof (v.exports as Record<string, unknown>)[f] === 'string')))
   );
 }
 
 export function isCompareData(v: unknown): v is CompareData {
-  return isObject(v) && typeof v.title === 'string' && isMetricColumns(v.metrics) && isRunViews(v.runs) && typeof v.baselineId === 'string' && isObject(v.deltas);
+  return (
+    isObject(v) &&
+    typeof v.title === 'string' &&
+    isMetricColumns(v.metrics) &&
+    isRunViews(v.runs) &&
+    typeof v.baselineId === 'string' &&
+    isObject(v.deltas)
+  );
 }
 
 export function isSidebarData(v: unknown): v is SidebarData {
@@ -436,7 +477,8 @@ export function isLauncherForm(v: unknown): v is LauncherForm {
   );
 }
 
-const isChoices = (v: unknown): boolean => Array.isArray(v) && v.every((c) => isObject(c) && typeof c.value === 'string' && typeof c.text === 'string');
+const isChoices = (v: unknown): boolean =>
+  Array.isArray(v) && v.every((c) => isObject(c) && typeof c.value === 'string' && typeof c.text === 'string');
 
 export function isLauncherInit(v: unknown): v is LauncherInit {
   return (
@@ -445,11 +487,15 @@ export function isLauncherInit(v: unknown): v is LauncherInit {
     typeof v.title === 'string' &&
     (v.seedNote === null || typeof v.seedNote === 'string') &&
     Array.isArray(v.sites) &&
-    v.sites.every((s) => isObject(s) && typeof s.id === 'string' && typeof s.text === 'string' && typeof s.detail === 'string') &&
+    v.sites.every(
+      (s) => isObject(s) && typeof s.id === 'string' && typeof s.text === 'string' && typeof s.detail === 'string',
+    ) &&
     isChoices(v.presets) &&
     isChoices(v.targets) &&
     isObject(v.options) &&
-    ['stages', 'attention', 'precisions', 'peft'].every((k) => isStringArray((v.options as Record<string, unknown>)[k])) &&
+    ['stages', 'attention', 'precisions', 'peft'].every((k) =>
+      isStringArray((v.options as Record<string, unknown>)[k]),
+    ) &&
     isLauncherForm(v.form) &&
     (v.launchBlocked === null || typeof v.launchBlocked === 'string')
   );
@@ -460,10 +506,19 @@ export function isLauncherPreview(v: unknown): v is LauncherPreview {
     isObject(v) &&
     (v.sweepSize === null || (typeof v.sweepSize === 'number' && Number.isSafeInteger(v.sweepSize))) &&
     Array.isArray(v.configs) &&
-    v.configs.every((c) => isObject(c) && typeof c.label === 'string' && typeof c.params === 'string' && typeof c.weights === 'string' && typeof c.kvPer1k === 'string') &&
+    v.configs.every(
+      (c) =>
+        isObject(c) &&
+        typeof c.label === 'string' &&
+        typeof c.params === 'string' &&
+        typeof c.weights === 'string' &&
+        typeof c.kvPer1k === 'string',
+    ) &&
     typeof v.more === 'number' &&
     Array.isArray(v.errors) &&
-    v.errors.every((e) => isObject(e) && (LAUNCHER_FIELDS as readonly unknown[]).includes(e.field) && typeof e.message === 'string') &&
+    v.errors.every(
+      (e) => isObject(e) && (LAUNCHER_FIELDS as readonly unknown[]).includes(e.field) && typeof e.message === 'string',
+    ) &&
     isStringArray(v.notes)
   );
 }
@@ -483,7 +538,8 @@ const COMMAND_CHECKS: { [P in PanelKind]: Record<keyof Commands<P> & string, Che
 
 const REQUEST_CHECKS: { [P in PanelKind]: Record<keyof Requests<P> & string, Check> } = {
   dashboard: {
-    'dashboard/export': (p) => isObject(p) && (EXPORT_FORMATS as readonly unknown[]).includes(p.format) && isStringArray(p.runIds),
+    'dashboard/export': (p) =>
+      isObject(p) && (EXPORT_FORMATS as readonly unknown[]).includes(p.format) && isStringArray(p.runIds),
     'dashboard/savePng': (p) => isObject(p) && typeof p.chart === 'string' && isDataUrlPng(p.dataUrl),
     'dashboard/refresh': emptyParams,
   },
@@ -535,7 +591,13 @@ export function isCommandMessage<P extends PanelKind>(panel: P, m: unknown): m i
 
 export function isRequestMessage<P extends PanelKind>(panel: P, m: unknown): m is RequestMessage<P> {
   const checks: Record<string, Check> = REQUEST_CHECKS[panel];
-  return isObject(m) && m.kind === 'request' && isRequestId(m.id) && hasMethod(checks, m.method) && checks[m.method](m.params);
+  return (
+    isObject(m) &&
+    m.kind === 'request' &&
+    isRequestId(m.id) &&
+    hasMethod(checks, m.method) &&
+    checks[m.method](m.params)
+  );
 }
 
 /** Host side: each message a page of `panel` may send, checked down to each method's params. */
@@ -554,7 +616,11 @@ export function isResponseMessage(m: unknown): m is ResponseMessage {
 }
 
 /** Page side: whether `result` is what `method` of `panel` answers. */
-export function isRequestResult<P extends PanelKind, M extends RequestMethod<P>>(panel: P, method: M, result: unknown): result is RequestResult<P, M> {
+export function isRequestResult<P extends PanelKind, M extends RequestMethod<P>>(
+  panel: P,
+  method: M,
+  result: unknown,
+): result is RequestResult<P, M> {
   const checks: Record<string, Check> = RESULT_CHECKS[panel];
   return hasMethod(checks, method) && checks[method](result);
 }

@@ -133,7 +133,8 @@ export function lex(text: string): Lexed {
         break;
       case 92:
         // backslash continuation: the next line belongs to this statement
-        if (text.charCodeAt(i + 1) === 10 || (text.charCodeAt(i + 1) === 13 && text.charCodeAt(i + 2) === 10)) continued = true;
+        if (text.charCodeAt(i + 1) === 10 || (text.charCodeAt(i + 1) === 13 && text.charCodeAt(i + 2) === 10))
+          continued = true;
         break;
       default:
         break;

@@ -3,7 +3,21 @@
 // caller.
 import type { AttentionKind, Precision } from '../core/config';
 import type { CallFact, ClassFact } from './pythonFacts';
-import { EXPERTS, HEADS, HEAD_DIM, HIDDEN, KV_HEADS, KV_RANK, NSA_BLOCK, NSA_SELECTED, Q_RANK, ROPE_DIM, SHARED, TOP_K, WINDOW } from './names';
+import {
+  EXPERTS,
+  HEADS,
+  HEAD_DIM,
+  HIDDEN,
+  KV_HEADS,
+  KV_RANK,
+  NSA_BLOCK,
+  NSA_SELECTED,
+  Q_RANK,
+  ROPE_DIM,
+  SHARED,
+  TOP_K,
+  WINDOW,
+} from './names';
 import { Scope, asCount, refName, stringList, type Layer, type Resolved } from './resolve';
 import type { ModelSite, SiteDetails } from './site';
 
@@ -13,11 +27,66 @@ export interface Placed<T> {
   row: number;
 }
 
-const Q = new Set(['q_proj', 'q', 'wq', 'query', 'to_q', 'W_q', 'w_q', 'Wq', 'q_linear', 'query_proj', 'q_lin', 'linear_q', 'q_a_proj', 'q_b_proj', 'wq_a', 'wq_b']);
-const K = new Set(['k_proj', 'k', 'wk', 'key', 'to_k', 'W_k', 'w_k', 'Wk', 'k_linear', 'key_proj', 'k_lin', 'linear_k']);
-const V = new Set(['v_proj', 'v', 'wv', 'value', 'to_v', 'W_v', 'w_v', 'Wv', 'v_linear', 'value_proj', 'v_lin', 'linear_v']);
+const Q = new Set([
+  'q_proj',
+  'q',
+  'wq',
+  'query',
+  'to_q',
+  'W_q',
+  'w_q',
+  'Wq',
+  'q_linear',
+  'query_proj',
+  'q_lin',
+  'linear_q',
+  'q_a_proj',
+  'q_b_proj',
+  'wq_a',
+  'wq_b',
+]);
+const K = new Set([
+  'k_proj',
+  'k',
+  'wk',
+  'key',
+  'to_k',
+  'W_k',
+  'w_k',
+  'Wk',
+  'k_linear',
+  'key_proj',
+  'k_lin',
+  'linear_k',
+]);
+const V = new Set([
+  'v_proj',
+  'v',
+  'wv',
+  'value',
+  'to_v',
+  'W_v',
+  'w_v',
+  'Wv',
+  'v_linear',
+  'value_proj',
+  'v_lin',
+  'linear_v',
+]);
 const KV = new Set(['kv_proj', 'wkv', 'to_kv', 'kv', 'kv_linear', 'W_kv', 'w_kv', 'kv_b_proj', 'wkv_b']);
-const FUSED = new Set(['c_attn', 'qkv', 'qkv_proj', 'Wqkv', 'wqkv', 'in_proj', 'query_key_value', 'to_qkv', 'qkv_linear', 'w_qkv', 'att_qkv']);
+const FUSED = new Set([
+  'c_attn',
+  'qkv',
+  'qkv_proj',
+  'Wqkv',
+  'wqkv',
+  'in_proj',
+  'query_key_value',
+  'to_qkv',
+  'qkv_linear',
+  'w_qkv',
+  'att_qkv',
+]);
 const MLA_DOWN = /^(?:kv_a_proj(?:_with_mqa)?|wkv_a|kv_down(?:_proj)?|w_dkv|W_dkv|kv_compress(?:_proj)?|c_kv|kv_a)$/;
 const GATES = new Set(['gate', 'router', 'w_gate', 'gating', 'gate_network', 'switch', 'wg', 'router_gate']);
 const KERNELS: [RegExp, string][] = [
@@ -106,7 +175,16 @@ class ClassView {
       const a = this.firstAssign.get(n);
       if (a) {
         const v = asCount(this.scope.resolveName(n));
-        return { value: v, from: v === undefined ? (refName(a.value) !== null ? a.value.replace(/\s+/g, '') : this.mention(n) ?? a.value.replace(/\s+/g, '')) : undefined, present: true };
+        return {
+          value: v,
+          from:
+            v === undefined
+              ? refName(a.value) !== null
+                ? a.value.replace(/\s+/g, '')
+                : (this.mention(n) ?? a.value.replace(/\s+/g, ''))
+              : undefined,
+          present: true,
+        };
       }
     }
     for (const n of names) {
@@ -125,7 +203,23 @@ class ClassView {
   }
 }
 
-function setNumber(d: SiteDetails, key: 'heads' | 'kvHeads' | 'hidden' | 'headDim' | 'kvRank' | 'qRank' | 'ropeDim' | 'blockSize' | 'selectedBlocks' | 'experts' | 'topK' | 'sharedExperts', f: Found): void {
+function setNumber(
+  d: SiteDetails,
+  key:
+    | 'heads'
+    | 'kvHeads'
+    | 'hidden'
+    | 'headDim'
+    | 'kvRank'
+    | 'qRank'
+    | 'ropeDim'
+    | 'blockSize'
+    | 'selectedBlocks'
+    | 'experts'
+    | 'topK'
+    | 'sharedExperts',
+  f: Found,
+): void {
   if (f.value !== undefined) d[key] = f.value;
 }
 
@@ -144,7 +238,12 @@ function attentionSite(view: ClassView, file: string, row: number): ModelSite | 
   const fused = has(FUSED);
   const down = [...mods].filter((m) => MLA_DOWN.test(m));
   const kernel = kernelOf(view.words);
-  const isAttention = (q.length > 0 && k.length > 0 && v.length > 0) || fused.length > 0 || (q.length > 0 && kv.length > 0) || down.length > 0 || kernel !== undefined;
+  const isAttention =
+    (q.length > 0 && k.length > 0 && v.length > 0) ||
+    fused.length > 0 ||
+    (q.length > 0 && kv.length > 0) ||
+    down.length > 0 ||
+    kernel !== undefined;
   if (!isAttention) return null;
 
   const d: SiteDetails = {};
@@ -171,7 +270,8 @@ function attentionSite(view: ClassView, file: string, row: number): ModelSite | 
   if (names.some((n) => /compress|^cmp_/.test(n))) branches.push('compressed');
   if (names.some((n) => /^select|^slc_|_select/.test(n))) branches.push('selected');
   if (names.some((n) => /sliding|^swa_|window/.test(n))) branches.push('sliding');
-  const nsaNamed = /nsa|native_?sparse/i.test(view.fact.name) || [...view.words].some((w) => /^native_sparse|^nsa/.test(w));
+  const nsaNamed =
+    /nsa|native_?sparse/i.test(view.fact.name) || [...view.words].some((w) => /^native_sparse|^nsa/.test(w));
   const isNsa = nsaNamed || (branches.includes('compressed') && branches.length >= 2 && !kvRank.present);
 
   let attention: AttentionKind;
@@ -209,7 +309,10 @@ function moeSite(view: ClassView, file: string, row: number): ModelSite | null {
   const mods = view.modules;
   // `self.experts = nn.ModuleList(…)` or a list of modules — not a count like `self.num_experts`.
   const experts = view.assigns.filter(
-    (a) => /(?:^|_)experts$/.test(a.target) && !/^(?:n|num)_|shared/.test(a.target) && (a.callee !== null || a.value.trimStart().startsWith('[')),
+    (a) =>
+      /(?:^|_)experts$/.test(a.target) &&
+      !/^(?:n|num)_|shared/.test(a.target) &&
+      (a.callee !== null || a.value.trimStart().startsWith('[')),
   );
   const gates = [...mods].filter((m) => GATES.has(m));
   const expertCount = view.find(EXPERTS);
@@ -239,7 +342,13 @@ export type ClassVerdict = Omit<ModelSite, 'file' | 'line'> | null;
 export type ClassMemo = WeakMap<ClassFact, { key: string; chain: readonly ClassFact[]; verdict: ClassVerdict }>;
 
 /** Attention and MoE sites for the classes of one file. `constantsKey` identifies fileScope's bindings. */
-export function classSites(classes: readonly Placed<ClassFact>[], fileScope: Scope, file: string, memo?: ClassMemo, constantsKey = ''): ModelSite[] {
+export function classSites(
+  classes: readonly Placed<ClassFact>[],
+  fileScope: Scope,
+  file: string,
+  memo?: ClassMemo,
+  constantsKey = '',
+): ModelSite[] {
   const byName = new Map<string, ClassFact>();
   for (const c of classes) if (!byName.has(c.fact.name)) byName.set(c.fact.name, c.fact);
   const sites: ModelSite[] = [];
@@ -254,7 +363,12 @@ export function classSites(classes: readonly Placed<ClassFact>[], fileScope: Sco
     }
     const known = memo?.get(fact);
     let verdict: ClassVerdict;
-    if (known && known.key === constantsKey && known.chain.length === chain.length && known.chain.every((c, i) => c === chain[i])) {
+    if (
+      known &&
+      known.key === constantsKey &&
+      known.chain.length === chain.length &&
+      known.chain.every((c, i) => c === chain[i])
+    ) {
       verdict = known.verdict;
     } else {
       const view = new ClassView(fact, chain, fileScope);
@@ -355,7 +469,16 @@ function quantDetails(call: CallFact, scope: Scope): SiteDetails {
   return d;
 }
 
-const QUANT_CONFIGS = new Set(['BitsAndBytesConfig', 'GPTQConfig', 'AwqConfig', 'HqqConfig', 'QuantoConfig', 'TorchAoConfig', 'FbgemmFp8Config', 'FineGrainedFP8Config']);
+const QUANT_CONFIGS = new Set([
+  'BitsAndBytesConfig',
+  'GPTQConfig',
+  'AwqConfig',
+  'HqqConfig',
+  'QuantoConfig',
+  'TorchAoConfig',
+  'FbgemmFp8Config',
+  'FineGrainedFP8Config',
+]);
 /** from_pretrained on these loads no weights. */
 const NOT_A_MODEL = /(?:Tokenizer\w*|Processor|FeatureExtractor|Config|Extractor)$/;
 
@@ -374,20 +497,30 @@ function loraSite(call: CallFact, scope: Scope, file: string, row: number): Mode
   if (dora !== undefined) d.useDora = dora;
   const targets = kw.get('target_modules');
   if (targets !== undefined) {
-    const list = stringList(targets) ?? str(targets, scope) ?? (refName(targets) !== null ? stringList(scope.lookup(refName(targets) ?? '')?.text ?? '') : undefined);
+    const list =
+      stringList(targets) ??
+      str(targets, scope) ??
+      (refName(targets) !== null ? stringList(scope.lookup(refName(targets) ?? '')?.text ?? '') : undefined);
     if (list !== undefined) d.targetModules = list;
   }
   d.method = dora ? 'dora' : rs ? 'rslora' : 'lora';
   return { file, line: row + 1, kind: 'peft', attention: null, name: lastName(call.callee), details: d };
 }
 
-function loadSite(call: CallFact, scope: Scope, calls: readonly Placed<CallFact>[], file: string, row: number): ModelSite | null {
+function loadSite(
+  call: CallFact,
+  scope: Scope,
+  calls: readonly Placed<CallFact>[],
+  file: string,
+  row: number,
+): ModelSite | null {
   const receiver = call.callee.slice(0, -'.from_pretrained'.length);
   if (!call.callee.endsWith('.from_pretrained') || NOT_A_MODEL.test(receiver)) return null;
   const kw = call.kwargs;
   const d: SiteDetails = {};
   const isAdapter = /^(?:\w+\.)*(?:PeftModel\w*|AutoPeftModel\w*)$/.test(receiver);
-  const modelArg = kw.get('pretrained_model_name_or_path') ?? kw.get('model_id') ?? (isAdapter ? call.args[1] : call.args[0]);
+  const modelArg =
+    kw.get('pretrained_model_name_or_path') ?? kw.get('model_id') ?? (isAdapter ? call.args[1] : call.args[0]);
   if (modelArg !== undefined) {
     const id = str(modelArg, scope);
     if (id !== undefined) d.model = id;
@@ -407,7 +540,10 @@ function loadSite(call: CallFact, scope: Scope, calls: readonly Placed<CallFact>
     let source: CallFact | undefined;
     if (inline) {
       d.quantizationConfig = lastName(inline[1]);
-      source = calls.find((c) => c.row >= row && c.fact.callee === inline[1].replace(/\s+/g, '') && QUANT_CONFIGS.has(lastName(c.fact.callee)))?.fact;
+      source = calls.find(
+        (c) =>
+          c.row >= row && c.fact.callee === inline[1].replace(/\s+/g, '') && QUANT_CONFIGS.has(lastName(c.fact.callee)),
+      )?.fact;
     } else {
       const name = qc.trim();
       d.quantizationConfig = name;
@@ -417,7 +553,12 @@ function loadSite(call: CallFact, scope: Scope, calls: readonly Placed<CallFact>
     }
     if (source) precision = quantDetails(source, scope).precision ?? precision;
   }
-  if (precision === undefined && typeof d.dtype === 'string' && (['fp32', 'bf16', 'fp16', 'fp8'] as string[]).includes(d.dtype)) precision = d.dtype as Precision;
+  if (
+    precision === undefined &&
+    typeof d.dtype === 'string' &&
+    (['fp32', 'bf16', 'fp16', 'fp8'] as string[]).includes(d.dtype)
+  )
+    precision = d.dtype as Precision;
   if (precision !== undefined) d.precision = precision;
   const dm = kw.get('device_map');
   if (dm !== undefined) d.deviceMap = str(dm, scope) ?? dm.replace(/\s+/g, ' ');
@@ -433,7 +574,15 @@ export function callSites(calls: readonly Placed<CallFact>[], fileScope: Scope, 
     const { fact, row } = placed;
     const name = lastName(fact.callee);
     if (name === 'LoraConfig') sites.push(loraSite(fact, fileScope, file, row));
-    else if (QUANT_CONFIGS.has(name)) sites.push({ file, line: row + 1, kind: 'quantization', attention: null, name, details: quantDetails(fact, fileScope) });
+    else if (QUANT_CONFIGS.has(name))
+      sites.push({
+        file,
+        line: row + 1,
+        kind: 'quantization',
+        attention: null,
+        name,
+        details: quantDetails(fact, fileScope),
+      });
     else if (name === 'from_pretrained') {
       const site = loadSite(fact, fileScope, calls, file, row);
       if (site) sites.push(site);

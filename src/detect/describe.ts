@@ -21,7 +21,8 @@ export function describeSite(site: ModelSite): string {
       if (d.kvRank !== undefined) parts.push(`kv rank ${d.kvRank}`);
       if (d.qRank !== undefined) parts.push(`q rank ${d.qRank}`);
       if (d.nsaBranches) parts.push(`branches ${d.nsaBranches.join('+')}`);
-      if (d.slidingWindow !== undefined) parts.push(d.slidingWindow === true ? 'sliding window' : `window ${d.slidingWindow}`);
+      if (d.slidingWindow !== undefined)
+        parts.push(d.slidingWindow === true ? 'sliding window' : `window ${d.slidingWindow}`);
       if (d.kernel !== undefined) parts.push(d.kernel);
       break;
     case 'moe':
@@ -33,7 +34,8 @@ export function describeSite(site: ModelSite): string {
       parts.push(d.method ?? 'lora');
       if (d.rank !== undefined) parts.push(`r ${d.rank}`);
       if (d.alpha !== undefined) parts.push(`alpha ${d.alpha}`);
-      if (d.targetModules !== undefined) parts.push(`targets ${Array.isArray(d.targetModules) ? d.targetModules.join(',') : d.targetModules}`);
+      if (d.targetModules !== undefined)
+        parts.push(`targets ${Array.isArray(d.targetModules) ? d.targetModules.join(',') : d.targetModules}`);
       break;
     case 'quantization':
       if (d.precision !== undefined) parts.push(d.precision);

@@ -112,9 +112,7 @@ export class DetectionCache {
   /** Class verdicts, reused for unchanged classes while the file's constants stay the same. */
   private readonly verdicts: ClassMemo = new WeakMap();
 
-  constructor(
-    private readonly loadParser: () => Promise<PythonParser> = sharedPythonParser,
-  ) {}
+  constructor(private readonly loadParser: () => Promise<PythonParser> = sharedPythonParser) {}
 
   /** Loads the parser now (e.g. in the background after activation) instead of on first use. */
   async ready(): Promise<void> {
@@ -184,7 +182,8 @@ export class DetectionCache {
     try {
       const info = await stat(file);
       if (!info.isFile()) return { kind: 'error', message: 'is not a file', skip: false };
-      if (info.size > MAX_FILE_BYTES) return { kind: 'error', message: `is larger than ${MAX_FILE_BYTES / 1024 / 1024} MB; skipped`, skip: true };
+      if (info.size > MAX_FILE_BYTES)
+        return { kind: 'error', message: `is larger than ${MAX_FILE_BYTES / 1024 / 1024} MB; skipped`, skip: true };
       const cached = this.files.get(key);
       if (cached && cached.mtimeMs === info.mtimeMs && cached.size === info.size) {
         this.stats.hits++;
@@ -258,7 +257,9 @@ export class DetectionCache {
     const lexed = lex(text);
     for (const block of splitTopLevel(text, lexed)) {
       const source = text.slice(block.start, block.end);
-      const wanted = IS_CLASS.test(source) ? CLASS_TRIGGER.test(source) : TRIGGER.test(source) || SIMPLE_BINDING.test(source);
+      const wanted = IS_CLASS.test(source)
+        ? CLASS_TRIGGER.test(source)
+        : TRIGGER.test(source) || SIMPLE_BINDING.test(source);
       if (!wanted) continue;
       const facts = this.factsOf(parser, source, lexed, block);
       for (const c of facts.classes) classes.push({ fact: c, row: block.line + c.row });

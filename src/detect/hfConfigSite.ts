@@ -11,7 +11,13 @@ const int = (v: unknown): number | undefined => (typeof v === 'number' && Number
 
 function rawAttention(obj: Record<string, unknown>, d: SiteDetails): AttentionKind | null {
   const heads = int(obj.num_attention_heads) ?? int(obj.n_head) ?? int(obj.n_heads);
-  const kvHeads = int(obj.num_key_value_heads) ?? int(obj.num_kv_heads) ?? int(obj.n_kv_heads) ?? int(obj.n_head_kv) ?? (obj.multi_query === true ? 1 : undefined) ?? heads;
+  const kvHeads =
+    int(obj.num_key_value_heads) ??
+    int(obj.num_kv_heads) ??
+    int(obj.n_kv_heads) ??
+    int(obj.n_head_kv) ??
+    (obj.multi_query === true ? 1 : undefined) ??
+    heads;
   if (heads !== undefined) d.heads = heads;
   if (kvHeads !== undefined) d.kvHeads = kvHeads;
   const hidden = int(obj.hidden_size) ?? int(obj.n_embd) ?? int(obj.d_model);
@@ -38,7 +44,9 @@ export function configSites(file: string, text: string): ConfigResult {
   if (!isHfConfig(json)) return { ok: true, sites: [] };
   const obj = json as Record<string, unknown>;
   const modelType = typeof obj.model_type === 'string' ? obj.model_type : '';
-  const archs = Array.isArray(obj.architectures) ? obj.architectures.filter((a): a is string => typeof a === 'string') : [];
+  const archs = Array.isArray(obj.architectures)
+    ? obj.architectures.filter((a): a is string => typeof a === 'string')
+    : [];
   const name = archs[0] ?? modelType;
   const d: SiteDetails = { modelType };
   let attention: AttentionKind | null;
@@ -46,7 +54,15 @@ export function configSites(file: string, text: string): ConfigResult {
   if (parsed.ok) {
     const { arch, dtype } = parsed.value;
     const s = arch.shape;
-    Object.assign(d, { layers: s.layers, hidden: s.hidden, heads: s.heads, kvHeads: s.kvHeads, headDim: s.headDim, ffn: s.ffn, vocab: s.vocab });
+    Object.assign(d, {
+      layers: s.layers,
+      hidden: s.hidden,
+      heads: s.heads,
+      kvHeads: s.kvHeads,
+      headDim: s.headDim,
+      ffn: s.ffn,
+      vocab: s.vocab,
+    });
     if (arch.mla) Object.assign(d, { kvRank: arch.mla.kvRank, qRank: arch.mla.qRank, ropeDim: arch.mla.ropeDim });
     if (arch.moe) Object.assign(d, { experts: arch.moe.experts, topK: arch.moe.topK, sharedExperts: arch.moe.shared });
     if (dtype) d.dtype = dtype;

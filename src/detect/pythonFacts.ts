@@ -79,9 +79,15 @@ const CALLS = new RegExp(`\\b(?:${CALL_NAMES.join('|')})\\s*\\(`, 'g');
 
 const LITERAL = String.raw`(-?\d[\d_]*(?:\.\d+)?(?:e-?\d+)?|True|False|None|"[^"\n\\]*"|'[^'\n\\]*')`;
 /** `name = literal` / `name: T = literal` as a whole statement (module constants, dataclass fields). */
-const STATEMENT_CONSTANT = new RegExp(String.raw`^[ \t]*([A-Za-z_]\w*)[ \t]*(?::[^=\n]+?)?[ \t]*=[ \t]*${LITERAL}[ \t]*(?:#[^\n]*)?$`, 'gm');
+const STATEMENT_CONSTANT = new RegExp(
+  String.raw`^[ \t]*([A-Za-z_]\w*)[ \t]*(?::[^=\n]+?)?[ \t]*=[ \t]*${LITERAL}[ \t]*(?:#[^\n]*)?$`,
+  'gm',
+);
 /** `name=literal` keyword arguments and `"name": literal` dict pairs; kept for the config names only. */
-const NAMED_CONSTANT = new RegExp(String.raw`\b([A-Za-z_]\w*)(["']?)[ \t]*[=:][ \t]*${LITERAL}(?=[ \t]*[,)}\]#\n])`, 'g');
+const NAMED_CONSTANT = new RegExp(
+  String.raw`\b([A-Za-z_]\w*)(["']?)[ \t]*[=:][ \t]*${LITERAL}(?=[ \t]*[,)}\]#\n])`,
+  'g',
+);
 const CONFIG_NAME_SET: ReadonlySet<string> = new Set(CONFIG_NAMES);
 
 function field(node: Node, name: string): Node | null {
@@ -111,7 +117,8 @@ function assignTarget(left: Node): string | null {
 const ASSIGNMENT = /^(?:self\s*\.\s*)?([A-Za-z_]\w*)\s*(?::[^=\n]+)?=(?!=)\s*([\s\S]+?)\s*$/;
 const CALLEE = /^([A-Za-z_][\w.\s]*?)\s*\(/;
 /** `self.a, self.b = x, y` (Meta's and nanoGPT's habit): matched pairwise when the counts agree. */
-const TUPLE_ASSIGNMENT = /^((?:self\s*\.\s*)?[A-Za-z_]\w*(?:\s*,\s*(?:self\s*\.\s*)?[A-Za-z_]\w*)+)\s*,?\s*=(?!=)\s*([\s\S]+?)\s*$/;
+const TUPLE_ASSIGNMENT =
+  /^((?:self\s*\.\s*)?[A-Za-z_]\w*(?:\s*,\s*(?:self\s*\.\s*)?[A-Za-z_]\w*)+)\s*,?\s*=(?!=)\s*([\s\S]+?)\s*$/;
 
 /** Splits at commas outside brackets and strings. */
 function splitTopLevelCommas(text: string): string[] {
@@ -201,7 +208,9 @@ interface Source {
 function classFact(cls: Node, root: Node, src: Source, out: ClassFact[]): void {
   const name = field(cls, 'name')?.text ?? '';
   const superclasses = field(cls, 'superclasses');
-  const bases = superclasses ? superclasses.namedChildren.filter((b): b is Node => b !== null).map((b) => squash(b.text)) : [];
+  const bases = superclasses
+    ? superclasses.namedChildren.filter((b): b is Node => b !== null).map((b) => squash(b.text))
+    : [];
   const fact: ClassFact = {
     name,
     row: cls.startPosition.row,
@@ -242,10 +251,12 @@ function classFact(cls: Node, root: Node, src: Source, out: ClassFact[]): void {
   // blanked trailing methods are whitespace to tree-sitter, outside the node).
   // (Node objects are fresh wrappers on each access: compare types, not identity.)
   const parent = cls.parent;
-  const top = parent?.type === 'module' || (parent?.type === 'decorated_definition' && parent.parent?.type === 'module');
+  const top =
+    parent?.type === 'module' || (parent?.type === 'decorated_definition' && parent.parent?.type === 'module');
   // The parsed text dropped blanked methods' characters but kept their lines: rows and columns
   // map back to the source, offsets do not.
-  const at = (p: { row: number; column: number }): number => (src.lexed.lineStarts[p.row] ?? src.text.length) + p.column;
+  const at = (p: { row: number; column: number }): number =>
+    (src.lexed.lineStarts[p.row] ?? src.text.length) + p.column;
   const start = at(cls.startPosition);
   const end = top ? src.text.length : at(cls.endPosition);
   const seen = new Set<string>();
@@ -265,8 +276,20 @@ function findClasses(node: Node, root: Node, src: Source, out: ClassFact[], dept
     const stmt = unwrapDecorated(raw);
     if (!stmt) continue;
     if (stmt.type === 'class_definition') classFact(stmt, root, src, out);
-    else if (depth < 4 && (stmt.type.endsWith('_statement') || stmt.type.endsWith('_clause') || stmt.type === 'block' || stmt.type === 'function_definition')) {
-      if (stmt.type === 'expression_statement' || stmt.type === 'return_statement' || stmt.type === 'import_statement' || stmt.type === 'import_from_statement') continue;
+    else if (
+      depth < 4 &&
+      (stmt.type.endsWith('_statement') ||
+        stmt.type.endsWith('_clause') ||
+        stmt.type === 'block' ||
+        stmt.type === 'function_definition')
+    ) {
+      if (
+        stmt.type === 'expression_statement' ||
+        stmt.type === 'return_statement' ||
+        stmt.type === 'import_statement' ||
+        stmt.type === 'import_from_statement'
+      )
+        continue;
       findClasses(stmt, root, src, out, depth + 1);
     }
   }
@@ -394,7 +417,13 @@ function docstringEnd(text: string, lexed: Lexed, at: number): number {
     else hi = mid - 1;
   }
   // Terminated (an unterminated one runs to the end of the text), and nothing but a comment after it.
-  if (end < q + 6 || text.charCodeAt(end - 1) !== quote || text.charCodeAt(end - 2) !== quote || text.charCodeAt(end - 3) !== quote) return -1;
+  if (
+    end < q + 6 ||
+    text.charCodeAt(end - 1) !== quote ||
+    text.charCodeAt(end - 2) !== quote ||
+    text.charCodeAt(end - 3) !== quote
+  )
+    return -1;
   let i = end;
   while (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 9) i++;
   const next = text.charCodeAt(i);
@@ -414,7 +443,8 @@ export function reduceClass(text: string, lexed: Lexed, calls: readonly number[]
   const lines = lineStarts.length;
   const indent = indents(text, lexed);
   let header = -1;
-  for (let l = 0; l < lines && header < 0; l++) if (open[l] && indent[l] >= 0 && text.startsWith('class', lineStarts[l] + indent[l])) header = l;
+  for (let l = 0; l < lines && header < 0; l++)
+    if (open[l] && indent[l] >= 0 && text.startsWith('class', lineStarts[l] + indent[l])) header = l;
   if (header < 0) return text;
   let bodyIndent = -1;
   for (let l = header + 1; l < lines && bodyIndent < 0; l++) if (open[l] && indent[l] >= 0) bodyIndent = indent[l];
@@ -489,7 +519,11 @@ function detach(f: BlockFacts): BlockFacts {
       bases: c.bases.map(own),
       initParams: new Map([...c.initParams].map(([k, v]) => [own(k), own(v)])),
       initParamNames: c.initParamNames.map(own),
-      initAssigns: c.initAssigns.map((a) => ({ target: own(a.target), value: own(a.value), callee: a.callee === null ? null : own(a.callee) })),
+      initAssigns: c.initAssigns.map((a) => ({
+        target: own(a.target),
+        value: own(a.value),
+        callee: a.callee === null ? null : own(a.callee),
+      })),
       fields: new Map([...c.fields].map(([k, v]) => [own(k), own(v)])),
       words: c.words.map(own),
       hasInit: c.hasInit,

@@ -78,7 +78,10 @@ export async function listModelFiles(roots: readonly string[], options: ListOpti
       info = await stat(root);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      problems.push({ file: root, message: code === 'ENOENT' ? 'does not exist' : `cannot be read (${code ?? String(e)})` });
+      problems.push({
+        file: root,
+        message: code === 'ENOENT' ? 'does not exist' : `cannot be read (${code ?? String(e)})`,
+      });
       continue;
     }
     if (info.isDirectory()) await walk(root);
@@ -92,7 +95,10 @@ export interface ScanOptions extends DetectFilesOptions {
 }
 
 /** The background scan: every model file under `roots`, detected through the (shared) cache. */
-export async function scanWorkspace(roots: readonly string[], options: ScanOptions = {}): Promise<DetectResult & { files: number }> {
+export async function scanWorkspace(
+  roots: readonly string[],
+  options: ScanOptions = {},
+): Promise<DetectResult & { files: number }> {
   const cache = options.cache ?? new DetectionCache();
   const listed = await listModelFiles(roots, { signal: options.signal });
   const result = await cache.detectFiles(listed.files, options);

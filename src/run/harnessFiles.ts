@@ -5,8 +5,13 @@ import { join } from 'node:path';
 export const HARNESS_MODULE = 'efficientllm_harness';
 
 export function findHarnessRoot(): string {
-  const candidates = [join(__dirname, 'harness'), join(__dirname, '..', 'harness'), join(__dirname, '..', '..', 'src', 'harness')];
+  const candidates = [
+    join(__dirname, 'harness'),
+    join(__dirname, '..', 'harness'),
+    join(__dirname, '..', '..', 'src', 'harness'),
+  ];
   const found = candidates.find((dir) => existsSync(join(dir, HARNESS_MODULE, '__main__.py')));
-  if (!found) throw new Error(`the harness package ${HARNESS_MODULE} is missing beside ${__dirname}; run "npm run build"`);
+  if (!found)
+    throw new Error(`the harness package ${HARNESS_MODULE} is missing beside ${__dirname}; run "npm run build"`);
   return found;
 }

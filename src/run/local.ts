@@ -58,12 +58,18 @@ export class LocalTarget implements Target {
   async prepare(): Promise<void> {
     const { python } = this.options;
     // find_spec looks torch up without importing it, so this check costs milliseconds.
-    const probe = spawnSync(python, ['-c', 'import importlib.util,sys; sys.exit(0 if importlib.util.find_spec("torch") else 3)'], {
-      encoding: 'utf8',
-      timeout: 30_000,
-    });
+    const probe = spawnSync(
+      python,
+      ['-c', 'import importlib.util,sys; sys.exit(0 if importlib.util.find_spec("torch") else 3)'],
+      {
+        encoding: 'utf8',
+        timeout: 30_000,
+      },
+    );
     if (probe.error) {
-      throw new TargetError(`Python interpreter "${python}" could not start (${probe.error.message}); pass --python PATH or set EFFICIENTLLM_PYTHON`);
+      throw new TargetError(
+        `Python interpreter "${python}" could not start (${probe.error.message}); pass --python PATH or set EFFICIENTLLM_PYTHON`,
+      );
     }
     if (probe.status === 3) {
       throw new TargetError(
@@ -88,10 +94,17 @@ export class LocalTarget implements Target {
       const dir = join(this.cacheDir, 'runs', run.id);
       await mkdir(dir, { recursive: true });
       await writeFile(join(dir, 'config.json'), JSON.stringify(run.config, null, 2) + '\n');
-      tracked.push({ run, dir, reader: new EventFileReader(join(dir, 'events.jsonl')), state: newRunState(), ended: false });
+      tracked.push({
+        run,
+        dir,
+        reader: new EventFileReader(join(dir, 'events.jsonl')),
+        state: newRunState(),
+        ended: false,
+      });
     }
     if (signal.aborted) {
-      for (const t of tracked) await this.end(t, hooks, { status: 'cancelled', message: 'cancelled before it started' });
+      for (const t of tracked)
+        await this.end(t, hooks, { status: 'cancelled', message: 'cancelled before it started' });
       return;
     }
 
@@ -112,10 +125,12 @@ export class LocalTarget implements Target {
       await stderrFile.close();
       await stdoutFile.close();
     }
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; spawnError: Error | null }>((resolve) => {
-      child.once('error', (e) => resolve({ code: null, signal: null, spawnError: e }));
-      child.once('exit', (code, sig) => resolve({ code, signal: sig, spawnError: null }));
-    });
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; spawnError: Error | null }>(
+      (resolve) => {
+        child.once('error', (e) => resolve({ code: null, signal: null, spawnError: e }));
+        child.once('exit', (code, sig) => resolve({ code, signal: sig, spawnError: null }));
+      },
+    );
     if (child.pid !== undefined) {
       for (const t of tracked) await writeFile(join(t.dir, 'pid'), `${child.pid}\n`);
     }
@@ -143,13 +158,21 @@ export class LocalTarget implements Target {
 
     // The process is gone: every run without its exit file ended abnormally.
     const e = exit ?? (await exited);
-    const how = e.spawnError ? `could not start: ${e.spawnError.message}` : e.signal ? `was killed by ${e.signal}` : `exited with code ${e.code}`;
+    const how = e.spawnError
+      ? `could not start: ${e.spawnError.message}`
+      : e.signal
+        ? `was killed by ${e.signal}`
+        : `exited with code ${e.code}`;
     for (const t of tracked) {
       if (t.ended) continue;
       const began = t.state.hello !== null;
       const message = cancelled
-        ? began ? 'cancelled while running' : 'cancelled before it started'
-        : began ? `the harness process ${how} during this run, without a result` : `the harness process ${how} before this run started`;
+        ? began
+          ? 'cancelled while running'
+          : 'cancelled before it started'
+        : began
+          ? `the harness process ${how} during this run, without a result`
+          : `the harness process ${how} before this run started`;
       await this.end(t, hooks, { status: cancelled ? 'cancelled' : 'failed', message }, firstDir);
     }
   }

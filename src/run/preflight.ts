@@ -110,7 +110,12 @@ export function runLocalScript(body: string, args: string[], env: NodeJS.Process
 }
 
 /** Turns the probe's KEY=VALUE output into the report with a fix for each missing piece. */
-export function interpretProbe(target: string, requestedPython: string, out: string, hostKeys: HostKeyReport[]): PreflightReport {
+export function interpretProbe(
+  target: string,
+  requestedPython: string,
+  out: string,
+  hostKeys: HostKeyReport[],
+): PreflightReport {
   const values = new Map<string, string[]>();
   for (const line of out.split('\n')) {
     const eq = line.indexOf('=');
@@ -132,37 +137,71 @@ export function interpretProbe(target: string, requestedPython: string, out: str
   const where = target === 'local' ? 'this machine' : target.slice(4);
   const pythonPath = one('python_path') || null;
   if (!pythonPath) {
-    problems.push({ what: `Python "${requestedPython}" not found on ${where}`, fix: 'pass --python with the path of a Python 3 that has PyTorch (e.g. --python /usr/bin/python3)' });
+    problems.push({
+      what: `Python "${requestedPython}" not found on ${where}`,
+      fix: 'pass --python with the path of a Python 3 that has PyTorch (e.g. --python /usr/bin/python3)',
+    });
   } else if (!py.python) {
     const err = (values.get('pyerr') ?? []).slice(-3).join(' / ');
-    problems.push({ what: `Python "${pythonPath}" did not run the probe${err ? `: ${err}` : ''}`, fix: 'pass --python with a working Python 3 interpreter' });
+    problems.push({
+      what: `Python "${pythonPath}" did not run the probe${err ? `: ${err}` : ''}`,
+      fix: 'pass --python with a working Python 3 interpreter',
+    });
   } else if (!py.torch) {
-    problems.push({ what: `torch cannot be imported by ${py.executable ?? pythonPath}${py.torch_error ? ` (${py.torch_error})` : ''}`, fix: 'install PyTorch for that Python (pip install torch; Debian: apt-get install python3-torch libopenblas0-pthread) or pass --python with one that has it' });
+    problems.push({
+      what: `torch cannot be imported by ${py.executable ?? pythonPath}${py.torch_error ? ` (${py.torch_error})` : ''}`,
+      fix: 'install PyTorch for that Python (pip install torch; Debian: apt-get install python3-torch libopenblas0-pthread) or pass --python with one that has it',
+    });
   }
   const smiGpus = (values.get('gpu') ?? []).map((l) => l.split(',').map((s) => s.trim()));
-  const gpus = smiGpus.length > 0
-    ? smiGpus.map(([name, memMiB, driver]) => ({ name: name ?? 'unknown', memoryBytes: memMiB && /^\d+$/.test(memMiB) ? Number(memMiB) * 1024 * 1024 : null, driver: driver ?? null }))
-    : (py.devices ?? []).map((d) => ({ name: d.name, memoryBytes: d.memoryBytes, driver: py.nvml_driver ?? null }));
+  const gpus =
+    smiGpus.length > 0
+      ? smiGpus.map(([name, memMiB, driver]) => ({
+          name: name ?? 'unknown',
+          memoryBytes: memMiB && /^\d+$/.test(memMiB) ? Number(memMiB) * 1024 * 1024 : null,
+          driver: driver ?? null,
+        }))
+      : (py.devices ?? []).map((d) => ({ name: d.name, memoryBytes: d.memoryBytes, driver: py.nvml_driver ?? null }));
   const cudaAvailable = py.cuda_available === true;
   if (py.torch && !cudaAvailable) {
     problems.push({
-      what: gpus.length > 0 ? `torch ${py.torch} does not see the GPU(s) (CUDA build: ${py.cuda_build ?? 'none'})` : `no CUDA GPU on ${where}: runs use the CPU (fine for trying the tool, not for real numbers)`,
-      fix: gpus.length > 0 ? 'install a CUDA build of PyTorch that matches the driver (pip install torch --index-url https://download.pytorch.org/whl/cu121)' : 'profile on a machine with an NVIDIA GPU (--target ssh:HOST or slurm:CLUSTER)',
+      what:
+        gpus.length > 0
+          ? `torch ${py.torch} does not see the GPU(s) (CUDA build: ${py.cuda_build ?? 'none'})`
+          : `no CUDA GPU on ${where}: runs use the CPU (fine for trying the tool, not for real numbers)`,
+      fix:
+        gpus.length > 0
+          ? 'install a CUDA build of PyTorch that matches the driver (pip install torch --index-url https://download.pytorch.org/whl/cu121)'
+          : 'profile on a machine with an NVIDIA GPU (--target ssh:HOST or slurm:CLUSTER)',
     });
   }
   if (one('nvidia_smi') === 'no' && cudaAvailable) {
-    problems.push({ what: 'nvidia-smi is not on PATH', fix: 'install the NVIDIA driver utilities (driver version and GPU list come from it)' });
+    problems.push({
+      what: 'nvidia-smi is not on PATH',
+      fix: 'install the NVIDIA driver utilities (driver version and GPU list come from it)',
+    });
   }
   const nvml = py.nvml === true;
   if (!nvml && (cudaAvailable || gpus.length > 0)) {
-    problems.push({ what: `NVML is not available (${py.nvml_error ?? 'pynvml not importable'}): no power, energy or utilisation numbers`, fix: `pip install nvidia-ml-py for ${py.executable ?? requestedPython}` });
+    problems.push({
+      what: `NVML is not available (${py.nvml_error ?? 'pynvml not importable'}): no power, energy or utilisation numbers`,
+      fix: `pip install nvidia-ml-py for ${py.executable ?? requestedPython}`,
+    });
   }
   const cachePath = one('cache');
   const writable = one('cache_writable') === 'yes';
   const availKb = one('avail_kb');
   const freeBytes = availKb && /^\d+$/.test(availKb) ? Number(availKb) * 1024 : null;
-  if (!writable) problems.push({ what: `the cache folder ${cachePath ?? '?'} is not writable`, fix: `make it writable (chmod -R u+w ${cachePath ?? 'FOLDER'}) or set its owner to this user` });
-  if (freeBytes !== null && freeBytes < MIN_FREE_BYTES) problems.push({ what: `only ${Math.round(freeBytes / 1048576)} MiB free in ${cachePath ?? 'the cache folder'}`, fix: 'free some disk space there (old run folders can be deleted)' });
+  if (!writable)
+    problems.push({
+      what: `the cache folder ${cachePath ?? '?'} is not writable`,
+      fix: `make it writable (chmod -R u+w ${cachePath ?? 'FOLDER'}) or set its owner to this user`,
+    });
+  if (freeBytes !== null && freeBytes < MIN_FREE_BYTES)
+    problems.push({
+      what: `only ${Math.round(freeBytes / 1048576)} MiB free in ${cachePath ?? 'the cache folder'}`,
+      fix: 'free some disk space there (old run folders can be deleted)',
+    });
   const blocking = !pythonPath || !py.torch || !writable || (freeBytes !== null && freeBytes < MIN_FREE_BYTES);
   return {
     target,
@@ -173,7 +212,10 @@ export function interpretProbe(target: string, requestedPython: string, out: str
     torch: py.torch ?? null,
     cuda: { available: cudaAvailable, build: py.cuda_build ?? null },
     gpus,
-    nvml: { available: nvml, detail: nvml ? (py.nvml_driver ? `driver ${py.nvml_driver}` : null) : (py.nvml_error ?? null) },
+    nvml: {
+      available: nvml,
+      detail: nvml ? (py.nvml_driver ? `driver ${py.nvml_driver}` : null) : (py.nvml_error ?? null),
+    },
     cache: { path: cachePath, writable, freeBytes },
     problems,
     ready: !blocking,
@@ -207,7 +249,12 @@ export async function probeLocal(python: string, env: NodeJS.ProcessEnv): Promis
  * Probes one SSH host; connection problems become an unreachable report whose fix comes from
  * `fixFor` (the CLI names flags, the extension names commands). Other errors are thrown.
  */
-export async function probeSsh(alias: string, python: string, options: SshHostOptions, fixFor: (e: SshError) => string): Promise<PreflightReport> {
+export async function probeSsh(
+  alias: string,
+  python: string,
+  options: SshHostOptions,
+  fixFor: (e: SshError) => string,
+): Promise<PreflightReport> {
   const spec = `ssh:${alias}`;
   const host = new SshHost(alias, options);
   try {

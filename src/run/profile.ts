@@ -16,7 +16,12 @@ export interface ProfileOptions {
   target: Target;
   store: RecordSink;
   /** Analytic FLOPs, peak and floor for a config on the device the run reports. */
-  analytic: (config: ProfileConfig, deviceName: string | null, deviceMemoryBytes: number | null, counters: ResultCounters) => Analytic;
+  analytic: (
+    config: ProfileConfig,
+    deviceName: string | null,
+    deviceMemoryBytes: number | null,
+    counters: ResultCounters,
+  ) => Analytic;
   newId: () => string;
   signal?: AbortSignal;
   onUpdate?: (run: PlannedRun, state: RunState) => void;
@@ -76,7 +81,9 @@ export function hooksSavingOnce(
       const r = byId.get(outcome.id);
       if (!r) return;
       byId.delete(outcome.id);
-      await save(recordFromOutcome({ id: r.id, createdAt: r.createdAt, config: r.config }, r.target, outcome, analytic));
+      await save(
+        recordFromOutcome({ id: r.id, createdAt: r.createdAt, config: r.config }, r.target, outcome, analytic),
+      );
     },
   };
 }
@@ -87,7 +94,11 @@ export async function profile(options: ProfileOptions): Promise<RunRecord[]> {
   const signal = options.signal ?? new AbortController().signal;
   await target.prepare();
   const now = options.now ?? (() => new Date());
-  const runs: PlannedRun[] = options.configs.map((config) => ({ id: options.newId(), createdAt: now().toISOString(), config }));
+  const runs: PlannedRun[] = options.configs.map((config) => ({
+    id: options.newId(),
+    createdAt: now().toISOString(),
+    config,
+  }));
   const byId = new Map(runs.map((r) => [r.id, r]));
   const finals = new Map<string, RunRecord>();
   for (const run of runs) await store.save(queuedRecord(run, target));

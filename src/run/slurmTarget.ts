@@ -7,7 +7,13 @@ import { posix } from 'node:path';
 import { applyEvent, newRunState, type RunState } from '../core/assemble';
 import { EventLineDecoder } from './eventReader';
 import type { RemoteHost } from './remote/host';
-import { checkCacheWritable, ensureHarness, loadHarnessBundle, type HarnessBundle, type RemotePaths } from './remote/remoteRuns';
+import {
+  checkCacheWritable,
+  ensureHarness,
+  loadHarnessBundle,
+  type HarnessBundle,
+  type RemotePaths,
+} from './remote/remoteRuns';
 import { parsePollOutput, POLL_SCRIPT, SACCT_FORMAT, SACCT_FORMAT_NO_REASON } from './slurm/poll';
 import { arraySpec, batchScript, sbatchOptionLines, SlurmOptionError, type SlurmJobOptions } from './slurm/sbatch';
 import { parseSbatchParsable, type SlurmPhase, type SlurmTaskStatus } from './slurm/state';
@@ -100,7 +106,9 @@ export class SlurmTarget implements Target {
       throw e;
     }
     if (options.sharedDir !== undefined && !SAFE_PATH.test(options.sharedDir)) {
-      throw new TargetError(`--shared-dir: "${options.sharedDir}" must be an absolute path of letters, digits and ._+@~/- only`);
+      throw new TargetError(
+        `--shared-dir: "${options.sharedDir}" must be an absolute path of letters, digits and ._+@~/- only`,
+      );
     }
   }
 
@@ -127,10 +135,16 @@ export class SlurmTarget implements Target {
       throw new TargetError(`cannot reach the Slurm login node ${this.name}: ${(e as Error).message}`);
     }
     if (r.code !== 0) {
-      throw new TargetError(`Slurm is not usable on ${this.name}: "sbatch --version" failed (${(r.stderr || r.stdout).trim().split('\n').slice(-1)[0] ?? `exit ${r.code}`}); check that Slurm's client commands are on PATH and SLURM_CONF points at the cluster's slurm.conf`);
+      throw new TargetError(
+        `Slurm is not usable on ${this.name}: "sbatch --version" failed (${(r.stderr || r.stdout).trim().split('\n').slice(-1)[0] ?? `exit ${r.code}`}); check that Slurm's client commands are on PATH and SLURM_CONF points at the cluster's slurm.conf`,
+      );
     }
     const shared = await this.sharedDir();
-    const paths: RemotePaths = { root: shared, runs: posix.join(shared, 'runs'), harness: posix.join(shared, 'harness') };
+    const paths: RemotePaths = {
+      root: shared,
+      runs: posix.join(shared, 'runs'),
+      harness: posix.join(shared, 'harness'),
+    };
     try {
       await checkCacheWritable(this.host, paths);
       this.harnessRoot = (await ensureHarness(this.host, paths, this.options.harness ?? loadHarnessBundle())).dir;
@@ -144,7 +158,10 @@ export class SlurmTarget implements Target {
 
   private async sharedDir(): Promise<string> {
     const dir = this.options.sharedDir ?? posix.join(await this.host.home(), '.cache', 'efficientllm');
-    if (!SAFE_PATH.test(dir)) throw new TargetError(`the shared folder "${dir}" holds characters sbatch cannot take in a path; pass --shared-dir with letters, digits and ._+@~/- only`);
+    if (!SAFE_PATH.test(dir))
+      throw new TargetError(
+        `the shared folder "${dir}" holds characters sbatch cannot take in a path; pass --shared-dir with letters, digits and ._+@~/- only`,
+      );
     return dir;
   }
 
@@ -161,8 +178,16 @@ export class SlurmTarget implements Target {
     const shared = await this.sharedDir();
     const jobDir = posix.join(shared, 'slurm', runs[0].id);
     const tasks: Task[] = runs.map((run, index) => ({
-      index, run, dir: posix.join(shared, 'runs', run.id), taskLog: posix.join(jobDir, `task-${index}.log`), decoder: new EventLineDecoder(), state: newRunState(),
-      ended: false, slurm: null, shown: '', overSince: null,
+      index,
+      run,
+      dir: posix.join(shared, 'runs', run.id),
+      taskLog: posix.join(jobDir, `task-${index}.log`),
+      decoder: new EventLineDecoder(),
+      state: newRunState(),
+      ended: false,
+      slurm: null,
+      shown: '',
+      overSince: null,
     }));
     const end = async (t: Task, ending: RunEnding | null, extraTail = ''): Promise<void> => {
       if (t.ended) return;
@@ -178,14 +203,28 @@ export class SlurmTarget implements Target {
     try {
       if (this.harnessRoot === null) await this.prepareHost();
       const harnessRoot = this.harnessRoot ?? '';
-      const script = batchScript({ options: this.jobOptions, runDirs: tasks.map((t) => t.dir), harnessRoot, python: this.options.python });
+      const script = batchScript({
+        options: this.jobOptions,
+        runDirs: tasks.map((t) => t.dir),
+        harnessRoot,
+        python: this.options.python,
+      });
       await Promise.all([
-        ...tasks.map((t) => this.host.writeFileAtomic(posix.join(t.dir, 'config.json'), JSON.stringify(t.run.config, null, 2) + '\n')),
+        ...tasks.map((t) =>
+          this.host.writeFileAtomic(posix.join(t.dir, 'config.json'), JSON.stringify(t.run.config, null, 2) + '\n'),
+        ),
         this.host.writeFileAtomic(posix.join(jobDir, 'job.sh'), script, 0o755),
-        this.host.writeFileAtomic(posix.join(jobDir, 'runs.json'), JSON.stringify({ jobDir, runs: tasks.map((t) => ({ task: t.index, id: t.run.id, dir: t.dir })) }, null, 2) + '\n'),
+        this.host.writeFileAtomic(
+          posix.join(jobDir, 'runs.json'),
+          JSON.stringify({ jobDir, runs: tasks.map((t) => ({ task: t.index, id: t.run.id, dir: t.dir })) }, null, 2) +
+            '\n',
+        ),
       ]);
     } catch (e) {
-      await endAll({ status: 'failed', message: `could not prepare the Slurm job on ${this.name}: ${(e as Error).message}` });
+      await endAll({
+        status: 'failed',
+        message: `could not prepare the Slurm job on ${this.name}: ${(e as Error).message}`,
+      });
       return;
     }
     if (signal.aborted) {
@@ -195,18 +234,32 @@ export class SlurmTarget implements Target {
 
     // 2. one array job.
     const sbatchArgv = [
-      'sbatch', '--parsable', `--array=${arraySpec(tasks.length, this.jobOptions.maxConcurrent)}`,
-      `--chdir=${jobDir}`, `--output=${jobDir}/task-%a.log`, posix.join(jobDir, 'job.sh'),
+      'sbatch',
+      '--parsable',
+      `--array=${arraySpec(tasks.length, this.jobOptions.maxConcurrent)}`,
+      `--chdir=${jobDir}`,
+      `--output=${jobDir}/task-%a.log`,
+      posix.join(jobDir, 'job.sh'),
     ];
-    const submitted = await this.host.exec(sbatchArgv, { timeoutMs: 120_000 }).catch((e: Error) => ({ code: null, signal: null, stdout: '', stderr: e.message }));
+    const submitted = await this.host
+      .exec(sbatchArgv, { timeoutMs: 120_000 })
+      .catch((e: Error) => ({ code: null, signal: null, stdout: '', stderr: e.message }));
     const parsed = submitted.code === 0 ? parseSbatchParsable(submitted.stdout) : null;
     if (!parsed) {
       const why = (submitted.stderr || submitted.stdout).trim();
-      await endAll({ status: 'failed', message: `sbatch refused the job on ${this.name}: ${why.split('\n').slice(-1)[0] || `exit ${submitted.code}`}` }, why);
+      await endAll(
+        {
+          status: 'failed',
+          message: `sbatch refused the job on ${this.name}: ${why.split('\n').slice(-1)[0] || `exit ${submitted.code}`}`,
+        },
+        why,
+      );
       return;
     }
     const jobId = parsed.jobId;
-    await this.host.writeFileAtomic(posix.join(jobDir, 'job-id'), `${jobId}${parsed.cluster ? `;${parsed.cluster}` : ''}\n`).catch(() => undefined);
+    await this.host
+      .writeFileAtomic(posix.join(jobDir, 'job-id'), `${jobId}${parsed.cluster ? `;${parsed.cluster}` : ''}\n`)
+      .catch(() => undefined);
     for (const t of tasks) this.show(t, jobId, { state: 'SUBMITTED', phase: 'pending', reason: null });
 
     // 3. watch it.
@@ -225,13 +278,23 @@ export class SlurmTarget implements Target {
         if (signal.aborted && !cancelRequested) {
           cancelRequested = true;
           cancelledAt = Date.now();
-          const r = await this.host.exec(['scancel', jobId], { timeoutMs: 60_000 }).catch((e: Error) => ({ code: null, stderr: e.message }));
+          const r = await this.host
+            .exec(['scancel', jobId], { timeoutMs: 60_000 })
+            .catch((e: Error) => ({ code: null, stderr: e.message }));
           if (r.code !== 0) {
-            await endAll({ status: 'cancelled', message: `scancel ${jobId} failed (${r.stderr.trim()}); the Slurm job may still be running` });
+            await endAll({
+              status: 'cancelled',
+              message: `scancel ${jobId} failed (${r.stderr.trim()}); the Slurm job may still be running`,
+            });
             return;
           }
         }
-        const answered = await this.pollOnce(tasks, jobId, hooks, end, { cancelRequested, cancelledAt, settleMs, cancelWaitMs });
+        const answered = await this.pollOnce(tasks, jobId, hooks, end, {
+          cancelRequested,
+          cancelledAt,
+          settleMs,
+          cancelWaitMs,
+        });
         if (answered) failingSince = null;
         else if ((failingSince ??= Date.now()) + lostAfterMs < Date.now()) {
           await endAll({
@@ -269,7 +332,9 @@ export class SlurmTarget implements Target {
       if (!info) continue;
       // Events first, so a result that is there is never missed by an ending decided below.
       if (info.eventsBytes > t.decoder.offset + t.decoder.pendingLength) {
-        const bytes = await this.host.readFrom(posix.join(t.dir, 'events.jsonl'), t.decoder.offset + t.decoder.pendingLength).catch(() => null);
+        const bytes = await this.host
+          .readFrom(posix.join(t.dir, 'events.jsonl'), t.decoder.offset + t.decoder.pendingLength)
+          .catch(() => null);
         if (bytes && bytes.length > 0) {
           const batch = t.decoder.push(bytes);
           for (const ev of batch.events) applyEvent(t.state, ev);
@@ -294,7 +359,10 @@ export class SlurmTarget implements Target {
         if (over || now - c.cancelledAt > c.cancelWaitMs) {
           await this.readRest(t);
           const what = status ? `Slurm state ${status.raw}` : 'Slurm no longer lists it';
-          await end(t, { status: 'cancelled', message: `cancelled (scancel ${jobId}); ${what}${t.state.hello ? ', while running' : ', before it started'}` });
+          await end(t, {
+            status: 'cancelled',
+            message: `cancelled (scancel ${jobId}); ${what}${t.state.hello ? ', while running' : ', before it started'}`,
+          });
         }
         continue;
       }
@@ -313,13 +381,19 @@ export class SlurmTarget implements Target {
   private ending(t: Task, jobId: string, status: SlurmTaskStatus | null): RunEnding {
     const id = `${jobId}_${t.index}`;
     if (!status) {
-      return { status: 'failed', message: `Slurm job ${id} is no longer known to Slurm (past MinJobAge, no accounting) and its run folder has no exit file` };
+      return {
+        status: 'failed',
+        message: `Slurm job ${id} is no longer known to Slurm (past MinJobAge, no accounting) and its run folder has no exit file`,
+      };
     }
     const s = status.state;
     const exit = status.exitCode && status.exitCode !== '0:0' ? `, exit ${status.exitCode}` : '';
     const reason = status.reason ? `, reason ${status.reason}` : '';
     if (s.phase === 'completed') {
-      return { status: 'failed', message: `Slurm job ${id} is COMPLETED but the harness left no exit file in ${t.dir}` };
+      return {
+        status: 'failed',
+        message: `Slurm job ${id} is COMPLETED but the harness left no exit file in ${t.dir}`,
+      };
     }
     return {
       status: s.phase === 'cancelled' ? 'cancelled' : 'failed',
@@ -328,7 +402,9 @@ export class SlurmTarget implements Target {
   }
 
   private async readRest(t: Task): Promise<void> {
-    const bytes = await this.host.readFrom(posix.join(t.dir, 'events.jsonl'), t.decoder.offset + t.decoder.pendingLength).catch(() => null);
+    const bytes = await this.host
+      .readFrom(posix.join(t.dir, 'events.jsonl'), t.decoder.offset + t.decoder.pendingLength)
+      .catch(() => null);
     if (!bytes || bytes.length === 0) return;
     const batch = t.decoder.push(bytes);
     for (const ev of batch.events) applyEvent(t.state, ev);
@@ -354,7 +430,14 @@ export class SlurmTarget implements Target {
     if (text === t.shown) return;
     t.shown = text;
     const id = `${jobId}_${t.index}`;
-    this.options.onStatus?.({ runId: t.run.id, label: t.run.config.label, jobId: id, state: s.state, phase: s.phase, reason: s.reason, message: `slurm job ${id} (${t.run.config.label}): ${text}` });
+    this.options.onStatus?.({
+      runId: t.run.id,
+      label: t.run.config.label,
+      jobId: id,
+      state: s.state,
+      phase: s.phase,
+      reason: s.reason,
+      message: `slurm job ${id} (${t.run.config.label}): ${text}`,
+    });
   }
 }
-

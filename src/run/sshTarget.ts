@@ -64,7 +64,10 @@ interface Slot {
 /** `ssh:a,b` → ['a','b']. */
 export function parseSshTargetSpec(spec: string): string[] {
   const body = spec.startsWith('ssh:') ? spec.slice(4) : spec;
-  const hosts = body.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  const hosts = body
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
   if (hosts.length === 0) throw new TargetError(`--target ${spec}: name at least one SSH host alias, e.g. ssh:gpubox`);
   for (const h of hosts) {
     if (/\s/.test(h) || h.startsWith('-')) throw new TargetError(`--target ${spec}: "${h}" is not a host alias`);
@@ -76,7 +79,8 @@ export function parseSshTargetSpec(spec: string): string[] {
 /** Turns an SSH-layer error into the one-line TargetError the CLI prints. */
 export function explainConnectError(e: unknown, alias: string): Error {
   if (e instanceof TargetError) return e;
-  if (e instanceof SshError) return new TargetError(e.host === alias ? e.message : `${alias}: via ${e.host}: ${e.message}`);
+  if (e instanceof SshError)
+    return new TargetError(e.host === alias ? e.message : `${alias}: via ${e.host}: ${e.message}`);
   return e instanceof Error ? e : new Error(String(e));
 }
 
@@ -91,7 +95,11 @@ export class SshTarget implements Target {
   constructor(private readonly options: SshTargetOptions) {
     if (options.hosts.length === 0) throw new TargetError('an SSH target needs at least one host');
     this.name = options.hosts.join(',');
-    this.policy = { ...DEFAULT_LINK_POLICY, giveUpMs: options.reconnectGiveUpMs ?? DEFAULT_LINK_POLICY.giveUpMs, onRetry: (m) => options.log?.(m) };
+    this.policy = {
+      ...DEFAULT_LINK_POLICY,
+      giveUpMs: options.reconnectGiveUpMs ?? DEFAULT_LINK_POLICY.giveUpMs,
+      onRetry: (m) => options.log?.(m),
+    };
   }
 
   /** The RemoteHost of an alias (one connection per host, reused by everything). */
@@ -118,7 +126,10 @@ export class SshTarget implements Target {
           await checkCacheWritable(host, paths);
           await checkPython(host, this.options.python);
           const { dir, uploaded } = await ensureHarness(host, paths, bundle);
-          if (uploaded) this.options.log?.(`${alias}: harness ${bundle.hash.slice(0, 12)} uploaded (${bundle.files.length} files, ${bundle.bytes} bytes)`);
+          if (uploaded)
+            this.options.log?.(
+              `${alias}: harness ${bundle.hash.slice(0, 12)} uploaded (${bundle.files.length} files, ${bundle.bytes} bytes)`,
+            );
           const gpus = await gpuCount(host);
           return { alias, host, paths, harnessDir: dir, gpus };
         } catch (e) {
@@ -168,7 +179,13 @@ export class SshTarget implements Target {
     }
   }
 
-  private async runUnit(slot: Slot, unit: PlannedRun[], hooks: TargetHooks, signal: AbortSignal, stopped: () => boolean): Promise<void> {
+  private async runUnit(
+    slot: Slot,
+    unit: PlannedRun[],
+    hooks: TargetHooks,
+    signal: AbortSignal,
+    stopped: () => boolean,
+  ): Promise<void> {
     const { host, paths, harnessDir } = slot.hostState;
     const remoteRuns = unit.map((r) => ({ id: r.id, dir: remoteRunDir(paths, r.id) }));
     const set = new RemoteRunSet(host, remoteRuns, hooks);
@@ -176,7 +193,15 @@ export class SshTarget implements Target {
       await set.endRemaining(() => ({ status: 'cancelled', message: 'cancelled before it started' }));
       return;
     }
-    await withReconnect(host, () => writeRunConfigs(host, unit.map((r, i) => ({ dir: remoteRuns[i]!.dir, config: r.config }))), this.policy);
+    await withReconnect(
+      host,
+      () =>
+        writeRunConfigs(
+          host,
+          unit.map((r, i) => ({ dir: remoteRuns[i]!.dir, config: r.config })),
+        ),
+      this.policy,
+    );
     const first = remoteRuns[0]!.dir;
     // A launch whose answer was lost with the link may still have started: look for its pid file first.
     const pid = await withReconnect(
@@ -191,7 +216,9 @@ export class SshTarget implements Target {
         }),
       this.policy,
     );
-    this.options.log?.(`${slot.hostState.alias}: harness pid ${pid}${slot.gpu !== null ? ` on GPU ${slot.gpu}` : ''} for ${unit.map((r) => r.id).join(', ')}`);
+    this.options.log?.(
+      `${slot.hostState.alias}: harness pid ${pid}${slot.gpu !== null ? ` on GPU ${slot.gpu}` : ''} for ${unit.map((r) => r.id).join(', ')}`,
+    );
     await followProcessGroup({
       host,
       set,
@@ -231,12 +258,20 @@ const FIND_RUNS = `for d in "$@"; do if [ -d "$d" ]; then if [ -s "$d/pid" ]; th
  * Each run is reported to hooks.onRunEnd exactly once: completed, failed (process vanished, folder
  * missing, never started) or cancelled.
  */
-export async function reattach(records: readonly RunRecord[], hooks: TargetHooks, options: ReattachOptions = {}): Promise<void> {
+export async function reattach(
+  records: readonly RunRecord[],
+  hooks: TargetHooks,
+  options: ReattachOptions = {},
+): Promise<void> {
   const pending = records.filter((r) => r.target.kind === 'ssh' && (r.status === 'running' || r.status === 'queued'));
   const byTarget = new Map<string, RunRecord[]>();
   for (const r of pending) byTarget.set(r.target.name, [...(byTarget.get(r.target.name) ?? []), r]);
   const signal = options.signal ?? new AbortController().signal;
-  const policy: LinkPolicy = { ...DEFAULT_LINK_POLICY, giveUpMs: options.reconnectGiveUpMs ?? DEFAULT_LINK_POLICY.giveUpMs, onRetry: (m) => options.log?.(m) };
+  const policy: LinkPolicy = {
+    ...DEFAULT_LINK_POLICY,
+    giveUpMs: options.reconnectGiveUpMs ?? DEFAULT_LINK_POLICY.giveUpMs,
+    onRetry: (m) => options.log?.(m),
+  };
   const hosts: RemoteHost[] = [];
   try {
     await Promise.all(
@@ -272,11 +307,16 @@ export async function reattach(records: readonly RunRecord[], hooks: TargetHooks
               groups.push(
                 (async () => {
                   await withReconnect(host, () => set.poll(), policy);
-                  await set.endRemaining(() => ({ status: 'failed', message: `the run was never started on ${alias} (its sweep was interrupted before it ran)` }));
+                  await set.endRemaining(() => ({
+                    status: 'failed',
+                    message: `the run was never started on ${alias} (its sweep was interrupted before it ran)`,
+                  }));
                 })(),
               );
             } else {
-              groups.push(followProcessGroup({ host, set, pid: Number(pidText), signal, pollMs: options.pollMs ?? 500, policy }));
+              groups.push(
+                followProcessGroup({ host, set, pid: Number(pidText), signal, pollMs: options.pollMs ?? 500, policy }),
+              );
             }
           }
         }
@@ -285,7 +325,10 @@ export async function reattach(records: readonly RunRecord[], hooks: TargetHooks
           await hooks.onRunEnd({
             id: r.id,
             state: { hello: null, samples: [], result: null, error: null, lastProgress: null, problems: [] },
-            ending: { status: 'failed', message: `its run folder ~/.cache/efficientllm/runs/${r.id} was not found on ${aliases.join(' or ')}` },
+            ending: {
+              status: 'failed',
+              message: `its run folder ~/.cache/efficientllm/runs/${r.id} was not found on ${aliases.join(' or ')}`,
+            },
             stderrTail: '',
           });
         }

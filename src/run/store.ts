@@ -86,10 +86,14 @@ export function parseStoredRecord(text: string, expectedId: string | null): Pars
     const why = e instanceof Error ? e.message : String(e);
     return { ok: false, message: `is not valid JSON (${why}); fix it by hand or delete the file` };
   }
-  if (!isObject(value)) return { ok: false, message: 'is not a JSON object; delete the file or move it out of the store' };
+  if (!isObject(value))
+    return { ok: false, message: 'is not a JSON object; delete the file or move it out of the store' };
   if (value.schema !== RUN_RECORD_SCHEMA) {
     const newer = typeof value.schema === 'number' && value.schema > RUN_RECORD_SCHEMA;
-    const what = value.schema === undefined ? 'has no "schema" field' : `has schema ${JSON.stringify(value.schema)}, not ${RUN_RECORD_SCHEMA}`;
+    const what =
+      value.schema === undefined
+        ? 'has no "schema" field'
+        : `has schema ${JSON.stringify(value.schema)}, not ${RUN_RECORD_SCHEMA}`;
     const todo = newer
       ? 'it was written by a newer EfficientLLM Profiler; upgrade to read it'
       : 'it is not a RunRecord this version can read; move it out of the store';
@@ -99,11 +103,16 @@ export function parseStoredRecord(text: string, expectedId: string | null): Pars
     ok: false,
     message: `has a bad "${field}" (want ${want}); fix the field or delete the file`,
   });
-  if (typeof value.id !== 'string' || !isValidRunId(value.id)) return bad('id', 'a run id such as 20250101-120000-ab12');
+  if (typeof value.id !== 'string' || !isValidRunId(value.id))
+    return bad('id', 'a run id such as 20250101-120000-ab12');
   if (expectedId !== null && value.id !== expectedId) {
-    return { ok: false, message: `holds run "${value.id}" but is named "${expectedId}.json"; rename it to "${value.id}.json"` };
+    return {
+      ok: false,
+      message: `holds run "${value.id}" but is named "${expectedId}.json"; rename it to "${value.id}.json"`,
+    };
   }
-  if (typeof value.createdAt !== 'string' || Number.isNaN(Date.parse(value.createdAt))) return bad('createdAt', 'an ISO timestamp');
+  if (typeof value.createdAt !== 'string' || Number.isNaN(Date.parse(value.createdAt)))
+    return bad('createdAt', 'an ISO timestamp');
   if (typeof value.status !== 'string' || !(RUN_STATUSES as readonly string[]).includes(value.status)) {
     return bad('status', RUN_STATUSES.join('|'));
   }
@@ -111,11 +120,17 @@ export function parseStoredRecord(text: string, expectedId: string | null): Pars
     return bad('target', '{kind, name}');
   }
   const config = value.config;
-  if (!isObject(config) || typeof config.label !== 'string' || !isObject(config.attention) || !isObject(config.workload)) {
+  if (
+    !isObject(config) ||
+    typeof config.label !== 'string' ||
+    !isObject(config.attention) ||
+    !isObject(config.workload)
+  ) {
     return bad('config', 'a resolved ProfileConfig');
   }
   if (value.metrics !== undefined && !isObject(value.metrics)) return bad('metrics', 'an object of numbers or null');
-  if (value.error !== undefined && value.error !== null && !isObject(value.error)) return bad('error', '{kind, message, stderrTail} or null');
+  if (value.error !== undefined && value.error !== null && !isObject(value.error))
+    return bad('error', '{kind, message, stderrTail} or null');
   const filled = {
     measurement: null,
     samples: [],
@@ -164,7 +179,10 @@ export class RunStore {
 
   /** Writes `record` atomically, replacing any earlier file of the same id. Returns the file's path. */
   async save(record: RunRecord): Promise<string> {
-    if (record.schema !== RUN_RECORD_SCHEMA) throw new Error(`RunRecord ${record.id} has schema ${String(record.schema)}, the store writes ${RUN_RECORD_SCHEMA}`);
+    if (record.schema !== RUN_RECORD_SCHEMA)
+      throw new Error(
+        `RunRecord ${record.id} has schema ${String(record.schema)}, the store writes ${RUN_RECORD_SCHEMA}`,
+      );
     const file = this.fileOf(record.id);
     await fs.mkdir(this.dir, { recursive: true });
     const text = `${JSON.stringify(record, null, 2)}\n`;
@@ -210,7 +228,10 @@ export class RunStore {
       if (isErrnoCode(e, 'ENOENT')) return [];
       throw e;
     }
-    return names.filter((n) => n.endsWith('.json')).map((n) => n.slice(0, -'.json'.length)).filter(isValidRunId);
+    return names
+      .filter((n) => n.endsWith('.json'))
+      .map((n) => n.slice(0, -'.json'.length))
+      .filter(isValidRunId);
   }
 
   /** The id of the one run that is `query` or starts with it; otherwise a RunLookupError listing candidates. */
@@ -221,7 +242,8 @@ export class RunStore {
     if (ids.includes(q)) return q;
     const matches = ids.filter((id) => id.startsWith(q));
     if (matches.length === 1) return matches[0];
-    const show = (list: string[]): string => list.slice(0, 5).join(', ') + (list.length > 5 ? `, … (${list.length - 5} more)` : '');
+    const show = (list: string[]): string =>
+      list.slice(0, 5).join(', ') + (list.length > 5 ? `, … (${list.length - 5} more)` : '');
     if (matches.length > 1) {
       throw new RunLookupError(
         `"${q}" matches ${matches.length} runs: ${show(matches)}; give more of the id`,
@@ -244,7 +266,8 @@ export class RunStore {
     try {
       text = await fs.readFile(file, 'utf8');
     } catch (e) {
-      if (isErrnoCode(e, 'ENOENT')) throw new RunLookupError(`run "${id}" was deleted while being read`, idOrPrefix, []);
+      if (isErrnoCode(e, 'ENOENT'))
+        throw new RunLookupError(`run "${id}" was deleted while being read`, idOrPrefix, []);
       throw e;
     }
     const parsed = parseStoredRecord(text, id);
@@ -263,7 +286,10 @@ export class RunStore {
         text = await fs.readFile(file, 'utf8');
       } catch (e) {
         if (isErrnoCode(e, 'ENOENT')) continue; // deleted between readdir and read
-        problems.push({ file, message: `cannot be read (${e instanceof Error ? e.message : String(e)}); check its permissions` });
+        problems.push({
+          file,
+          message: `cannot be read (${e instanceof Error ? e.message : String(e)}); check its permissions`,
+        });
         continue;
       }
       const parsed = parseStoredRecord(text, id);

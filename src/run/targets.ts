@@ -43,7 +43,10 @@ export function parseTargetText(text: string, python: string, isolate = false): 
   if (text.startsWith('ssh:')) return { kind: 'ssh', hosts: parseSshTargetSpec(text), python, isolate };
   if (text.startsWith('slurm:')) {
     const alias = text.slice('slurm:'.length).trim();
-    if (alias === '') throw new TargetError('--target slurm:ALIAS needs the SSH alias of the login node (or slurm:local for this machine)');
+    if (alias === '')
+      throw new TargetError(
+        '--target slurm:ALIAS needs the SSH alias of the login node (or slurm:local for this machine)',
+      );
     return { kind: 'slurm', alias, python };
   }
   throw new TargetError(`--target "${text}" is not a target; use local, ssh:ALIAS or slurm:ALIAS`);
@@ -53,12 +56,25 @@ export function parseTargetText(text: string, python: string, isolate = false): 
 export function createTarget(spec: TargetSpec, deps: TargetDeps): Target {
   switch (spec.kind) {
     case 'local':
-      return new LocalTarget({ python: spec.python, isolate: spec.isolate ?? false, cacheDir: spec.cacheDir ?? deps.env.EFFICIENTLLM_CACHE });
+      return new LocalTarget({
+        python: spec.python,
+        isolate: spec.isolate ?? false,
+        cacheDir: spec.cacheDir ?? deps.env.EFFICIENTLLM_CACHE,
+      });
     case 'ssh':
-      return new SshTarget({ hosts: spec.hosts, python: spec.python, isolate: spec.isolate ?? false, connect: deps.ssh ?? {}, log: deps.ssh?.log });
+      return new SshTarget({
+        hosts: spec.hosts,
+        python: spec.python,
+        isolate: spec.isolate ?? false,
+        connect: deps.ssh ?? {},
+        log: deps.ssh?.log,
+      });
     case 'slurm': {
       // `slurm:local` is a login node that is this machine; any other alias is the login node over SSH.
-      const host = spec.alias === 'local' ? new LocalHost({ name: 'local', env: deps.env }) : new SshHost(spec.alias, deps.ssh ?? {});
+      const host =
+        spec.alias === 'local'
+          ? new LocalHost({ name: 'local', env: deps.env })
+          : new SshHost(spec.alias, deps.ssh ?? {});
       try {
         return new SlurmTarget({
           host,

@@ -1,21 +1,26 @@
-import * as vscode from "vscode";
-import { lensesForDocument, type LensSpec } from "./codeLensModel";
-import { commandId } from "./commands";
-import { Config } from "./config";
-import type { Ctx } from "./ctx";
+import * as vscode from 'vscode';
+import { lensesForDocument, type LensSpec } from './codeLensModel';
+import { commandId } from './commands';
+import { Config } from './config';
+import type { Ctx } from './ctx';
 
 /** Python files, and Hugging Face config.json files (opened as JSON). */
 const SELECTOR: vscode.DocumentSelector = [
-  { language: "python", scheme: "file" },
-  { language: "python", scheme: "untitled" },
-  { language: "json", scheme: "file", pattern: "**/config.json" },
+  { language: 'python', scheme: 'file' },
+  { language: 'python', scheme: 'untitled' },
+  { language: 'json', scheme: 'file', pattern: '**/config.json' },
 ];
 
 function toCodeLens(spec: LensSpec): vscode.CodeLens {
   const range = new vscode.Range(spec.line, 0, spec.line, 0);
   const command: vscode.Command = spec.command
-    ? { title: spec.title, tooltip: spec.tooltip, command: commandId(spec.command.name), arguments: [...spec.command.args] }
-    : { title: spec.title, tooltip: spec.tooltip, command: "" };
+    ? {
+        title: spec.title,
+        tooltip: spec.tooltip,
+        command: commandId(spec.command.name),
+        arguments: [...spec.command.args],
+      }
+    : { title: spec.title, tooltip: spec.tooltip, command: '' };
   return new vscode.CodeLens(range, command);
 }
 
@@ -51,7 +56,9 @@ class SiteLensProvider implements vscode.CodeLensProvider {
       return token.isCancellationRequested ? [] : specs.map(toCodeLens);
     } catch (error) {
       // A file the parser cannot handle gets no lenses; it must never surface as an editor error.
-      this.ctx.log.debug(`CodeLens for ${document.fileName}: ${error instanceof Error ? error.message : String(error)}`);
+      this.ctx.log.debug(
+        `CodeLens for ${document.fileName}: ${error instanceof Error ? error.message : String(error)}`,
+      );
       return [];
     }
   }
@@ -62,7 +69,7 @@ export function registerCodeLens(ctx: Ctx): void {
   ctx.register(vscode.languages.registerCodeLensProvider(SELECTOR, provider));
   ctx.register(
     vscode.workspace.onDidChangeConfiguration((e) => {
-      if (Config.affects(e, "codeLens.enabled") || Config.affects(e, "defaultSweep")) provider.refresh();
+      if (Config.affects(e, 'codeLens.enabled') || Config.affects(e, 'defaultSweep')) provider.refresh();
     }),
   );
   // New runs or a new recommendation change the lenses; coalesce bursts of progress updates.
@@ -75,11 +82,20 @@ export function registerCodeLens(ctx: Ctx): void {
     }, 500);
   };
   const sub = ctx.runs.onChange(later);
-  ctx.register({ dispose: () => { sub.dispose(); if (timer) clearTimeout(timer); } });
+  ctx.register({
+    dispose: () => {
+      sub.dispose();
+      if (timer) clearTimeout(timer);
+    },
+  });
   ctx.register(vscode.workspace.onDidCloseTextDocument((d) => ctx.detection.forget(d.fileName)));
   if (ctx.workspaceRoot !== undefined && ctx.sites) {
     const sites = ctx.sites;
-    const watcher = ctx.register(vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(ctx.workspaceRoot, ".efficientllm/sites.json")));
+    const watcher = ctx.register(
+      vscode.workspace.createFileSystemWatcher(
+        new vscode.RelativePattern(ctx.workspaceRoot, '.efficientllm/sites.json'),
+      ),
+    );
     const reread = (): void => {
       sites.invalidate();
       later();

@@ -6,19 +6,19 @@
 //   3. "Estimate…"
 //   4. after a run: the last measured result              → the dashboard with that run
 //   5. after runs: the current recommendation for the site → the dashboard with the runs it cites
-import * as l10n from "@vscode/l10n";
-import type { Precision } from "../core/config";
-import type { RunRecord } from "../core/record";
-import { recommend, techniqueLabels } from "../core/recommend";
-import { formatBytes, formatCount, formatSeconds } from "../core/units";
-import { describeSite } from "../detect/describe";
-import { MAX_FILE_BYTES, type DetectionCache } from "../detect/detector";
-import type { ModelSite } from "../detect/site";
-import { estimateSite, sitePrecision, type SiteEstimate } from "./siteEstimate";
-import { runIdsForSite, workspaceRelative, type SiteRef, type SitesIndexData } from "./sitesIndex";
+import * as l10n from '@vscode/l10n';
+import type { Precision } from '../core/config';
+import type { RunRecord } from '../core/record';
+import { recommend, techniqueLabels } from '../core/recommend';
+import { formatBytes, formatCount, formatSeconds } from '../core/units';
+import { describeSite } from '../detect/describe';
+import { MAX_FILE_BYTES, type DetectionCache } from '../detect/detector';
+import type { ModelSite } from '../detect/site';
+import { estimateSite, sitePrecision, type SiteEstimate } from './siteEstimate';
+import { runIdsForSite, workspaceRelative, type SiteRef, type SitesIndexData } from './sitesIndex';
 
 /** The commands a lens can run (names in commands.ts's table; the table checks they exist). */
-export type LensCommandName = "estimateSite" | "profileSite" | "openRuns";
+export type LensCommandName = 'estimateSite' | 'profileSite' | 'openRuns';
 
 export interface LensCommand {
   readonly name: LensCommandName;
@@ -56,44 +56,57 @@ export interface LensInput {
   readonly runsById: ReadonlyMap<string, RunRecord>;
 }
 
-const KIND_LABEL: Readonly<Record<ModelSite["kind"], string>> = {
-  attention: "attention",
-  moe: "MoE",
-  peft: "PEFT",
-  quantization: "quantization",
-  load: "model load",
-  config: "config",
+const KIND_LABEL: Readonly<Record<ModelSite['kind'], string>> = {
+  attention: 'attention',
+  moe: 'MoE',
+  peft: 'PEFT',
+  quantization: 'quantization',
+  load: 'model load',
+  config: 'config',
 };
 
 /** "GQA attention · heads 32 · kv heads 8". */
 export function detectionText(site: ModelSite): string {
-  const what = site.attention !== null ? `${site.attention.toUpperCase()} ${KIND_LABEL[site.kind]}` : KIND_LABEL[site.kind];
+  const what =
+    site.attention !== null ? `${site.attention.toUpperCase()} ${KIND_LABEL[site.kind]}` : KIND_LABEL[site.kind];
   const details = describeSite(site);
   return details ? `${what} · ${details}` : what;
 }
 
 /** "8.03B params · 15.0 GiB weights (bf16) · KV 125 MiB / 1k tokens". */
 export function estimateText(e: SiteEstimate): string {
-  if (e.scope === "model") {
-    return l10n.t("{0} params · {1} weights ({2}) · KV {3} / 1k tokens", formatCount(e.params), formatBytes(e.weightBytes), e.precision, formatBytes(e.kvBytesPer1k));
+  if (e.scope === 'model') {
+    return l10n.t(
+      '{0} params · {1} weights ({2}) · KV {3} / 1k tokens',
+      formatCount(e.params),
+      formatBytes(e.weightBytes),
+      e.precision,
+      formatBytes(e.kvBytesPer1k),
+    );
   }
-  return l10n.t("per layer: {0} attention params · {1} ({2}) · KV {3} / 1k tokens", formatCount(e.params), formatBytes(e.weightBytes), e.precision, formatBytes(e.kvBytesPer1k));
+  return l10n.t(
+    'per layer: {0} attention params · {1} ({2}) · KV {3} / 1k tokens',
+    formatCount(e.params),
+    formatBytes(e.weightBytes),
+    e.precision,
+    formatBytes(e.kvBytesPer1k),
+  );
 }
 
 /** The run's headline: latency (or throughput) and peak memory; the error kind when it failed. */
 export function runSummary(r: RunRecord, label: string): string {
-  if (r.status === "running" || r.status === "queued") return l10n.t("{0}: {1}", label, r.status);
-  if (r.status !== "completed") return l10n.t("{0}: {1}{2}", label, r.status, r.error ? ` (${r.error.kind})` : "");
+  if (r.status === 'running' || r.status === 'queued') return l10n.t('{0}: {1}', label, r.status);
+  if (r.status !== 'completed') return l10n.t('{0}: {1}{2}', label, r.status, r.error ? ` (${r.error.kind})` : '');
   const m = r.metrics;
   const parts: string[] = [];
-  if (m.latencyS !== null) parts.push(l10n.t("{0} latency", formatSeconds(m.latencyS)));
-  if (m.tokensPerS !== null) parts.push(l10n.t("{0} tok/s", formatCount(m.tokensPerS)));
-  if (m.peakMemoryBytes !== null) parts.push(l10n.t("{0} peak", formatBytes(m.peakMemoryBytes)));
-  return parts.length > 0 ? `${label}: ${parts.join(" · ")}` : label;
+  if (m.latencyS !== null) parts.push(l10n.t('{0} latency', formatSeconds(m.latencyS)));
+  if (m.tokensPerS !== null) parts.push(l10n.t('{0} tok/s', formatCount(m.tokensPerS)));
+  if (m.peakMemoryBytes !== null) parts.push(l10n.t('{0} peak', formatBytes(m.peakMemoryBytes)));
+  return parts.length > 0 ? `${label}: ${parts.join(' · ')}` : label;
 }
 
 /** The site's runs (newest first) from the index, skipping ids whose files were deleted. */
-export function runsForSite(input: Pick<LensInput, "index" | "runsById">, ref: SiteRef): RunRecord[] {
+export function runsForSite(input: Pick<LensInput, 'index' | 'runsById'>, ref: SiteRef): RunRecord[] {
   if (!input.index) return [];
   const runs: RunRecord[] = [];
   for (const id of runIdsForSite(input.index, ref)) {
@@ -115,12 +128,24 @@ export function siteLenses(site: ModelSite, input: LensInput): LensSpec[] {
       line,
       title: estimate ? `$(pulse) ${detected} — ${estimateText(estimate)}` : `$(pulse) ${detected}`,
       tooltip: estimate
-        ? l10n.t("Detected by EfficientLLM; the figures are the analytic estimate (batch 1), not a measurement.")
-        : l10n.t("Detected by EfficientLLM. The shape comes from a config object, so there is no instant estimate; profile it to measure."),
-      command: estimate ? { name: "estimateSite", args: [args] } : null,
+        ? l10n.t('Detected by EfficientLLM; the figures are the analytic estimate (batch 1), not a measurement.')
+        : l10n.t(
+            'Detected by EfficientLLM. The shape comes from a config object, so there is no instant estimate; profile it to measure.',
+          ),
+      command: estimate ? { name: 'estimateSite', args: [args] } : null,
     },
-    { line, title: l10n.t("Profile variants…"), tooltip: l10n.t("Open the launcher with this site's shape"), command: { name: "profileSite", args: [args] } },
-    { line, title: l10n.t("Estimate…"), tooltip: l10n.t("Estimate at another precision, sequence length or GPU"), command: { name: "estimateSite", args: [args] } },
+    {
+      line,
+      title: l10n.t('Profile variants…'),
+      tooltip: l10n.t("Open the launcher with this site's shape"),
+      command: { name: 'profileSite', args: [args] },
+    },
+    {
+      line,
+      title: l10n.t('Estimate…'),
+      tooltip: l10n.t('Estimate at another precision, sequence length or GPU'),
+      command: { name: 'estimateSite', args: [args] },
+    },
   ];
   if (input.relFile === null) return lenses;
   const runs = runsForSite(input, { file: input.relFile, line: site.line, name: site.name });
@@ -129,19 +154,24 @@ export function siteLenses(site: ModelSite, input: LensInput): LensSpec[] {
   const last = runs[0];
   lenses.push({
     line,
-    title: `$(history) ${l10n.t("Last run")} ${runSummary(last, labels.get(last.id) ?? last.config.label)}`,
-    tooltip: l10n.t("Run {0} on {1}; click to open it", last.id, last.target.name),
-    command: { name: "openRuns", args: [[last.id]] },
+    title: `$(history) ${l10n.t('Last run')} ${runSummary(last, labels.get(last.id) ?? last.config.label)}`,
+    tooltip: l10n.t('Run {0} on {1}; click to open it', last.id, last.target.name),
+    command: { name: 'openRuns', args: [[last.id]] },
   });
-  const report = recommend(runs, { objectives: null, constraints: { maxMemoryBytes: null, maxQualityLossPct: null, maxLatencyS: null } });
-  const group = report.groups.find((g) => g.recommendation !== null && g.labels[last.id] !== undefined) ?? report.groups.find((g) => g.recommendation !== null);
+  const report = recommend(runs, {
+    objectives: null,
+    constraints: { maxMemoryBytes: null, maxQualityLossPct: null, maxLatencyS: null },
+  });
+  const group =
+    report.groups.find((g) => g.recommendation !== null && g.labels[last.id] !== undefined) ??
+    report.groups.find((g) => g.recommendation !== null);
   if (group?.recommendation) {
     const rec = group.recommendation;
     lenses.push({
       line,
-      title: `$(star-full) ${l10n.t("Recommended: {0}", rec.label)}`,
+      title: `$(star-full) ${l10n.t('Recommended: {0}', rec.label)}`,
       tooltip: rec.reason,
-      command: { name: "openRuns", args: [rec.evidence] },
+      command: { name: 'openRuns', args: [rec.evidence] },
     });
   }
   return lenses;
@@ -178,7 +208,11 @@ export interface LensSources {
  * top-level statements are parsed again), then build the lenses. Returns [] when cancelled meanwhile
  * or when the file is too large to annotate usefully.
  */
-export async function lensesForDocument(doc: LensDocument, sources: LensSources, isCancelled: () => boolean = () => false): Promise<LensSpec[]> {
+export async function lensesForDocument(
+  doc: LensDocument,
+  sources: LensSources,
+  isCancelled: () => boolean = () => false,
+): Promise<LensSpec[]> {
   const text = doc.getText();
   if (text.length > MAX_FILE_BYTES) return [];
   const sites = await sources.detection.detectText(doc.fileName, text);
@@ -186,5 +220,8 @@ export async function lensesForDocument(doc: LensDocument, sources: LensSources,
   const index = await sources.index();
   if (isCancelled()) return [];
   const relFile = sources.workspaceRoot !== undefined ? workspaceRelative(sources.workspaceRoot, doc.fileName) : null;
-  return buildLenses({ sites, file: doc.fileName, relFile, text, precision: sources.precision, index, runsById: sources.runsById }, isCancelled);
+  return buildLenses(
+    { sites, file: doc.fileName, relFile, text, precision: sources.precision, index, runsById: sources.runsById },
+    isCancelled,
+  );
 }

@@ -1,14 +1,24 @@
-import * as vscode from "vscode";
-import type { LensCommandName } from "./codeLensModel";
-import type { Ctx } from "./ctx";
-import { openLauncherFor } from "./launch";
-import { estimateSiteCommand, profileModel, profileSite } from "./profileActions";
-import { cancelRun, compareRuns, deleteRuns, exportResults, openRuns, recommendDocument, rerunRuns, revealRunLog, showResults } from "./runActions";
-import { addTarget, testTarget } from "./targets";
-import { requireTrust } from "./trust";
+import * as vscode from 'vscode';
+import type { LensCommandName } from './codeLensModel';
+import type { Ctx } from './ctx';
+import { openLauncherFor } from './launch';
+import { estimateSiteCommand, profileModel, profileSite } from './profileActions';
+import {
+  cancelRun,
+  compareRuns,
+  deleteRuns,
+  exportResults,
+  openRuns,
+  recommendDocument,
+  rerunRuns,
+  revealRunLog,
+  showResults,
+} from './runActions';
+import { addTarget, testTarget } from './targets';
+import { requireTrust } from './trust';
 
 /** Prefix applied once, in `registerCommands`; the table below uses bare names. */
-export const COMMAND_PREFIX = "efficientllm.";
+export const COMMAND_PREFIX = 'efficientllm.';
 
 interface CommandSpec {
   /** Title for messages; the palette title lives in package.json. */
@@ -24,24 +34,24 @@ interface CommandSpec {
  * that only menus, views and lenses call are contributed too, hidden from the palette.
  */
 export const COMMANDS = {
-  profile: { title: "Profile configuration…", runsCode: true, run: (ctx) => openLauncherFor(ctx) },
-  profileModel: { title: "Profile this model", runsCode: true, run: (ctx) => profileModel(ctx) },
-  profileSite: { title: "Profile variants…", runsCode: true, run: (ctx, arg) => profileSite(ctx, arg) },
-  estimateSite: { title: "Estimate…", runsCode: false, run: (ctx, arg) => estimateSiteCommand(ctx, arg) },
-  addTarget: { title: "Add target…", runsCode: false, run: (ctx) => addTarget(ctx) },
-  testTarget: { title: "Test target", runsCode: true, run: (ctx, arg) => testTarget(ctx, arg) },
-  showResults: { title: "Show results", runsCode: false, run: (ctx, ...args) => showResults(ctx, args) },
-  compareRuns: { title: "Compare runs…", runsCode: false, run: (ctx, ...args) => compareRuns(ctx, args) },
-  exportResults: { title: "Export results…", runsCode: false, run: (ctx, ...args) => exportResults(ctx, args) },
-  recommend: { title: "Recommend a technique", runsCode: false, run: (ctx) => recommendDocument(ctx) },
-  cancelRun: { title: "Cancel run", runsCode: false, run: (ctx, ...args) => cancelRun(ctx, args) },
-  showLog: { title: "Show log", runsCode: false, run: (ctx) => ctx.log.show(true) },
-  openRun: { title: "Open run", runsCode: false, run: (ctx, ...args) => openRuns(ctx, args) },
-  openRuns: { title: "Open runs", runsCode: false, run: (ctx, ...args) => openRuns(ctx, args) },
-  rerunRun: { title: "Run again", runsCode: true, run: (ctx, ...args) => rerunRuns(ctx, args) },
-  deleteRun: { title: "Delete run", runsCode: false, run: (ctx, ...args) => deleteRuns(ctx, args) },
-  revealRunLog: { title: "Reveal log", runsCode: false, run: (ctx, ...args) => revealRunLog(ctx, args) },
-  refreshRuns: { title: "Refresh", runsCode: false, run: (ctx) => ctx.reloadRuns() },
+  profile: { title: 'Profile configuration…', runsCode: true, run: (ctx) => openLauncherFor(ctx) },
+  profileModel: { title: 'Profile this model', runsCode: true, run: (ctx) => profileModel(ctx) },
+  profileSite: { title: 'Profile variants…', runsCode: true, run: (ctx, arg) => profileSite(ctx, arg) },
+  estimateSite: { title: 'Estimate…', runsCode: false, run: (ctx, arg) => estimateSiteCommand(ctx, arg) },
+  addTarget: { title: 'Add target…', runsCode: false, run: (ctx) => addTarget(ctx) },
+  testTarget: { title: 'Test target', runsCode: true, run: (ctx, arg) => testTarget(ctx, arg) },
+  showResults: { title: 'Show results', runsCode: false, run: (ctx, ...args) => showResults(ctx, args) },
+  compareRuns: { title: 'Compare runs…', runsCode: false, run: (ctx, ...args) => compareRuns(ctx, args) },
+  exportResults: { title: 'Export results…', runsCode: false, run: (ctx, ...args) => exportResults(ctx, args) },
+  recommend: { title: 'Recommend a technique', runsCode: false, run: (ctx) => recommendDocument(ctx) },
+  cancelRun: { title: 'Cancel run', runsCode: false, run: (ctx, ...args) => cancelRun(ctx, args) },
+  showLog: { title: 'Show log', runsCode: false, run: (ctx) => ctx.log.show(true) },
+  openRun: { title: 'Open run', runsCode: false, run: (ctx, ...args) => openRuns(ctx, args) },
+  openRuns: { title: 'Open runs', runsCode: false, run: (ctx, ...args) => openRuns(ctx, args) },
+  rerunRun: { title: 'Run again', runsCode: true, run: (ctx, ...args) => rerunRuns(ctx, args) },
+  deleteRun: { title: 'Delete run', runsCode: false, run: (ctx, ...args) => deleteRuns(ctx, args) },
+  revealRunLog: { title: 'Reveal log', runsCode: false, run: (ctx, ...args) => revealRunLog(ctx, args) },
+  refreshRuns: { title: 'Refresh', runsCode: false, run: (ctx) => ctx.reloadRuns() },
 } as const satisfies Record<string, CommandSpec>;
 
 /** Every command a CodeLens can carry is in the table (a compile error otherwise). */
@@ -69,12 +79,15 @@ export function registerCommands(ctx: Ctx): void {
           // anonymous "command resulted in an error" from VS Code.
           const message = error instanceof Error ? error.message : String(error);
           ctx.log.error(`${id} failed: ${error instanceof Error && error.stack ? error.stack : message}`);
-          const showLog = vscode.l10n.t("Show Log");
-          void vscode.window.showErrorMessage(vscode.l10n.t("EfficientLLM: {0} failed: {1}", vscode.l10n.t(spec.title), message), showLog).then(
-            (choice) => {
+          const showLog = vscode.l10n.t('Show Log');
+          void vscode.window
+            .showErrorMessage(
+              vscode.l10n.t('EfficientLLM: {0} failed: {1}', vscode.l10n.t(spec.title), message),
+              showLog,
+            )
+            .then((choice) => {
               if (choice === showLog) ctx.log.show(true);
-            },
-          );
+            });
           return undefined;
         }
       }),

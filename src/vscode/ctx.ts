@@ -1,10 +1,10 @@
-import * as vscode from "vscode";
-import { DetectionCache } from "../detect/detector";
-import { RunStore } from "../run/store";
-import { Config } from "./config";
-import { createLog } from "./log";
-import { RunsModel } from "./runsModel";
-import { SitesIndexFile } from "./sitesIndex";
+import * as vscode from 'vscode';
+import { DetectionCache } from '../detect/detector';
+import { RunStore } from '../run/store';
+import { Config } from './config';
+import { createLog } from './log';
+import { RunsModel } from './runsModel';
+import { SitesIndexFile } from './sitesIndex';
 
 /**
  * Everything a feature needs, built once in `activate()` and handed to each `register…(ctx)`.
@@ -30,7 +30,7 @@ export class Ctx {
   constructor(readonly extension: vscode.ExtensionContext) {
     this.log = this.register(createLog());
     this.register(this.targetsChanged);
-    const folder = vscode.workspace.workspaceFolders?.find((f) => f.uri.scheme === "file");
+    const folder = vscode.workspace.workspaceFolders?.find((f) => f.uri.scheme === 'file');
     this.workspaceRoot = folder?.uri.fsPath;
     this.store = this.workspaceRoot !== undefined ? RunStore.forWorkspace(this.workspaceRoot) : undefined;
     this.sites = this.workspaceRoot !== undefined ? new SitesIndexFile(this.workspaceRoot) : undefined;
@@ -44,15 +44,16 @@ export class Ctx {
 
   get version(): string {
     const packageJson: unknown = this.extension.extension.packageJSON;
-    if (typeof packageJson === "object" && packageJson !== null && "version" in packageJson) {
+    if (typeof packageJson === 'object' && packageJson !== null && 'version' in packageJson) {
       return String(packageJson.version);
     }
-    return "unknown";
+    return 'unknown';
   }
 
   /** The store, or a message telling the user to open a folder (runs are saved in the workspace). */
   requireStore(): RunStore {
-    if (!this.store) throw new Error(vscode.l10n.t("open a folder first: runs are saved in its .efficientllm/runs/ folder"));
+    if (!this.store)
+      throw new Error(vscode.l10n.t('open a folder first: runs are saved in its .efficientllm/runs/ folder'));
     return this.store;
   }
 
@@ -78,7 +79,9 @@ export class Ctx {
           this.runs.setRecords(runs, problems);
           for (const p of problems) this.log.warn(`${p.file}: ${p.message}`);
         } catch (error) {
-          this.log.error(`reading the run store ${store.dir} failed: ${error instanceof Error ? error.message : String(error)}`);
+          this.log.error(
+            `reading the run store ${store.dir} failed: ${error instanceof Error ? error.message : String(error)}`,
+          );
         }
       } while (this.reloadAgain);
     })().finally(() => {

@@ -1,13 +1,13 @@
-import * as vscode from "vscode";
-import type { ModelSite } from "../detect/site";
-import { scanWorkspace } from "../detect/scan";
-import type { Ctx } from "./ctx";
-import { openLauncher, setLaunchHandler, setSitesProvider, type LauncherSeed } from "./panels/open";
-import { siteRefOf } from "./profileActions";
-import { runtime } from "./runtime";
-import { runProfile } from "./runService";
-import type { SiteRef } from "./sitesIndex";
-import { findTarget } from "./targets";
+import * as vscode from 'vscode';
+import type { ModelSite } from '../detect/site';
+import { scanWorkspace } from '../detect/scan';
+import type { Ctx } from './ctx';
+import { openLauncher, setLaunchHandler, setSitesProvider, type LauncherSeed } from './panels/open';
+import { siteRefOf } from './profileActions';
+import { runtime } from './runtime';
+import { runProfile } from './runService';
+import type { SiteRef } from './sitesIndex';
+import { findTarget } from './targets';
 
 /**
  * The launcher panel (panels/) shows one form at a time; the site it was last opened for is where its
@@ -38,16 +38,19 @@ export async function openLauncherFor(ctx: Ctx, seed?: LauncherSeed): Promise<vo
 async function workspaceSites(ctx: Ctx): Promise<readonly ModelSite[]> {
   if (ctx.workspaceRoot === undefined) return [];
   const root = ctx.workspaceRoot;
-  return vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: vscode.l10n.t("EfficientLLM: scanning for model code") }, async (progress) => {
-    const result = await scanWorkspace([root], {
-      cache: ctx.detection,
-      onProgress: (done, total) => {
-        if (done % 50 === 0 || done === total) progress.report({ message: `${done}/${total}` });
-      },
-    });
-    for (const p of result.problems) ctx.log.debug(`scan: ${p.file}: ${p.message}`);
-    return result.sites;
-  });
+  return vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Window, title: vscode.l10n.t('EfficientLLM: scanning for model code') },
+    async (progress) => {
+      const result = await scanWorkspace([root], {
+        cache: ctx.detection,
+        onProgress: (done, total) => {
+          if (done % 50 === 0 || done === total) progress.report({ message: `${done}/${total}` });
+        },
+      });
+      for (const p of result.problems) ctx.log.debug(`scan: ${p.file}: ${p.message}`);
+      return result.sites;
+    },
+  );
 }
 
 /** Wires the launcher's Launch button and site list to runProfile and the detector. */
@@ -61,7 +64,10 @@ export function registerLaunch(ctx: Ctx): void {
         try {
           spec = parseTargetText(targetName, ctx.config.pythonPath, ctx.config.isolateRuns);
         } catch (error) {
-          if (error instanceof TargetError) throw new Error(vscode.l10n.t("no target \"{0}\": add it with \"EfficientLLM: Add target…\"", targetName), { cause: error });
+          if (error instanceof TargetError)
+            throw new Error(vscode.l10n.t('no target "{0}": add it with "EfficientLLM: Add target…"', targetName), {
+              cause: error,
+            });
           throw error;
         }
       }

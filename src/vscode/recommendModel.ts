@@ -1,14 +1,14 @@
 // The Recommendations view and the "Recommend" document, from src/core/recommend.ts, without `vscode`.
 // Per group of comparable runs: the recommendation line, expandable to the Pareto front; with no
 // completed runs, the study's priors, labelled as priors (findings of the paper, not measurements).
-import * as l10n from "@vscode/l10n";
-import { OBJECTIVE_SPECS } from "../core/pareto";
-import { formatPrior, PRIOR_SOURCE } from "../core/priors";
-import type { RunRecord } from "../core/record";
-import { NO_CONSTRAINTS, recommend, type GroupResult, type RecommendReport } from "../core/recommend";
-import { formatMetric } from "../core/units";
+import * as l10n from '@vscode/l10n';
+import { OBJECTIVE_SPECS } from '../core/pareto';
+import { formatPrior, PRIOR_SOURCE } from '../core/priors';
+import type { RunRecord } from '../core/record';
+import { NO_CONSTRAINTS, recommend, type GroupResult, type RecommendReport } from '../core/recommend';
+import { formatMetric } from '../core/units';
 
-export type RecIcon = "star-full" | "circle-outline" | "graph" | "lightbulb" | "info";
+export type RecIcon = 'star-full' | 'circle-outline' | 'graph' | 'lightbulb' | 'info';
 
 export interface RecNode {
   readonly id: string;
@@ -26,7 +26,7 @@ export function recommendReport(runs: readonly RunRecord[]): RecommendReport {
 }
 
 function valuesText(g: GroupResult, values: readonly number[]): string {
-  return g.objectives.map((o, i) => `${o} ${formatMetric(OBJECTIVE_SPECS[o].metric, values[i])}`).join(" · ");
+  return g.objectives.map((o, i) => `${o} ${formatMetric(OBJECTIVE_SPECS[o].metric, values[i])}`).join(' · ');
 }
 
 function groupNode(g: GroupResult): RecNode {
@@ -37,21 +37,28 @@ function groupNode(g: GroupResult): RecNode {
       id: `${g.key}/${p.runId}`,
       label: p.label,
       description: valuesText(g, p.values),
-      tooltip: l10n.t("Run {0}, on the Pareto front", p.runId),
-      icon: g.recommendation?.runId === p.runId ? "star-full" : "circle-outline",
+      tooltip: l10n.t('Run {0}, on the Pareto front', p.runId),
+      icon: g.recommendation?.runId === p.runId ? 'star-full' : 'circle-outline',
       runIds: [p.runId],
       children: [],
     }));
   for (const e of g.excluded) {
-    children.push({ id: `${g.key}/x/${e.runId}`, label: g.labels[e.runId] ?? e.runId, description: e.why, icon: "info", runIds: [e.runId], children: [] });
+    children.push({
+      id: `${g.key}/x/${e.runId}`,
+      label: g.labels[e.runId] ?? e.runId,
+      description: e.why,
+      icon: 'info',
+      runIds: [e.runId],
+      children: [],
+    });
   }
-  const label = g.recommendation ? g.recommendation.label : l10n.t("no recommendation");
+  const label = g.recommendation ? g.recommendation.label : l10n.t('no recommendation');
   return {
     id: g.key,
     label,
     description: g.key,
-    tooltip: g.recommendation?.reason ?? l10n.t("No run in this group completed with every objective measured."),
-    icon: "graph",
+    tooltip: g.recommendation?.reason ?? l10n.t('No run in this group completed with every objective measured.'),
+    icon: 'graph',
     runIds: g.recommendation?.evidence ?? g.front,
     children,
   };
@@ -64,57 +71,76 @@ export function recommendationTree(runs: readonly RunRecord[]): RecNode[] {
   return report.priors.map((p) => ({
     id: `prior/${p.id}`,
     label: formatPrior(p),
-    description: l10n.t("prior · {0}", PRIOR_SOURCE),
-    tooltip: l10n.t("A finding of the EfficientLLM study, not a measurement of your runs. Profile your model to replace it with evidence."),
-    icon: "lightbulb" as const,
+    description: l10n.t('prior · {0}', PRIOR_SOURCE),
+    tooltip: l10n.t(
+      'A finding of the EfficientLLM study, not a measurement of your runs. Profile your model to replace it with evidence.',
+    ),
+    icon: 'lightbulb' as const,
     runIds: [],
     children: [],
   }));
 }
 
-const mdCell = (s: string): string => s.replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
+const mdCell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
 
 /** The "Recommend" command's document: the CLI's report, as Markdown. */
 export function recommendationMarkdown(runs: readonly RunRecord[], storeDir: string): string {
   const report = recommendReport(runs);
-  const out: string[] = [`# ${l10n.t("EfficientLLM recommendations")}`, ""];
-  out.push(l10n.t("From {0} run(s) in `{1}`.", runs.length, storeDir), "");
+  const out: string[] = [`# ${l10n.t('EfficientLLM recommendations')}`, ''];
+  out.push(l10n.t('From {0} run(s) in `{1}`.', runs.length, storeDir), '');
   if (report.groups.length === 0) {
-    out.push(l10n.t("No completed runs yet: nothing is measured. Run **EfficientLLM: Profile configuration…** to measure your model on your GPUs."), "");
+    out.push(
+      l10n.t(
+        'No completed runs yet: nothing is measured. Run **EfficientLLM: Profile configuration…** to measure your model on your GPUs.',
+      ),
+      '',
+    );
   }
   const priorsById = new Map(report.priors.map((p) => [p.id, p]));
   report.groups.forEach((g, i) => {
-    out.push(`## ${l10n.t("Group {0}", i + 1)}: ${mdCell(g.key)}`, "");
-    out.push(`**${l10n.t("Recommendation")}:** ${g.recommendation ? mdCell(g.recommendation.reason) : l10n.t("none")}`, "");
-    out.push(`${l10n.t("Objectives")}: ${g.objectives.map((o) => `${o} (${OBJECTIVE_SPECS[o].direction})`).join(", ")}`, "");
+    out.push(`## ${l10n.t('Group {0}', i + 1)}: ${mdCell(g.key)}`, '');
+    out.push(
+      `**${l10n.t('Recommendation')}:** ${g.recommendation ? mdCell(g.recommendation.reason) : l10n.t('none')}`,
+      '',
+    );
+    out.push(
+      `${l10n.t('Objectives')}: ${g.objectives.map((o) => `${o} (${OBJECTIVE_SPECS[o].direction})`).join(', ')}`,
+      '',
+    );
     const front = new Set(g.front);
     const points = g.points.filter((p) => front.has(p.runId));
     if (points.length > 0) {
-      out.push(`| | ${l10n.t("run")} | ${l10n.t("technique")} | ${g.objectives.join(" | ")} |`);
-      out.push(`|---|---|---|${g.objectives.map(() => "---:").join("|")}|`);
+      out.push(`| | ${l10n.t('run')} | ${l10n.t('technique')} | ${g.objectives.join(' | ')} |`);
+      out.push(`|---|---|---|${g.objectives.map(() => '---:').join('|')}|`);
       for (const p of points) {
-        const star = g.recommendation?.runId === p.runId ? "★" : "";
-        out.push(`| ${star} | \`${p.runId}\` | ${mdCell(p.label)} | ${g.objectives.map((o, k) => formatMetric(OBJECTIVE_SPECS[o].metric, p.values[k])).join(" | ")} |`);
+        const star = g.recommendation?.runId === p.runId ? '★' : '';
+        out.push(
+          `| ${star} | \`${p.runId}\` | ${mdCell(p.label)} | ${g.objectives.map((o, k) => formatMetric(OBJECTIVE_SPECS[o].metric, p.values[k])).join(' | ')} |`,
+        );
       }
-      out.push("");
+      out.push('');
     }
     if (g.dominated.length > 0) {
-      out.push(`${l10n.t("Dominated")}: ${g.dominated.map((d) => `${mdCell(g.labels[d.runId] ?? d.runId)} (\`${d.runId}\`, ${l10n.t("by")} \`${d.by}\`)`).join(", ")}`, "");
+      out.push(
+        `${l10n.t('Dominated')}: ${g.dominated.map((d) => `${mdCell(g.labels[d.runId] ?? d.runId)} (\`${d.runId}\`, ${l10n.t('by')} \`${d.by}\`)`).join(', ')}`,
+        '',
+      );
     }
-    for (const e of g.excluded) out.push(`- ${l10n.t("Excluded")}: \`${e.runId}\` ${mdCell(g.labels[e.runId] ?? "")}: ${mdCell(e.why)}`);
-    if (g.excluded.length > 0) out.push("");
+    for (const e of g.excluded)
+      out.push(`- ${l10n.t('Excluded')}: \`${e.runId}\` ${mdCell(g.labels[e.runId] ?? '')}: ${mdCell(e.why)}`);
+    if (g.excluded.length > 0) out.push('');
     const priors = g.priors.map((id) => priorsById.get(id)).filter((p) => p !== undefined);
     if (priors.length > 0) {
-      out.push(`*${l10n.t("Relevant priors (from the study, not measured here)")}:*`, "");
+      out.push(`*${l10n.t('Relevant priors (from the study, not measured here)')}:*`, '');
       for (const p of priors) out.push(`- ${mdCell(formatPrior(p))}`);
-      out.push("");
+      out.push('');
     }
   });
   if (report.groups.length === 0) {
-    out.push(`## ${l10n.t("Priors from the EfficientLLM study ({0})", PRIOR_SOURCE)}`, "");
-    out.push(`*${l10n.t("Findings of the paper, not measurements of your runs.")}*`, "");
+    out.push(`## ${l10n.t('Priors from the EfficientLLM study ({0})', PRIOR_SOURCE)}`, '');
+    out.push(`*${l10n.t('Findings of the paper, not measurements of your runs.')}*`, '');
     for (const p of report.priors) out.push(`- ${mdCell(formatPrior(p))}`);
-    out.push("");
+    out.push('');
   }
-  return out.join("\n");
+  return out.join('\n');
 }

@@ -1,25 +1,30 @@
-import { existsSync } from "node:fs";
-import { writeFile } from "node:fs/promises";
-import * as path from "node:path";
-import * as vscode from "vscode";
-import { toCsv, toJson, toMarkdown } from "../core/export";
-import type { RunRecord } from "../core/record";
-import { defaultCacheDir } from "../run/local";
-import type { TargetSpec } from "../run/targets";
-import type { Ctx } from "./ctx";
-import { openCompare, openDashboard } from "./panels/open";
-import { recommendationMarkdown } from "./recommendModel";
-import { runProfile } from "./runService";
-import { runIdsFromArgs } from "./runsView";
-import { siteOfRun } from "./sitesIndex";
-import { listTargets } from "./targets";
+import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { toCsv, toJson, toMarkdown } from '../core/export';
+import type { RunRecord } from '../core/record';
+import { defaultCacheDir } from '../run/local';
+import type { TargetSpec } from '../run/targets';
+import type { Ctx } from './ctx';
+import { openCompare, openDashboard } from './panels/open';
+import { recommendationMarkdown } from './recommendModel';
+import { runProfile } from './runService';
+import { runIdsFromArgs } from './runsView';
+import { siteOfRun } from './sitesIndex';
+import { listTargets } from './targets';
 
 /** Runs of the newest sweep: same target, created within a few seconds of the newest run. */
 export function latestSweep(runs: readonly RunRecord[]): RunRecord[] {
   const newest = runs[0];
   if (!newest) return [];
   const t = Date.parse(newest.createdAt);
-  return runs.filter((r) => r.target.name === newest.target.name && r.target.kind === newest.target.kind && Math.abs(t - Date.parse(r.createdAt)) < 5000);
+  return runs.filter(
+    (r) =>
+      r.target.name === newest.target.name &&
+      r.target.kind === newest.target.kind &&
+      Math.abs(t - Date.parse(r.createdAt)) < 5000,
+  );
 }
 
 async function loadedRuns(ctx: Ctx): Promise<readonly RunRecord[]> {
@@ -28,7 +33,9 @@ async function loadedRuns(ctx: Ctx): Promise<readonly RunRecord[]> {
 }
 
 function noRuns(): void {
-  void vscode.window.showInformationMessage(vscode.l10n.t("EfficientLLM: no runs in this workspace yet. Run \"EfficientLLM: Profile configuration…\" first."));
+  void vscode.window.showInformationMessage(
+    vscode.l10n.t('EfficientLLM: no runs in this workspace yet. Run "EfficientLLM: Profile configuration…" first.'),
+  );
 }
 
 export async function showResults(ctx: Ctx, args: readonly unknown[]): Promise<void> {
@@ -36,11 +43,19 @@ export async function showResults(ctx: Ctx, args: readonly unknown[]): Promise<v
   if (given.length > 0) return openDashboard(ctx, given);
   const sweep = latestSweep(await loadedRuns(ctx));
   if (sweep.length === 0) return noRuns();
-  await openDashboard(ctx, sweep.map((r) => r.id));
+  await openDashboard(
+    ctx,
+    sweep.map((r) => r.id),
+  );
 }
 
 function runPickItems(runs: readonly RunRecord[]): (vscode.QuickPickItem & { id: string })[] {
-  return runs.map((r) => ({ label: r.config.label, description: `${r.status} · ${r.target.name}`, detail: `${r.id} · ${r.createdAt.replace("T", " ").slice(0, 19)}`, id: r.id }));
+  return runs.map((r) => ({
+    label: r.config.label,
+    description: `${r.status} · ${r.target.name}`,
+    detail: `${r.id} · ${r.createdAt.replace('T', ' ').slice(0, 19)}`,
+    id: r.id,
+  }));
 }
 
 export async function compareRuns(ctx: Ctx, args: readonly unknown[]): Promise<void> {
@@ -48,19 +63,26 @@ export async function compareRuns(ctx: Ctx, args: readonly unknown[]): Promise<v
   if (given.length >= 2) return openCompare(ctx, given);
   const runs = await loadedRuns(ctx);
   if (runs.length === 0) return noRuns();
-  const picked = await vscode.window.showQuickPick(runPickItems(runs), { canPickMany: true, title: vscode.l10n.t("Compare runs"), placeHolder: vscode.l10n.t("Pick two or more runs") });
+  const picked = await vscode.window.showQuickPick(runPickItems(runs), {
+    canPickMany: true,
+    title: vscode.l10n.t('Compare runs'),
+    placeHolder: vscode.l10n.t('Pick two or more runs'),
+  });
   if (!picked || picked.length === 0) return;
   if (picked.length < 2) {
-    void vscode.window.showInformationMessage(vscode.l10n.t("EfficientLLM: pick at least two runs to compare."));
+    void vscode.window.showInformationMessage(vscode.l10n.t('EfficientLLM: pick at least two runs to compare.'));
     return;
   }
-  await openCompare(ctx, picked.map((p) => p.id));
+  await openCompare(
+    ctx,
+    picked.map((p) => p.id),
+  );
 }
 
 const FORMATS = [
-  { label: "CSV", ext: "csv", render: toCsv },
-  { label: "Markdown", ext: "md", render: toMarkdown },
-  { label: "JSON", ext: "json", render: toJson },
+  { label: 'CSV', ext: 'csv', render: toCsv },
+  { label: 'Markdown', ext: 'md', render: toMarkdown },
+  { label: 'JSON', ext: 'json', render: toJson },
 ] as const;
 
 export async function exportResults(ctx: Ctx, args: readonly unknown[]): Promise<void> {
@@ -70,23 +92,36 @@ export async function exportResults(ctx: Ctx, args: readonly unknown[]): Promise
   if (runs.length === 0) return noRuns();
   const format = await vscode.window.showQuickPick(
     FORMATS.map((f) => ({ label: f.label, description: `.${f.ext}`, format: f })),
-    { title: vscode.l10n.t("Export {0} run(s)", runs.length), placeHolder: vscode.l10n.t("Format") },
+    { title: vscode.l10n.t('Export {0} run(s)', runs.length), placeHolder: vscode.l10n.t('Format') },
   );
   if (!format) return;
-  const base = ctx.workspaceRoot !== undefined ? vscode.Uri.file(path.join(ctx.workspaceRoot, `efficientllm-runs.${format.format.ext}`)) : undefined;
-  const target = await vscode.window.showSaveDialog({ defaultUri: base, filters: { [format.format.label]: [format.format.ext] }, saveLabel: vscode.l10n.t("Export") });
+  const base =
+    ctx.workspaceRoot !== undefined
+      ? vscode.Uri.file(path.join(ctx.workspaceRoot, `efficientllm-runs.${format.format.ext}`))
+      : undefined;
+  const target = await vscode.window.showSaveDialog({
+    defaultUri: base,
+    filters: { [format.format.label]: [format.format.ext] },
+    saveLabel: vscode.l10n.t('Export'),
+  });
   if (!target) return;
-  await writeFile(target.fsPath, format.format.render(runs), "utf8");
+  await writeFile(target.fsPath, format.format.render(runs), 'utf8');
   ctx.log.info(`exported ${runs.length} run(s) as ${format.format.label} to ${target.fsPath}`);
-  const open = vscode.l10n.t("Open");
-  const choice = await vscode.window.showInformationMessage(vscode.l10n.t("EfficientLLM: exported {0} run(s) to {1}.", runs.length, vscode.workspace.asRelativePath(target)), open);
+  const open = vscode.l10n.t('Open');
+  const choice = await vscode.window.showInformationMessage(
+    vscode.l10n.t('EfficientLLM: exported {0} run(s) to {1}.', runs.length, vscode.workspace.asRelativePath(target)),
+    open,
+  );
   if (choice === open) await vscode.window.showTextDocument(target);
 }
 
 export async function recommendDocument(ctx: Ctx): Promise<void> {
   const runs = await loadedRuns(ctx);
-  const content = recommendationMarkdown(runs, ctx.store ? vscode.workspace.asRelativePath(ctx.store.dir) : ".efficientllm/runs");
-  const doc = await vscode.workspace.openTextDocument({ language: "markdown", content });
+  const content = recommendationMarkdown(
+    runs,
+    ctx.store ? vscode.workspace.asRelativePath(ctx.store.dir) : '.efficientllm/runs',
+  );
+  const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content });
   await vscode.window.showTextDocument(doc, { preview: true });
 }
 
@@ -95,12 +130,17 @@ export async function cancelRun(ctx: Ctx, args: readonly unknown[]): Promise<voi
   if (ids.length === 0) {
     const active = [...ctx.runs.active.values()];
     if (active.length === 0) {
-      void vscode.window.showInformationMessage(vscode.l10n.t("EfficientLLM: no run is in progress in this window."));
+      void vscode.window.showInformationMessage(vscode.l10n.t('EfficientLLM: no run is in progress in this window.'));
       return;
     }
     const picked = await vscode.window.showQuickPick(
-      active.map((a) => ({ label: a.label, description: `${a.targetName}`, detail: vscode.l10n.t("{0} · cancels its sweep of {1} run(s)", a.id, a.sweep.runIds.length), id: a.id })),
-      { title: vscode.l10n.t("Cancel run"), placeHolder: vscode.l10n.t("Which run?") },
+      active.map((a) => ({
+        label: a.label,
+        description: `${a.targetName}`,
+        detail: vscode.l10n.t('{0} · cancels its sweep of {1} run(s)', a.id, a.sweep.runIds.length),
+        id: a.id,
+      })),
+      { title: vscode.l10n.t('Cancel run'), placeHolder: vscode.l10n.t('Which run?') },
     );
     if (!picked) return;
     ids = [picked.id];
@@ -119,13 +159,22 @@ function targetOfRecord(ctx: Ctx, r: RunRecord): { spec: TargetSpec; name: strin
   const all = listTargets(ctx);
   const byName = all.find((t) => t.name === r.target.name && t.spec.kind === r.target.kind);
   if (byName) return { spec: byName.spec, name: byName.name };
-  const bySlurmHost = all.find((t) => t.spec.kind === "slurm" && r.target.kind === "slurm" && t.spec.alias === r.target.name);
+  const bySlurmHost = all.find(
+    (t) => t.spec.kind === 'slurm' && r.target.kind === 'slurm' && t.spec.alias === r.target.name,
+  );
   if (bySlurmHost) return { spec: bySlurmHost.spec, name: bySlurmHost.name };
-  const bySshHosts = all.find((t) => t.spec.kind === "ssh" && r.target.kind === "ssh" && t.spec.hosts.join(",") === r.target.name);
+  const bySshHosts = all.find(
+    (t) => t.spec.kind === 'ssh' && r.target.kind === 'ssh' && t.spec.hosts.join(',') === r.target.name,
+  );
   if (bySshHosts) return { spec: bySshHosts.spec, name: bySshHosts.name };
   const local = all[0];
-  if (r.target.kind === "ssh") return { spec: { kind: "ssh", hosts: r.target.name.split(","), python: "python3", isolate: ctx.config.isolateRuns }, name: r.target.name };
-  if (r.target.kind === "slurm") return { spec: { kind: "slurm", alias: r.target.name, python: "python3" }, name: r.target.name };
+  if (r.target.kind === 'ssh')
+    return {
+      spec: { kind: 'ssh', hosts: r.target.name.split(','), python: 'python3', isolate: ctx.config.isolateRuns },
+      name: r.target.name,
+    };
+  if (r.target.kind === 'slurm')
+    return { spec: { kind: 'slurm', alias: r.target.name, python: 'python3' }, name: r.target.name };
   return { spec: local.spec, name: local.name };
 }
 
@@ -137,24 +186,36 @@ export async function rerunRuns(ctx: Ctx, args: readonly unknown[]): Promise<voi
   const { spec, name } = targetOfRecord(ctx, first);
   const index = ctx.sites ? await ctx.sites.read() : null;
   const site = index ? (siteOfRun(index, first.id) ?? undefined) : undefined;
-  await runProfile(ctx, records.map((r) => r.config), spec, { targetName: name, site });
+  await runProfile(
+    ctx,
+    records.map((r) => r.config),
+    spec,
+    { targetName: name, site },
+  );
 }
 
 export async function deleteRuns(ctx: Ctx, args: readonly unknown[]): Promise<void> {
   const store = ctx.requireStore();
   const ids = runIdsFromArgs(args).filter((id) => !ctx.runs.active.has(id));
   if (ids.length === 0) return;
-  const del = vscode.l10n.t("Delete");
-  const what = ids.length === 1 ? (ctx.runs.get(ids[0])?.config.label ?? ids[0]) : vscode.l10n.t("{0} runs", ids.length);
+  const del = vscode.l10n.t('Delete');
+  const what =
+    ids.length === 1 ? (ctx.runs.get(ids[0])?.config.label ?? ids[0]) : vscode.l10n.t('{0} runs', ids.length);
   const choice = await vscode.window.showWarningMessage(
-    vscode.l10n.t("Delete {0}?", what),
-    { modal: true, detail: vscode.l10n.t("Their files in {0} are removed; this cannot be undone (unless they are committed).", vscode.workspace.asRelativePath(store.dir)) },
+    vscode.l10n.t('Delete {0}?', what),
+    {
+      modal: true,
+      detail: vscode.l10n.t(
+        'Their files in {0} are removed; this cannot be undone (unless they are committed).',
+        vscode.workspace.asRelativePath(store.dir),
+      ),
+    },
     del,
   );
   if (choice !== del) return;
   for (const id of ids) await store.delete(id);
   await ctx.sites?.remove(new Set(ids));
-  ctx.log.info(`deleted ${ids.join(", ")}`);
+  ctx.log.info(`deleted ${ids.join(', ')}`);
   await ctx.reloadRuns();
 }
 
@@ -163,9 +224,9 @@ export async function revealRunLog(ctx: Ctx, args: readonly unknown[]): Promise<
   const id = runIdsFromArgs(args)[0];
   if (id === undefined) return ctx.log.show(true);
   const record = ctx.runs.get(id);
-  if (!record || record.target.kind === "local") {
-    const dir = path.join(defaultCacheDir(process.env), "runs", id);
-    for (const name of ["stderr.log", "events.jsonl"]) {
+  if (!record || record.target.kind === 'local') {
+    const dir = path.join(defaultCacheDir(process.env), 'runs', id);
+    for (const name of ['stderr.log', 'events.jsonl']) {
       const file = path.join(dir, name);
       if (existsSync(file)) {
         await vscode.window.showTextDocument(vscode.Uri.file(file), { preview: true });
@@ -173,12 +234,18 @@ export async function revealRunLog(ctx: Ctx, args: readonly unknown[]): Promise<
       }
     }
   }
-  const where = record && record.target.kind !== "local" ? vscode.l10n.t("on {0} in ~/.cache/efficientllm/runs/{1}/", record.target.name, id) : path.join(defaultCacheDir(process.env), "runs", id);
+  const where =
+    record && record.target.kind !== 'local'
+      ? vscode.l10n.t('on {0} in ~/.cache/efficientllm/runs/{1}/', record.target.name, id)
+      : path.join(defaultCacheDir(process.env), 'runs', id);
   const tail = record?.error?.stderrTail.trim();
   if (tail) {
-    const doc = await vscode.workspace.openTextDocument({ language: "log", content: `# ${id}: stderr tail (full log ${where})\n\n${tail}\n` });
+    const doc = await vscode.workspace.openTextDocument({
+      language: 'log',
+      content: `# ${id}: stderr tail (full log ${where})\n\n${tail}\n`,
+    });
     await vscode.window.showTextDocument(doc, { preview: true });
     return;
   }
-  void vscode.window.showInformationMessage(vscode.l10n.t("EfficientLLM: the log of {0} is {1}.", id, where));
+  void vscode.window.showInformationMessage(vscode.l10n.t('EfficientLLM: the log of {0} is {1}.', id, where));
 }

@@ -1,10 +1,10 @@
 // What the Runs view, the status bar and the CodeLens know about runs: the stored records (read from
 // the run store in the background) plus the runs this window is executing right now, with their live
 // progress and the AbortController of their sweep. No `vscode` here; listeners are plain callbacks.
-import type { RunState } from "../core/assemble";
-import type { RunRecord } from "../core/record";
-import type { StoreProblem } from "../run/store";
-import type { TargetSpec } from "../run/targets";
+import type { RunState } from '../core/assemble';
+import type { RunRecord } from '../core/record';
+import type { StoreProblem } from '../run/store';
+import type { TargetSpec } from '../run/targets';
 
 export interface ActiveRun {
   readonly id: string;
@@ -23,7 +23,7 @@ export interface ActiveSweep {
   runIds: string[];
 }
 
-export type RunIcon = "loading~spin" | "pass" | "error" | "circle-slash" | "clock" | "warning";
+export type RunIcon = 'loading~spin' | 'pass' | 'error' | 'circle-slash' | 'clock' | 'warning';
 
 export interface RunItem {
   readonly id: string;
@@ -38,7 +38,7 @@ export interface RunItem {
 /** "measure 3/5", "warmup 1/2", "starting". */
 export function progressText(state: RunState | null): string {
   const p = state?.lastProgress;
-  if (!p) return state?.hello ? "started" : "starting";
+  if (!p) return state?.hello ? 'started' : 'starting';
   return `${p.phase} ${p.step}/${p.total}`;
 }
 
@@ -50,24 +50,32 @@ export function runItem(record: RunRecord | undefined, active: ActiveRun | undef
       label: active.label,
       description: `${progressText(active.state)} · ${active.targetName}`,
       tooltip: `${active.id}\n${active.label}\nrunning on ${active.targetName}`,
-      icon: "loading~spin",
-      contextValue: "run.active",
+      icon: 'loading~spin',
+      contextValue: 'run.active',
     };
   }
   const r = record as RunRecord;
   const icon: RunIcon =
-    r.status === "completed" ? "pass" : r.status === "failed" ? "error" : r.status === "cancelled" ? "circle-slash" : r.status === "queued" ? "clock" : "warning";
-  const when = r.createdAt.replace("T", " ").slice(0, 16);
-  const err = r.error ? `\n${r.error.kind}: ${r.error.message}` : "";
+    r.status === 'completed'
+      ? 'pass'
+      : r.status === 'failed'
+        ? 'error'
+        : r.status === 'cancelled'
+          ? 'circle-slash'
+          : r.status === 'queued'
+            ? 'clock'
+            : 'warning';
+  const when = r.createdAt.replace('T', ' ').slice(0, 16);
+  const err = r.error ? `\n${r.error.kind}: ${r.error.message}` : '';
   // A "running" record no window is running was left by a closed window or a detached remote run.
-  const status = r.status === "running" || r.status === "queued" ? `${r.status} (not in this window)` : r.status;
+  const status = r.status === 'running' || r.status === 'queued' ? `${r.status} (not in this window)` : r.status;
   return {
     id: r.id,
     label: r.config.label,
     description: `${status} · ${r.target.name} · ${when}`,
     tooltip: `${r.id}\n${r.config.label}\n${r.status} on ${r.target.kind} ${r.target.name}${err}`,
     icon,
-    contextValue: r.target.kind === "local" ? "run.local" : "run",
+    contextValue: r.target.kind === 'local' ? 'run.local' : 'run',
   };
 }
 

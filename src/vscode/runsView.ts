@@ -1,6 +1,6 @@
-import * as vscode from "vscode";
-import type { Ctx } from "./ctx";
-import type { RunItem } from "./runsModel";
+import * as vscode from 'vscode';
+import type { Ctx } from './ctx';
+import type { RunItem } from './runsModel';
 
 /** A run in the Runs view; commands get it as their argument (`runId`). */
 export class RunTreeItem extends vscode.TreeItem {
@@ -14,7 +14,7 @@ export class RunTreeItem extends vscode.TreeItem {
     this.tooltip = item.tooltip;
     this.iconPath = new vscode.ThemeIcon(item.icon);
     this.contextValue = item.contextValue;
-    this.command = { title: vscode.l10n.t("Open"), command: "efficientllm.openRun", arguments: [this] };
+    this.command = { title: vscode.l10n.t('Open'), command: 'efficientllm.openRun', arguments: [this] };
   }
 }
 
@@ -44,7 +44,9 @@ class RunsProvider implements vscode.TreeDataProvider<RunTreeItem> {
 
 export function registerRunsView(ctx: Ctx): void {
   const provider = new RunsProvider(ctx);
-  const view = ctx.register(vscode.window.createTreeView("efficientllm.runs", { treeDataProvider: provider, canSelectMany: true }));
+  const view = ctx.register(
+    vscode.window.createTreeView('efficientllm.runs', { treeDataProvider: provider, canSelectMany: true }),
+  );
   // Progress events arrive many times a second; redraw at most every 250 ms.
   let timer: NodeJS.Timeout | undefined;
   const sub = ctx.runs.onChange(() => {
@@ -53,13 +55,23 @@ export function registerRunsView(ctx: Ctx): void {
       timer = undefined;
       provider.refresh();
       const running = ctx.runs.active.size;
-      view.badge = running > 0 ? { value: running, tooltip: vscode.l10n.t("{0} run(s) in progress", running) } : undefined;
+      view.badge =
+        running > 0 ? { value: running, tooltip: vscode.l10n.t('{0} run(s) in progress', running) } : undefined;
     }, 250);
   });
-  ctx.register({ dispose: () => { sub.dispose(); if (timer) clearTimeout(timer); } });
+  ctx.register({
+    dispose: () => {
+      sub.dispose();
+      if (timer) clearTimeout(timer);
+    },
+  });
 
   if (ctx.workspaceRoot !== undefined) {
-    const watcher = ctx.register(vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(ctx.workspaceRoot, ".efficientllm/runs/*.json")));
+    const watcher = ctx.register(
+      vscode.workspace.createFileSystemWatcher(
+        new vscode.RelativePattern(ctx.workspaceRoot, '.efficientllm/runs/*.json'),
+      ),
+    );
     const reload = (): void => void ctx.reloadRuns();
     ctx.register(watcher.onDidChange(reload));
     ctx.register(watcher.onDidCreate(reload));
@@ -73,7 +85,7 @@ export function registerRunsView(ctx: Ctx): void {
 export function runIdsFromArgs(args: readonly unknown[]): string[] {
   const ids: string[] = [];
   const add = (v: unknown): void => {
-    if (typeof v === "string") ids.push(v);
+    if (typeof v === 'string') ids.push(v);
     else if (v instanceof RunTreeItem) ids.push(v.runId);
     else if (Array.isArray(v)) for (const x of v as unknown[]) add(x);
   };

@@ -1,6 +1,6 @@
-import { existsSync } from "node:fs";
-import * as path from "node:path";
-import type * as Runtime from "../run/lazy";
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import type * as Runtime from '../run/lazy';
 
 let loaded: typeof Runtime | undefined;
 
@@ -12,9 +12,17 @@ let loaded: typeof Runtime | undefined;
  */
 export function runtime(): typeof Runtime {
   if (loaded) return loaded;
-  const candidates = [path.join(__dirname, "run.js"), path.join(__dirname, "..", "run.js"), path.join(__dirname, "..", "..", "run.js"), path.join(__dirname, "..", "run", "lazy.ts")];
+  const candidates = [
+    path.join(__dirname, 'run.js'),
+    path.join(__dirname, '..', 'run.js'),
+    path.join(__dirname, '..', '..', 'run.js'),
+    path.join(__dirname, '..', 'run', 'lazy.ts'),
+  ];
   const file = candidates.find((f) => existsSync(f));
-  if (file === undefined) throw new Error(`the extension's run bundle is missing (looked for ${candidates[0]}); reinstall the extension or run npm run build`);
+  if (file === undefined)
+    throw new Error(
+      `the extension's run bundle is missing (looked for ${candidates[0]}); reinstall the extension or run npm run build`,
+    );
   // A computed path on purpose: esbuild must not pull the run bundle into dist/extension.js.
   const load: (id: string) => unknown = require;
   loaded = load(file) as typeof Runtime;

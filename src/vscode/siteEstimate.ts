@@ -6,14 +6,21 @@
 //  * An attention class whose head counts are literals: the same figures for one layer's attention
 //    (its q/k/v/o projections and its cache), labelled "per layer".
 //  * Anything else (head counts read from `config.*`): no numbers, only what was detected.
-import { PRECISIONS, type Precision } from "../core/config";
-import { countParams, estimateModel, kvBytesPerToken, kvElementBytes, weightBytes, type ModelArch } from "../core/estimate";
-import { parseHfConfig } from "../core/hfConfig";
-import type { ModelSite } from "../detect/site";
+import { PRECISIONS, type Precision } from '../core/config';
+import {
+  countParams,
+  estimateModel,
+  kvBytesPerToken,
+  kvElementBytes,
+  weightBytes,
+  type ModelArch,
+} from '../core/estimate';
+import { parseHfConfig } from '../core/hfConfig';
+import type { ModelSite } from '../detect/site';
 
 export interface SiteEstimate {
   /** "model": the whole network; "layer": one attention layer (heads known, depth not). */
-  scope: "model" | "layer";
+  scope: 'model' | 'layer';
   precision: Precision;
   params: number;
   weightBytes: number;
@@ -22,7 +29,8 @@ export interface SiteEstimate {
   arch: ModelArch;
 }
 
-export const isPrecision = (v: unknown): v is Precision => typeof v === "string" && (PRECISIONS as readonly string[]).includes(v);
+export const isPrecision = (v: unknown): v is Precision =>
+  typeof v === 'string' && (PRECISIONS as readonly string[]).includes(v);
 
 /** The precision a site runs at: its own dtype when the code or config says, else the fallback. */
 export function sitePrecision(site: ModelSite, fallback: Precision): Precision {
@@ -37,7 +45,7 @@ export function sitePrecision(site: ModelSite, fallback: Precision): Precision {
  * other sites need every shape number as a literal.
  */
 export function modelArchOf(site: ModelSite, text?: string): ModelArch | null {
-  if (site.kind === "config" && text !== undefined) {
+  if (site.kind === 'config' && text !== undefined) {
     try {
       const parsed = parseHfConfig(JSON.parse(text));
       if (parsed.ok) return parsed.value.arch;
@@ -47,18 +55,33 @@ export function modelArchOf(site: ModelSite, text?: string): ModelArch | null {
   }
   const d = site.details;
   const { layers, hidden, heads, ffn, vocab } = d;
-  if (layers === undefined || hidden === undefined || heads === undefined || ffn === undefined || vocab === undefined) return null;
-  if (site.kind !== "config" && site.kind !== "attention") return null;
-  const attention = site.attention ?? "mha";
-  const kvHeads = d.kvHeads ?? (attention === "mqa" ? 1 : heads);
+  if (layers === undefined || hidden === undefined || heads === undefined || ffn === undefined || vocab === undefined)
+    return null;
+  if (site.kind !== 'config' && site.kind !== 'attention') return null;
+  const attention = site.attention ?? 'mha';
+  const kvHeads = d.kvHeads ?? (attention === 'mqa' ? 1 : heads);
   const headDim = d.headDim ?? Math.floor(hidden / heads);
   return {
-    family: d.modelType === "gpt2" ? "gpt2" : "decoder",
+    family: d.modelType === 'gpt2' ? 'gpt2' : 'decoder',
     shape: { layers, hidden, heads, kvHeads, headDim, ffn, vocab },
     attention,
-    mla: attention === "mla" && d.kvRank !== undefined ? { kvRank: d.kvRank, qRank: d.qRank ?? 0, ropeDim: d.ropeDim ?? 64, qkNopeDim: headDim, vHeadDim: headDim } : null,
+    mla:
+      attention === 'mla' && d.kvRank !== undefined
+        ? { kvRank: d.kvRank, qRank: d.qRank ?? 0, ropeDim: d.ropeDim ?? 64, qkNopeDim: headDim, vHeadDim: headDim }
+        : null,
     nsa: null,
-    moe: d.experts !== undefined && d.topK !== undefined ? { experts: d.experts, topK: d.topK, shared: d.sharedExperts ?? 0, expertFfn: ffn, firstDense: 0, layerFreq: 1, routerBias: false } : null,
+    moe:
+      d.experts !== undefined && d.topK !== undefined
+        ? {
+            experts: d.experts,
+            topK: d.topK,
+            shared: d.sharedExperts ?? 0,
+            expertFfn: ffn,
+            firstDense: 0,
+            layerFreq: 1,
+            routerBias: false,
+          }
+        : null,
     tiedEmbeddings: false,
     qkvBias: false,
     positions: 0,
@@ -67,22 +90,32 @@ export function modelArchOf(site: ModelSite, text?: string): ModelArch | null {
 
 /** One attention layer's arch (no MLP, no embedding), when the head counts are literals. */
 export function layerArchOf(site: ModelSite): ModelArch | null {
-  if (site.kind !== "attention" || site.attention === null) return null;
+  if (site.kind !== 'attention' || site.attention === null) return null;
   const d = site.details;
   const heads = d.heads;
   const hidden = d.hidden ?? (heads !== undefined && d.headDim !== undefined ? heads * d.headDim : undefined);
   if (heads === undefined || hidden === undefined) return null;
   const kind = site.attention;
-  const kvHeads = d.kvHeads ?? (kind === "mqa" ? 1 : kind === "mha" ? heads : undefined);
+  const kvHeads = d.kvHeads ?? (kind === 'mqa' ? 1 : kind === 'mha' ? heads : undefined);
   if (kvHeads === undefined) return null;
   const headDim = d.headDim ?? Math.floor(hidden / heads);
-  if (kind === "mla" && d.kvRank === undefined) return null;
+  if (kind === 'mla' && d.kvRank === undefined) return null;
   return {
-    family: "decoder",
+    family: 'decoder',
     shape: { layers: 1, hidden, heads, kvHeads, headDim, ffn: 0, vocab: 0 },
     attention: kind,
-    mla: kind === "mla" && d.kvRank !== undefined ? { kvRank: d.kvRank, qRank: d.qRank ?? 0, ropeDim: d.ropeDim ?? 64, qkNopeDim: headDim, vHeadDim: headDim } : null,
-    nsa: kind === "nsa" ? { block: d.blockSize ?? 64, selected: d.selectedBlocks ?? 4, window: typeof d.slidingWindow === "number" ? d.slidingWindow : 128 } : null,
+    mla:
+      kind === 'mla' && d.kvRank !== undefined
+        ? { kvRank: d.kvRank, qRank: d.qRank ?? 0, ropeDim: d.ropeDim ?? 64, qkNopeDim: headDim, vHeadDim: headDim }
+        : null,
+    nsa:
+      kind === 'nsa'
+        ? {
+            block: d.blockSize ?? 64,
+            selected: d.selectedBlocks ?? 4,
+            window: typeof d.slidingWindow === 'number' ? d.slidingWindow : 128,
+          }
+        : null,
     moe: null,
     tiedEmbeddings: true,
     qkvBias: false,
@@ -95,7 +128,14 @@ export function estimateSite(site: ModelSite, precision: Precision, text?: strin
   const model = modelArchOf(site, text);
   if (model) {
     const e = estimateModel(model, { precision, batch: 1, seqLen: 1000, gpu: null });
-    return { scope: "model", precision, params: e.params, weightBytes: e.weightBytes, kvBytesPer1k: e.kvBytesPerToken * 1000, arch: model };
+    return {
+      scope: 'model',
+      precision,
+      params: e.params,
+      weightBytes: e.weightBytes,
+      kvBytesPer1k: e.kvBytesPerToken * 1000,
+      arch: model,
+    };
   }
   const layer = layerArchOf(site);
   if (layer) {
@@ -103,7 +143,7 @@ export function estimateSite(site: ModelSite, precision: Precision, text?: strin
     // they are not attention weights, so they are taken out again.
     const norms = 3 * layer.shape.hidden;
     return {
-      scope: "layer",
+      scope: 'layer',
       precision,
       params: countParams(layer) - norms,
       weightBytes: weightBytes(layer, precision) - norms * kvElementBytes(precision),

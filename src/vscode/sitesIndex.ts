@@ -3,9 +3,9 @@
 //   {"schema": 1, "files": {"hf/modeling_llama.py": [{"line": 43, "name": "LlamaAttention", "runIds": [...]}]}}
 // Files are workspace-relative with "/" separators. Sites are matched by name first (lines move as the
 // file is edited), the nearest line breaking ties; by line when the name changed. No `vscode` here.
-import { randomBytes } from "node:crypto";
-import { promises as fs } from "node:fs";
-import * as path from "node:path";
+import { randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
 
 export interface SiteRef {
   /** Workspace-relative, "/"-separated. */
@@ -27,13 +27,13 @@ export interface SitesIndexData {
   files: Record<string, IndexedSite[]>;
 }
 
-export const SITES_INDEX_FILE = path.join(".efficientllm", "sites.json");
+export const SITES_INDEX_FILE = path.join('.efficientllm', 'sites.json');
 
 export function emptySitesIndex(): SitesIndexData {
   return { schema: 1, files: {} };
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Reads the index leniently: a malformed entry is dropped, a malformed file is reported and read as empty. */
 export function parseSitesIndex(text: string): { data: SitesIndexData; problem: string | null } {
@@ -41,18 +41,29 @@ export function parseSitesIndex(text: string): { data: SitesIndexData; problem: 
   try {
     value = JSON.parse(text);
   } catch (e) {
-    return { data: emptySitesIndex(), problem: `is not valid JSON (${e instanceof Error ? e.message : String(e)}); delete it to start a new index` };
+    return {
+      data: emptySitesIndex(),
+      problem: `is not valid JSON (${e instanceof Error ? e.message : String(e)}); delete it to start a new index`,
+    };
   }
   if (!isObject(value) || value.schema !== 1 || !isObject(value.files)) {
-    return { data: emptySitesIndex(), problem: 'is not a schema-1 sites index ({"schema": 1, "files": {…}}); delete it to start a new index' };
+    return {
+      data: emptySitesIndex(),
+      problem: 'is not a schema-1 sites index ({"schema": 1, "files": {…}}); delete it to start a new index',
+    };
   }
   const files: Record<string, IndexedSite[]> = {};
   for (const [file, entries] of Object.entries(value.files)) {
     if (!Array.isArray(entries)) continue;
     const sites: IndexedSite[] = [];
     for (const e of entries as unknown[]) {
-      if (!isObject(e) || typeof e.line !== "number" || typeof e.name !== "string" || !Array.isArray(e.runIds)) continue;
-      sites.push({ line: e.line, name: e.name, runIds: (e.runIds as unknown[]).filter((id): id is string => typeof id === "string") });
+      if (!isObject(e) || typeof e.line !== 'number' || typeof e.name !== 'string' || !Array.isArray(e.runIds))
+        continue;
+      sites.push({
+        line: e.line,
+        name: e.name,
+        runIds: (e.runIds as unknown[]).filter((id): id is string => typeof id === 'string'),
+      });
     }
     if (sites.length > 0) files[file] = sites;
   }
@@ -60,7 +71,7 @@ export function parseSitesIndex(text: string): { data: SitesIndexData; problem: 
 }
 
 /** The entry of `site` in its file's list, or -1. */
-function findEntry(entries: readonly IndexedSite[], site: Pick<SiteRef, "line" | "name">): number {
+function findEntry(entries: readonly IndexedSite[], site: Pick<SiteRef, 'line' | 'name'>): number {
   let best = -1;
   let bestDistance = Infinity;
   entries.forEach((e, i) => {
@@ -94,7 +105,9 @@ export function addSiteRuns(data: SitesIndexData, site: SiteRef, runIds: readonl
 export function removeRuns(data: SitesIndexData, runIds: ReadonlySet<string>): SitesIndexData {
   const files: Record<string, IndexedSite[]> = {};
   for (const [file, entries] of Object.entries(data.files)) {
-    const kept = entries.map((e) => ({ ...e, runIds: e.runIds.filter((id) => !runIds.has(id)) })).filter((e) => e.runIds.length > 0);
+    const kept = entries
+      .map((e) => ({ ...e, runIds: e.runIds.filter((id) => !runIds.has(id)) }))
+      .filter((e) => e.runIds.length > 0);
     if (kept.length > 0) files[file] = kept;
   }
   return { schema: 1, files };
@@ -119,8 +132,8 @@ export function siteOfRun(data: SitesIndexData, runId: string): SiteRef | null {
 /** Workspace-relative "/" path of `file`, or null when it lies outside the workspace. */
 export function workspaceRelative(root: string, file: string): string | null {
   const rel = path.relative(root, file);
-  if (rel === "" || rel.startsWith("..") || path.isAbsolute(rel)) return null;
-  return rel.split(path.sep).join("/");
+  if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) return null;
+  return rel.split(path.sep).join('/');
 }
 
 /**
@@ -150,9 +163,9 @@ export class SitesIndexFile {
   private async load(): Promise<SitesIndexData> {
     let text: string;
     try {
-      text = await fs.readFile(this.file, "utf8");
+      text = await fs.readFile(this.file, 'utf8');
     } catch (e) {
-      if (isObject(e) && e.code === "ENOENT") return emptySitesIndex();
+      if (isObject(e) && e.code === 'ENOENT') return emptySitesIndex();
       this.problem = `cannot be read (${e instanceof Error ? e.message : String(e)})`;
       return emptySitesIndex();
     }
@@ -174,8 +187,8 @@ export class SitesIndexFile {
       this.cached = null; // re-read: another window may have written since
       const data = change(await this.read());
       await fs.mkdir(path.dirname(this.file), { recursive: true });
-      const tmp = `${this.file}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
-      await fs.writeFile(tmp, `${JSON.stringify(data, null, 2)}\n`, "utf8");
+      const tmp = `${this.file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+      await fs.writeFile(tmp, `${JSON.stringify(data, null, 2)}\n`, 'utf8');
       await fs.rename(tmp, this.file);
       this.cached = Promise.resolve(data);
     });

@@ -1,9 +1,9 @@
-import * as vscode from "vscode";
-import type { SshHostOptions } from "../run/remote/sshHost";
-import type { UnknownHostKey } from "../run/ssh/connect";
-import type { Ctx } from "./ctx";
+import * as vscode from 'vscode';
+import type { SshHostOptions } from '../run/remote/sshHost';
+import type { UnknownHostKey } from '../run/ssh/connect';
+import type { Ctx } from './ctx';
 
-const SECRET_PREFIX = "efficientllm.sshPassphrase:";
+const SECRET_PREFIX = 'efficientllm.sshPassphrase:';
 
 /**
  * A new host key is shown in a modal with its SHA256 fingerprint; only "Trust and connect" accepts
@@ -12,13 +12,13 @@ const SECRET_PREFIX = "efficientllm.sshPassphrase:";
  * run's or the test's error message.
  */
 async function askHostKey(key: UnknownHostKey): Promise<boolean> {
-  const trust = vscode.l10n.t("Trust and connect");
+  const trust = vscode.l10n.t('Trust and connect');
   const choice = await vscode.window.showWarningMessage(
-    vscode.l10n.t("EfficientLLM has not seen the host key of {0} before.", key.alias),
+    vscode.l10n.t('EfficientLLM has not seen the host key of {0} before.', key.alias),
     {
       modal: true,
       detail: vscode.l10n.t(
-        "Host {0} (port {1}) presents a {2} key with fingerprint\n\n{3}\n\nCompare it with the fingerprint your administrator gives you (ssh-keygen -lf on the host). If you trust it, it is saved to {4}.",
+        'Host {0} (port {1}) presents a {2} key with fingerprint\n\n{3}\n\nCompare it with the fingerprint your administrator gives you (ssh-keygen -lf on the host). If you trust it, it is saved to {4}.',
         key.host,
         key.port,
         key.keyType,
@@ -46,15 +46,21 @@ function passphrasePrompt(ctx: Ctx): (keyFile: string, attempt: number) => Promi
       await secrets.delete(secretKey); // it was wrong: forget it and ask
     }
     const value = await vscode.window.showInputBox({
-      title: vscode.l10n.t("SSH key passphrase"),
-      prompt: attempt > 1 ? vscode.l10n.t("Wrong passphrase for {0}; try again (Escape skips this key)", keyFile) : vscode.l10n.t("Passphrase for {0} (Escape skips this key)", keyFile),
+      title: vscode.l10n.t('SSH key passphrase'),
+      prompt:
+        attempt > 1
+          ? vscode.l10n.t('Wrong passphrase for {0}; try again (Escape skips this key)', keyFile)
+          : vscode.l10n.t('Passphrase for {0} (Escape skips this key)', keyFile),
       password: true,
       ignoreFocusOut: true,
     });
     if (value === undefined) return null;
     const remember = vscode.l10n.t("Remember in VS Code's secret storage");
-    const once = vscode.l10n.t("Use only this time");
-    const choice = await vscode.window.showQuickPick([once, remember], { title: vscode.l10n.t("Remember the passphrase of {0}?", keyFile), ignoreFocusOut: true });
+    const once = vscode.l10n.t('Use only this time');
+    const choice = await vscode.window.showQuickPick([once, remember], {
+      title: vscode.l10n.t('Remember the passphrase of {0}?', keyFile),
+      ignoreFocusOut: true,
+    });
     if (choice === remember) await secrets.store(secretKey, value);
     return value;
   };

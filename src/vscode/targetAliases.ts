@@ -1,4 +1,4 @@
-import type { ConfigNode } from "../run/ssh/sshConfig";
+import type { ConfigNode } from '../run/ssh/sshConfig';
 
 /**
  * The SSH config's plain Host aliases (no wildcards, no negations), Includes followed: what Add
@@ -8,9 +8,9 @@ export function sshAliases(nodes: readonly ConfigNode[]): string[] {
   const aliases = new Set<string>();
   const visit = (list: readonly ConfigNode[]): void => {
     for (const node of list) {
-      if (node.kind === "host") {
+      if (node.kind === 'host') {
         for (const p of node.patterns) if (!/[*?!]/.test(p)) aliases.add(p);
-      } else if (node.kind === "include") {
+      } else if (node.kind === 'include') {
         for (const f of node.files) visit(f.nodes);
       }
     }

@@ -1,4 +1,4 @@
-import * as vscode from "vscode";
+import * as vscode from 'vscode';
 
 /**
  * Anything that runs code (Python, a profiling sweep, a command on a remote host) calls this
@@ -10,16 +10,16 @@ export async function requireTrust(action: string): Promise<boolean> {
   if (vscode.workspace.isTrusted) {
     return true;
   }
-  const manage = vscode.l10n.t("Manage Workspace Trust");
+  const manage = vscode.l10n.t('Manage Workspace Trust');
   const choice = await vscode.window.showWarningMessage(
     vscode.l10n.t(
-      "EfficientLLM: \"{0}\" runs code and is disabled in an untrusted workspace. Trust this workspace to profile models; saved results stay viewable meanwhile.",
+      'EfficientLLM: "{0}" runs code and is disabled in an untrusted workspace. Trust this workspace to profile models; saved results stay viewable meanwhile.',
       action,
     ),
     manage,
   );
   if (choice === manage) {
-    await vscode.commands.executeCommand("workbench.trust.manage");
+    await vscode.commands.executeCommand('workbench.trust.manage');
   }
   return false;
 }

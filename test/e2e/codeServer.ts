@@ -20,8 +20,14 @@ export const NODE_VERSION = '24.21.0';
 /** The cache folder of scripts/setup-code-server.sh (same search order). */
 export function toolsDir(): string {
   if (process.env.EFFICIENTLLM_TOOLS) return path.resolve(process.env.EFFICIENTLLM_TOOLS);
-  const candidates = ['/opt/efficientllm-tools', path.join(process.env.XDG_CACHE_HOME ?? path.join(homedir(), '.cache'), 'efficientllm-tools')];
-  return candidates.find((dir) => existsSync(path.join(dir, `code-server-${CODE_SERVER_VERSION}`, '.complete'))) ?? candidates[0];
+  const candidates = [
+    '/opt/efficientllm-tools',
+    path.join(process.env.XDG_CACHE_HOME ?? path.join(homedir(), '.cache'), 'efficientllm-tools'),
+  ];
+  return (
+    candidates.find((dir) => existsSync(path.join(dir, `code-server-${CODE_SERVER_VERSION}`, '.complete'))) ??
+    candidates[0]
+  );
 }
 
 export interface Tools {
@@ -33,8 +39,17 @@ export interface Tools {
 export function findTools(): Tools | string {
   const dir = toolsDir();
   const node = path.join(dir, `node-${NODE_VERSION}`, 'bin', 'node');
-  const entry = path.join(dir, `code-server-${CODE_SERVER_VERSION}`, 'node_modules', 'code-server', 'out', 'node', 'entry.js');
-  if (!existsSync(node) || !existsSync(entry)) return `code-server is not installed in ${dir} (run: bash scripts/setup-code-server.sh)`;
+  const entry = path.join(
+    dir,
+    `code-server-${CODE_SERVER_VERSION}`,
+    'node_modules',
+    'code-server',
+    'out',
+    'node',
+    'entry.js',
+  );
+  if (!existsSync(node) || !existsSync(entry))
+    return `code-server is not installed in ${dir} (run: bash scripts/setup-code-server.sh)`;
   if (!existsSync(CHROMIUM)) return `${CHROMIUM} is missing (run: bash scripts/setup-code-server.sh)`;
   return { node, entry };
 }
@@ -124,7 +139,8 @@ export class Sandbox {
     this.xdg = path.join(this.root, 'xdg');
     this.tmp = path.join(this.root, 'tmp');
     this.config = path.join(this.root, 'config.yaml');
-    for (const dir of [path.join(this.userData, 'User'), this.extensions, this.xdg, this.tmp]) mkdirSync(dir, { recursive: true });
+    for (const dir of [path.join(this.userData, 'User'), this.extensions, this.xdg, this.tmp])
+      mkdirSync(dir, { recursive: true });
     writeFileSync(path.join(this.userData, 'User', 'settings.json'), JSON.stringify(QUIET_SETTINGS, null, 2));
     writeFileSync(this.config, 'auth: none\ncert: false\n');
     installExitHooks();
@@ -210,8 +226,10 @@ export async function startCodeServer(sandbox: Sandbox, options: StartOptions = 
   const args = [
     tools.entry,
     ...sandbox.baseArgs(),
-    '--auth', 'none',
-    '--bind-addr', authority,
+    '--auth',
+    'none',
+    '--bind-addr',
+    authority,
     '--disable-telemetry',
     '--disable-update-check',
     '--disable-workspace-trust',
@@ -293,7 +311,12 @@ export async function launchChromium(sandbox: Sandbox, viewport = { width: 1400,
     executablePath: CHROMIUM,
     headless: true,
     args: CHROMIUM_ARGS,
-    env: { ...process.env, HOME: home, XDG_CONFIG_HOME: path.join(home, '.config'), XDG_CACHE_HOME: path.join(home, '.cache') },
+    env: {
+      ...process.env,
+      HOME: home,
+      XDG_CONFIG_HOME: path.join(home, '.config'),
+      XDG_CACHE_HOME: path.join(home, '.cache'),
+    },
     viewport,
   });
   const page = context.pages()[0] ?? (await context.newPage());
@@ -327,4 +350,11 @@ export function torchPython(): string {
 }
 
 /** The tiny sweep the in-editor tests launch: one small config, a few steps (seconds on 2 CPU cores). */
-export const TINY_SWEEP = { preset: 'tiny', attention: ['gqa'], stage: 'inference', precision: ['fp32'], steps: 3, warmup: 1 };
+export const TINY_SWEEP = {
+  preset: 'tiny',
+  attention: ['gqa'],
+  stage: 'inference',
+  precision: ['fp32'],
+  steps: 3,
+  warmup: 1,
+};

@@ -10,7 +10,17 @@
 // browser console and a failure-*.png of the step that failed.
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, type WriteStream } from 'node:fs';
+import {
+  copyFileSync,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  type WriteStream,
+} from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import type { Frame, Page } from 'playwright-core';
@@ -53,7 +63,9 @@ function packagedVsix(): string {
         .map((f) => path.join(REPO, f))
         .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
   assert.ok(found, 'npm run package wrote no .vsix');
-  log(`npm run package: ${path.basename(found)} (${(statSync(found).size / 1024).toFixed(0)} KiB) in ${Date.now() - started} ms`);
+  log(
+    `npm run package: ${path.basename(found)} (${(statSync(found).size / 1024).toFixed(0)} KiB) in ${Date.now() - started} ms`,
+  );
   return found;
 }
 
@@ -86,7 +98,11 @@ function inkedPixels(frame: Frame): Promise<Record<string, number>> {
       let n = 0;
       for (let p = 0; p < data.length; p += 4) {
         if (data[p + 3] === 0) continue;
-        if (Math.abs(data[p] - r) + Math.abs(data[p + 1] - gr) + Math.abs(data[p + 2] - b) + Math.abs(data[p + 3] - a) > 30) n++;
+        if (
+          Math.abs(data[p] - r) + Math.abs(data[p + 1] - gr) + Math.abs(data[p + 2] - b) + Math.abs(data[p + 3] - a) >
+          30
+        )
+          n++;
       }
       out[key] = n;
     });
@@ -149,7 +165,10 @@ describe('EfficientLLM in code-server (Chromium)', { skip, timeout: 300_000 }, (
     listed = codeServerCli(sandbox, ['--list-extensions', '--show-versions']).stdout;
     log(`--install-extension: exit ${install.status}; --list-extensions: ${listed.trim().replace(/\n/g, ', ')}`);
 
-    server = await startCodeServer(sandbox, { logFile: path.join(ARTIFACTS, 'code-server.log'), env: { EFFICIENTLLM_PYTHON: torchPython() } });
+    server = await startCodeServer(sandbox, {
+      logFile: path.join(ARTIFACTS, 'code-server.log'),
+      env: { EFFICIENTLLM_PYTHON: torchPython() },
+    });
     log(`code-server up at ${server.url} (pid ${server.pid})`);
     browser = await launchChromium(sandbox);
     page = browser.page;
@@ -177,8 +196,13 @@ describe('EfficientLLM in code-server (Chromium)', { skip, timeout: 300_000 }, (
       // (code-server, Remote-SSH, Codespaces) — it would be listed above and never activate.
       const installed = readdirSync(sandbox.extensions).find((d) => d.startsWith(`${EXTENSION_ID}-`));
       assert.ok(installed, `an ${EXTENSION_ID}-* folder in the extensions dir`);
-      const manifest: unknown = JSON.parse(readFileSync(path.join(sandbox.extensions, installed, 'package.json'), 'utf8'));
-      const kind = typeof manifest === 'object' && manifest !== null && 'extensionKind' in manifest ? manifest.extensionKind : undefined;
+      const manifest: unknown = JSON.parse(
+        readFileSync(path.join(sandbox.extensions, installed, 'package.json'), 'utf8'),
+      );
+      const kind =
+        typeof manifest === 'object' && manifest !== null && 'extensionKind' in manifest
+          ? manifest.extensionKind
+          : undefined;
       assert.ok(
         kind === undefined || (Array.isArray(kind) && kind.includes('workspace')),
         `extensionKind ${JSON.stringify(kind)} lets VS Code disable the extension on a remote server; use ["ui", "workspace"]`,
@@ -205,12 +229,17 @@ describe('EfficientLLM in code-server (Chromium)', { skip, timeout: 300_000 }, (
       const file = explorer.locator('.monaco-list-row', { hasText: MODEL }).first();
       await file.waitFor({ timeout: 15_000 });
       await file.dblclick();
-      await page.locator('.monaco-editor .view-lines', { hasText: 'class MultiQueryAttention' }).waitFor({ timeout: 30_000 });
+      await page
+        .locator('.monaco-editor .view-lines', { hasText: 'class MultiQueryAttention' })
+        .waitFor({ timeout: 30_000 });
       const lens = page.locator('.monaco-editor .codelens-decoration a', { hasText: 'Profile variants' }).first();
       await lens.waitFor({ timeout: 60_000 });
       const lensTexts = await page.locator('.monaco-editor .codelens-decoration').allTextContents();
       log(`CodeLens: ${lensTexts.join(' | ')}`);
-      assert.ok(lensTexts.some((t) => t.includes('Estimate')), `an Estimate… lens too: ${lensTexts.join(' | ')}`);
+      assert.ok(
+        lensTexts.some((t) => t.includes('Estimate')),
+        `an Estimate… lens too: ${lensTexts.join(' | ')}`,
+      );
       await screenshot('codelens');
       await lens.click();
       const launcher = await webviewFrame(page, 'launcher');
@@ -247,7 +276,12 @@ describe('EfficientLLM in code-server (Chromium)', { skip, timeout: 300_000 }, (
       // The lens seeded the launcher with the site: its shape (hidden 1024, 16 heads, 1 KV head)
       // over the tiny preset's depth.
       assert.match(configs[0], /mqa fp32 inference/);
-      assert.equal(await launcher.locator('vscode-single-select[data-field="preset"]').evaluate((e) => (e as HTMLElement & { value?: unknown }).value), 'tiny');
+      assert.equal(
+        await launcher
+          .locator('vscode-single-select[data-field="preset"]')
+          .evaluate((e) => (e as HTMLElement & { value?: unknown }).value),
+        'tiny',
+      );
       const launch = launcher.locator('vscode-button[data-action="launch"]:not([disabled])');
       await launch.waitFor({ timeout: 15_000 });
       await screenshot('launcher-tiny-sweep');
@@ -255,9 +289,13 @@ describe('EfficientLLM in code-server (Chromium)', { skip, timeout: 300_000 }, (
       await launch.click();
 
       // The run finishes with a notification offering "Show results".
-      const toast = page.locator('.notifications-toasts .notification-list-item', { hasText: /1 of 1 run\(s\) completed/ });
+      const toast = page.locator('.notifications-toasts .notification-list-item', {
+        hasText: /1 of 1 run\(s\) completed/,
+      });
       await toast.waitFor({ timeout: 120_000 });
-      log(`run completed in ${Date.now() - started} ms: ${(await toast.locator('.notification-list-item-message').textContent()) ?? ''}`);
+      log(
+        `run completed in ${Date.now() - started} ms: ${(await toast.locator('.notification-list-item-message').textContent()) ?? ''}`,
+      );
       await screenshot('run-completed');
 
       // The Runs view lists it as passed.
@@ -276,7 +314,9 @@ describe('EfficientLLM in code-server (Chromium)', { skip, timeout: 300_000 }, (
 
   test('"Show results" opens the dashboard and a chart is drawn inside the webview', async (t) => {
     await step('dashboard', t, async () => {
-      const toast = page.locator('.notifications-toasts .notification-list-item', { hasText: /1 of 1 run\(s\) completed/ });
+      const toast = page.locator('.notifications-toasts .notification-list-item', {
+        hasText: /1 of 1 run\(s\) completed/,
+      });
       await toast.hover();
       await toast.locator('.monaco-button', { hasText: 'Show results' }).click();
       const dashboard = await webviewFrame(page, 'dashboard');
@@ -289,30 +329,45 @@ describe('EfficientLLM in code-server (Chromium)', { skip, timeout: 300_000 }, (
         await sleep(250);
       }
       log(`dashboard canvases (painted pixels): ${JSON.stringify(inked)}`);
-      assert.ok(Object.values(inked).some((n) => n > 500), `a chart canvas has painted pixels: ${JSON.stringify(inked)}`);
+      assert.ok(
+        Object.values(inked).some((n) => n > 500),
+        `a chart canvas has painted pixels: ${JSON.stringify(inked)}`,
+      );
       const title = await dashboard.locator('h1').first().textContent();
       log(`dashboard heading: ${title ?? ''}`);
       await sleep(800); // let the animation finish for the screenshot
       await screenshot('dashboard');
       const frameElement = await dashboard.frameElement();
-      await frameElement.screenshot({ path: path.join(ARTIFACTS, `${String(++shot).padStart(2, '0')}-dashboard-webview.png`) });
+      await frameElement.screenshot({
+        path: path.join(ARTIFACTS, `${String(++shot).padStart(2, '0')}-dashboard-webview.png`),
+      });
     });
   });
 
   test('F1 → "EfficientLLM: Show log" opens the output channel', async (t) => {
     await step('show-log', t, async () => {
       // Focus the workbench (not a webview) before F1: click the editor area's tab bar.
-      await page.locator('.monaco-workbench .part.editor .tabs-container').first().click({ position: { x: 5, y: 5 } }).catch(() => undefined);
+      await page
+        .locator('.monaco-workbench .part.editor .tabs-container')
+        .first()
+        .click({ position: { x: 5, y: 5 } })
+        .catch(() => undefined);
       await page.keyboard.press('F1');
       const input = page.locator('.quick-input-widget input');
       await input.waitFor({ timeout: 10_000 });
       await input.fill('>EfficientLLM: Show log');
-      await page.locator('.quick-input-list .monaco-list-row', { hasText: 'EfficientLLM: Show log' }).first().waitFor({ timeout: 10_000 });
+      await page
+        .locator('.quick-input-list .monaco-list-row', { hasText: 'EfficientLLM: Show log' })
+        .first()
+        .waitFor({ timeout: 10_000 });
       await page.keyboard.press('Enter');
       const output = page.locator('.part.panel .output-view, .part.panel [id="workbench.panel.output"]').first();
       await output.waitFor({ timeout: 15_000 });
       // Monaco renders spaces as no-break spaces: \s matches both.
-      await page.locator('.part.panel .view-lines', { hasText: /EfficientLLM\sProfiler\s\S+\sactivated/ }).first().waitFor({ timeout: 15_000 });
+      await page
+        .locator('.part.panel .view-lines', { hasText: /EfficientLLM\sProfiler\s\S+\sactivated/ })
+        .first()
+        .waitFor({ timeout: 15_000 });
       log('output channel shows the EfficientLLM log');
       await screenshot('show-log');
     });

@@ -47,5 +47,5 @@ export const HOSTILE_ARGS: readonly string[] = [
   '%s%n%d',
   'unicode: żółw 🐢 日本',
   'esc\u001b[31mred',
-  "mixed 'single' \"double\" `tick` $(sub) ${var} \\ ; & | < > * ? [ ] { } ~ # !",
+  'mixed \'single\' "double" `tick` $(sub) ${var} \\ ; & | < > * ? [ ] { } ~ # !',
 ];

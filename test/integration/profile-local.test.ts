@@ -14,14 +14,23 @@ const CLI = join(ROOT, 'dist', 'cli.js');
 const PYTHON = process.env.EFFICIENTLLM_PYTHON ?? 'python3';
 const TINY = { layers: 2, hidden: 256, heads: 8, headDim: 32, ffn: 688, vocab: 1024 };
 
-interface CliRun { code: number | null; stdout: string; stderr: string; wallS: number }
+interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  wallS: number;
+}
 
 async function workspace(): Promise<{ cwd: string; env: NodeJS.ProcessEnv }> {
   const cwd = await mkdtemp(join(tmpdir(), 'elp-ws-'));
   return { cwd, env: { ...process.env, EFFICIENTLLM_CACHE: join(cwd, 'cache'), EFFICIENTLLM_PYTHON: PYTHON } };
 }
 
-function cli(args: string[], ws: { cwd: string; env: NodeJS.ProcessEnv }, whileRunning?: (pid: number) => Promise<void>): Promise<CliRun> {
+function cli(
+  args: string[],
+  ws: { cwd: string; env: NodeJS.ProcessEnv },
+  whileRunning?: (pid: number) => Promise<void>,
+): Promise<CliRun> {
   assert.ok(existsSync(CLI), `${CLI} is missing: run "npm run build" first`);
   const started = process.hrtime.bigint();
   const child = spawn(process.execPath, [CLI, ...args], { cwd: ws.cwd, env: ws.env });
@@ -41,7 +50,9 @@ function paramsOf(kvHeads: number): number {
   const attention = hidden * heads * headDim + 2 * hidden * kvHeads * headDim + heads * headDim * hidden;
   const mlp = 3 * hidden * ffn;
   const norms = 2 * hidden;
-  return vocab * hidden /* embedding */ + layers * (attention + mlp + norms) + hidden /* final norm */ + hidden * vocab /* lm head */;
+  return (
+    vocab * hidden /* embedding */ + layers * (attention + mlp + norms) + hidden /* final norm */ + hidden * vocab
+  ); /* lm head */
 }
 
 async function until<T>(what: string, probe: () => Promise<T | null>, timeoutMs = 60_000): Promise<T> {
@@ -70,12 +81,41 @@ async function measuringRunPid(cache: string): Promise<number> {
 test('MHA, GQA and MQA on the tiny preset: exact KV bytes and parameters, consistent timings', async () => {
   const ws = await workspace();
   const workload = { batch: 2, seqLen: 64, newTokens: 16, steps: 3 };
-  const r = await cli(['profile', '--preset', 'tiny', '--attention', 'mha,gqa,mqa', '--stage', 'inference', '--target', 'local',
-    '--batch', String(workload.batch), '--seq-len', String(workload.seqLen), '--new-tokens', String(workload.newTokens),
-    '--steps', String(workload.steps), '--warmup', '1', '--json'], ws);
+  const r = await cli(
+    [
+      'profile',
+      '--preset',
+      'tiny',
+      '--attention',
+      'mha,gqa,mqa',
+      '--stage',
+      'inference',
+      '--target',
+      'local',
+      '--batch',
+      String(workload.batch),
+      '--seq-len',
+      String(workload.seqLen),
+      '--new-tokens',
+      String(workload.newTokens),
+      '--steps',
+      String(workload.steps),
+      '--warmup',
+      '1',
+      '--json',
+    ],
+    ws,
+  );
   assert.equal(r.code, 0, r.stderr);
   const { runs } = JSON.parse(r.stdout) as { runs: RunRecord[] };
-  assert.deepEqual(runs.map((x) => [x.config.attention.kind, x.status]), [['mha', 'completed'], ['gqa', 'completed'], ['mqa', 'completed']]);
+  assert.deepEqual(
+    runs.map((x) => [x.config.attention.kind, x.status]),
+    [
+      ['mha', 'completed'],
+      ['gqa', 'completed'],
+      ['mqa', 'completed'],
+    ],
+  );
 
   let measuredTotal = 0;
   for (const run of runs) {
@@ -83,7 +123,10 @@ test('MHA, GQA and MQA on the tiny preset: exact KV bytes and parameters, consis
     const kv = run.config.attention.kvHeads;
     assert.equal(m.params, paramsOf(kv), `${run.config.label}: parameters from the shape formula`);
     // DESIGN.md: 2 × layers × kvHeads × headDim × batch × (seqLen + newTokens) × bytes per element (fp32).
-    assert.equal(m.kvCacheBytes, 2 * TINY.layers * kv * TINY.headDim * workload.batch * (workload.seqLen + workload.newTokens) * 4);
+    assert.equal(
+      m.kvCacheBytes,
+      2 * TINY.layers * kv * TINY.headDim * workload.batch * (workload.seqLen + workload.newTokens) * 4,
+    );
     assert.equal(m.weightBytes, paramsOf(kv) * 4);
     for (const k of ['latencyS', 'ttftS', 'tpotS', 'tokensPerS', 'peakMemoryBytes', 'amuBytes'] as const) {
       assert.ok(m[k] !== null && m[k]! > 0, `${run.config.label}: ${k} = ${m[k]} is positive`);
@@ -91,7 +134,10 @@ test('MHA, GQA and MQA on the tiny preset: exact KV bytes and parameters, consis
     // tokens/s = generated tokens ÷ time: over one request, tokens/s × latency = batch × newTokens.
     assert.ok(Math.abs(m.tokensPerS! * m.latencyS! - workload.batch * workload.newTokens) < 1e-6);
     // A request is a prefill plus newTokens − 1 decode steps.
-    assert.ok(m.ttftS! + (workload.newTokens - 1) * m.tpotS! <= m.latencyS! * 1.05, `${run.config.label}: ttft + decode ≈ latency`);
+    assert.ok(
+      m.ttftS! + (workload.newTokens - 1) * m.tpotS! <= m.latencyS! * 1.05,
+      `${run.config.label}: ttft + decode ≈ latency`,
+    );
     assert.ok(m.ttftS! < m.latencyS!);
     assert.equal(run.env.device !== null, true);
     assert.equal(run.error, null);
@@ -99,11 +145,16 @@ test('MHA, GQA and MQA on the tiny preset: exact KV bytes and parameters, consis
   }
   const [mha, gqa, mqa] = runs.map((x) => x.metrics.kvCacheBytes!);
   assert.ok(mha > gqa && gqa > mqa, 'KV memory MHA > GQA > MQA');
-  assert.ok(measuredTotal < r.wallS, `measured ${measuredTotal}s must fit in the ${r.wallS}s wall clock around the CLI`);
+  assert.ok(
+    measuredTotal < r.wallS,
+    `measured ${measuredTotal}s must fit in the ${r.wallS}s wall clock around the CLI`,
+  );
 
   const stored = (await readdir(join(ws.cwd, '.efficientllm', 'runs'))).filter((f) => f.endsWith('.json'));
   assert.deepEqual(stored.sort(), runs.map((x) => `${x.id}.json`).sort(), 'each run is stored once, by id');
-  const onDisk = JSON.parse(await readFile(join(ws.cwd, '.efficientllm', 'runs', `${runs[0].id}.json`), 'utf8')) as RunRecord;
+  const onDisk = JSON.parse(
+    await readFile(join(ws.cwd, '.efficientllm', 'runs', `${runs[0].id}.json`), 'utf8'),
+  ) as RunRecord;
   assert.deepEqual(onDisk, runs[0]);
 });
 
@@ -111,7 +162,10 @@ test('bad input names the field, exits non-zero and writes nothing', async () =>
   const ws = await workspace();
   const cases: [string[], RegExp][] = [
     [['--attention', 'xyz'], /attention\.kind.*"mha", "mqa", "gqa", "mla", "nsa"/],
-    [['--attention', 'gqa', '--kv-heads', '3'], /attention\.kvHeads: 3 does not divide the 8 query heads; use one of 1, 2, 4, 8/],
+    [
+      ['--attention', 'gqa', '--kv-heads', '3'],
+      /attention\.kvHeads: 3 does not divide the 8 query heads; use one of 1, 2, 4, 8/,
+    ],
     [['--precision', 'fp64'], /precision/],
     [['--batch', 'two'], /--batch/],
     [['--target', 'moon'], /--target "moon"/],
@@ -129,10 +183,14 @@ test('bad input names the field, exits non-zero and writes nothing', async () =>
 test('a harness killed mid-run leaves a failed record with what it had measured', async () => {
   const ws = await workspace();
   const cache = join(ws.cwd, 'cache');
-  const r = await cli(['profile', '--preset', 'tiny', '--attention', 'gqa,mqa', '--stage', 'pretrain', '--steps', '100000', '--json'], ws, async () => {
-    const pid = await measuringRunPid(cache);
-    process.kill(pid, 'SIGKILL');
-  });
+  const r = await cli(
+    ['profile', '--preset', 'tiny', '--attention', 'gqa,mqa', '--stage', 'pretrain', '--steps', '100000', '--json'],
+    ws,
+    async () => {
+      const pid = await measuringRunPid(cache);
+      process.kill(pid, 'SIGKILL');
+    },
+  );
   assert.equal(r.code, 1);
   const { runs } = JSON.parse(r.stdout) as { runs: RunRecord[] };
   assert.equal(runs[0].status, 'failed');
@@ -141,7 +199,9 @@ test('a harness killed mid-run leaves a failed record with what it had measured'
   assert.notEqual(runs[0].env.torch, null, 'what the harness said before dying is kept');
   assert.equal(runs[1].status, 'failed');
   assert.match(runs[1].error!.message, /before this run started/);
-  const stored = JSON.parse(await readFile(join(ws.cwd, '.efficientllm', 'runs', `${runs[0].id}.json`), 'utf8')) as RunRecord;
+  const stored = JSON.parse(
+    await readFile(join(ws.cwd, '.efficientllm', 'runs', `${runs[0].id}.json`), 'utf8'),
+  ) as RunRecord;
   assert.equal(stored.status, 'failed');
 });
 
@@ -149,7 +209,9 @@ test('a harness that crashes mid-run leaves its stderr tail in the record', asyn
   const ws = await workspace();
   // A real interpreter that runs the real harness and dies 1.5 s in, writing to stderr as a crash would.
   const wrapper = join(ws.cwd, 'crashing-python');
-  await writeFile(wrapper, `#!/bin/sh
+  await writeFile(
+    wrapper,
+    `#!/bin/sh
 [ "$1" = "-c" ] && exec ${PYTHON} "$@"
 shift 2
 exec ${PYTHON} -c 'import os, runpy, sys, threading
@@ -158,9 +220,13 @@ def crash():
 threading.Timer(4.0, crash).start()
 sys.argv = ["efficientllm_harness"] + sys.argv[1:]
 runpy.run_module("efficientllm_harness", run_name="__main__")' "$@"
-`);
+`,
+  );
   await chmod(wrapper, 0o755);
-  const r = await cli(['profile', '--preset', 'tiny', '--stage', 'pretrain', '--steps', '100000', '--python', wrapper, '--json'], ws);
+  const r = await cli(
+    ['profile', '--preset', 'tiny', '--stage', 'pretrain', '--steps', '100000', '--python', wrapper, '--json'],
+    ws,
+  );
   assert.equal(r.code, 1, r.stderr);
   const [run] = (JSON.parse(r.stdout) as { runs: RunRecord[] }).runs;
   assert.equal(run.status, 'failed');
@@ -171,18 +237,26 @@ runpy.run_module("efficientllm_harness", run_name="__main__")' "$@"
 test('cancelling the CLI cancels the runs and stores them as cancelled', async () => {
   const ws = await workspace();
   const cache = join(ws.cwd, 'cache');
-  const r = await cli(['profile', '--preset', 'tiny', '--stage', 'pretrain', '--steps', '100000', '--json'], ws, async (cliPid) => {
-    const harnessPid = await measuringRunPid(cache);
-    process.kill(cliPid, 'SIGINT');
-    await until('the harness process group to be gone', async () => {
-      try {
-        process.kill(harnessPid, 0);
-        return null;
-      } catch {
-        return true;
-      }
-    }, 15_000);
-  });
+  const r = await cli(
+    ['profile', '--preset', 'tiny', '--stage', 'pretrain', '--steps', '100000', '--json'],
+    ws,
+    async (cliPid) => {
+      const harnessPid = await measuringRunPid(cache);
+      process.kill(cliPid, 'SIGINT');
+      await until(
+        'the harness process group to be gone',
+        async () => {
+          try {
+            process.kill(harnessPid, 0);
+            return null;
+          } catch {
+            return true;
+          }
+        },
+        15_000,
+      );
+    },
+  );
   const [run] = (JSON.parse(r.stdout) as { runs: RunRecord[] }).runs;
   assert.equal(run.status, 'cancelled');
   assert.equal(r.code, 1);

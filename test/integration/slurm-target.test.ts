@@ -11,7 +11,17 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { RunRecord } from '../../src/core/record';
@@ -25,12 +35,33 @@ const USER = 'elptest';
 const isRoot = process.getuid?.() === 0;
 const SKIP = isRoot ? false : 'needs root to start munge and Slurm on loopback (test/infra/start.sh WITH_SLURM=1)';
 
-interface CliRun { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; wallS: number }
+interface CliRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  wallS: number;
+}
 
 /** Parameters of the tiny LLaMA-style preset from its shape (independent of the harness). */
 function paramsOf(kvHeads: number): number {
-  const layers = 2, hidden = 256, heads = 8, headDim = 32, ffn = 688, vocab = 1024;
-  return vocab * hidden + layers * (hidden * heads * headDim + 2 * hidden * kvHeads * headDim + heads * headDim * hidden + 3 * hidden * ffn + 2 * hidden) + hidden + hidden * vocab;
+  const layers = 2,
+    hidden = 256,
+    heads = 8,
+    headDim = 32,
+    ffn = 688,
+    vocab = 1024;
+  return (
+    vocab * hidden +
+    layers *
+      (hidden * heads * headDim +
+        2 * hidden * kvHeads * headDim +
+        heads * headDim * hidden +
+        3 * hidden * ffn +
+        2 * hidden) +
+    hidden +
+    hidden * vocab
+  );
 }
 
 describe('Slurm target against a real slurmctld', { skip: SKIP, timeout: 600_000 }, () => {
@@ -46,7 +77,11 @@ describe('Slurm target against a real slurmctld', { skip: SKIP, timeout: 600_000
     execFileSync(cmd, args, { env: { ...process.env, SLURM_CONF: slurmConf }, encoding: 'utf8', timeout: 30_000 });
 
   /** The CLI as elptest, in its own workspace folder (store, HOME and so the default shared cache). */
-  function cli(name: string, args: string[], whileRunning?: (pid: number, dir: string) => Promise<void>): Promise<CliRun> {
+  function cli(
+    name: string,
+    args: string[],
+    whileRunning?: (pid: number, dir: string) => Promise<void>,
+  ): Promise<CliRun> {
     assert.ok(existsSync(CLI), `${CLI} is missing: run "npm run build" first`);
     const dir = join(ws, name);
     mkdirSync(join(dir, 'home'), { recursive: true });
@@ -56,14 +91,21 @@ describe('Slurm target against a real slurmctld', { skip: SKIP, timeout: 600_000
       cwd: dir,
       uid,
       gid,
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: join(dir, 'home'), SLURM_CONF: slurmConf, EFFICIENTLLM_PYTHON: PYTHON, LANG: 'C.UTF-8' },
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        HOME: join(dir, 'home'),
+        SLURM_CONF: slurmConf,
+        EFFICIENTLLM_PYTHON: PYTHON,
+        LANG: 'C.UTF-8',
+      },
     });
     if (child.pid !== undefined) children.add(child.pid);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    if (whileRunning && child.pid !== undefined) void whileRunning(child.pid, dir).catch((e: Error) => (stderr += `\n[test] ${e.message}`));
+    if (whileRunning && child.pid !== undefined)
+      void whileRunning(child.pid, dir).catch((e: Error) => (stderr += `\n[test] ${e.message}`));
     return new Promise((done) =>
       child.on('close', (code, signal) => {
         if (child.pid !== undefined) children.delete(child.pid);
@@ -77,7 +119,11 @@ describe('Slurm target against a real slurmctld', { skip: SKIP, timeout: 600_000
   before(
     () => {
       base = mkdtempSync('/tmp/elp-it-slurm-'); // directly under /tmp: elptest must traverse it
-      execFileSync('bash', [join(INFRA, 'start.sh')], { env: { ...process.env, BASE: base, WITH_SLURM: '1' }, stdio: ['ignore', 'pipe', 'pipe'], timeout: 600_000 });
+      execFileSync('bash', [join(INFRA, 'start.sh')], {
+        env: { ...process.env, BASE: base, WITH_SLURM: '1' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+        timeout: 600_000,
+      });
       slurmConf = readInfraEnv(base).SLURM_CONF;
       uid = Number(execFileSync('id', ['-u', USER], { encoding: 'utf8' }).trim());
       gid = Number(execFileSync('id', ['-g', USER], { encoding: 'utf8' }).trim());
@@ -89,7 +135,19 @@ describe('Slurm target against a real slurmctld', { skip: SKIP, timeout: 600_000
       const fake = join(ws, 'sleepy-python');
       writeFileSync(fake, '#!/bin/sh\necho "sleepy-python: pretending to profile, args: $*" >&2\nexec sleep 600\n');
       chmodSync(fake, 0o755);
-      timeoutRun = cli('timeout', ['--preset', 'tiny', '--attention', 'mha', '--stage', 'inference', '--time-limit', '1', '--python', fake, '--json']);
+      timeoutRun = cli('timeout', [
+        '--preset',
+        'tiny',
+        '--attention',
+        'mha',
+        '--stage',
+        'inference',
+        '--time-limit',
+        '1',
+        '--python',
+        fake,
+        '--json',
+      ]);
     },
     { timeout: 620_000 },
   );
@@ -104,12 +162,21 @@ describe('Slurm target against a real slurmctld', { skip: SKIP, timeout: 600_000
     }
     if (base !== '') {
       try {
-        if (slurmConf) execFileSync('scancel', ['-u', USER], { env: { ...process.env, SLURM_CONF: slurmConf }, stdio: 'ignore', timeout: 30_000 });
+        if (slurmConf)
+          execFileSync('scancel', ['-u', USER], {
+            env: { ...process.env, SLURM_CONF: slurmConf },
+            stdio: 'ignore',
+            timeout: 30_000,
+          });
       } catch {
         // nothing to cancel
       }
       try {
-        execFileSync('bash', [join(INFRA, 'stop.sh')], { env: { ...process.env, BASE: base }, stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+        execFileSync('bash', [join(INFRA, 'stop.sh')], {
+          env: { ...process.env, BASE: base },
+          stdio: ['ignore', 'pipe', 'pipe'],
+          timeout: 60_000,
+        });
       } finally {
         rmSync(base, { recursive: true, force: true });
       }
@@ -118,26 +185,65 @@ describe('Slurm target against a real slurmctld', { skip: SKIP, timeout: 600_000
   });
 
   it('a sweep of 3 configs is one array job and gives 3 completed records with metrics', async () => {
-    const r = await cli('sweep', ['--preset', 'tiny', '--attention', 'mha,gqa,mqa', '--stage', 'inference', '--steps', '2', '--warmup', '1',
-      '--partition', 'debug', '--time-limit', '10', '--max-concurrent', '2', '--sbatch-extra=--comment=elp-it', '--sbatch-extra', 'nice=0', '--json']);
+    const r = await cli('sweep', [
+      '--preset',
+      'tiny',
+      '--attention',
+      'mha,gqa,mqa',
+      '--stage',
+      'inference',
+      '--steps',
+      '2',
+      '--warmup',
+      '1',
+      '--partition',
+      'debug',
+      '--time-limit',
+      '10',
+      '--max-concurrent',
+      '2',
+      '--sbatch-extra=--comment=elp-it',
+      '--sbatch-extra',
+      'nice=0',
+      '--json',
+    ]);
     assert.equal(r.code, 0, `${r.stderr}\n${r.stdout.slice(0, 2000)}`);
     const { runs } = JSON.parse(r.stdout) as { runs: RunRecord[] };
-    assert.deepEqual(runs.map((x) => [x.config.attention.kind, x.status]), [['mha', 'completed'], ['gqa', 'completed'], ['mqa', 'completed']]);
+    assert.deepEqual(
+      runs.map((x) => [x.config.attention.kind, x.status]),
+      [
+        ['mha', 'completed'],
+        ['gqa', 'completed'],
+        ['mqa', 'completed'],
+      ],
+    );
     for (const run of runs) {
       assert.deepEqual(run.target, { kind: 'slurm', name: 'local' });
       assert.equal(run.error, null);
       assert.equal(run.metrics.params, paramsOf(run.config.attention.kvHeads), `${run.config.label}: parameters`);
-      for (const k of ['latencyS', 'tokensPerS', 'ttftS', 'peakMemoryBytes'] as const) assert.ok((run.metrics[k] ?? 0) > 0, `${run.config.label}: ${k}`);
+      for (const k of ['latencyS', 'tokensPerS', 'ttftS', 'peakMemoryBytes'] as const)
+        assert.ok((run.metrics[k] ?? 0) > 0, `${run.config.label}: ${k}`);
       assert.ok(run.env.torch !== null);
     }
     // One sbatch: every run folder names the same array job, tasks 0..2 in order.
     const shared = sharedOf(join(ws, 'sweep'));
-    const ids = runs.map((x) => readFileSync(join(shared, 'runs', x.id, 'slurm-job'), 'utf8').trim().split(' ')[1]);
+    const ids = runs.map(
+      (x) =>
+        readFileSync(join(shared, 'runs', x.id, 'slurm-job'), 'utf8')
+          .trim()
+          .split(' ')[1],
+    );
     const arrayJob = ids[0].split('_')[0];
     assert.deepEqual(ids, [`${arrayJob}_0`, `${arrayJob}_1`, `${arrayJob}_2`]);
     assert.deepEqual(readdirSync(join(shared, 'slurm')), [runs[0].id], 'one job folder');
     const script = readFileSync(join(shared, 'slurm', runs[0].id, 'job.sh'), 'utf8');
-    for (const line of ['#SBATCH --partition=debug', '#SBATCH --time=10', '#SBATCH --comment=elp-it', '#SBATCH --nice=0']) assert.ok(script.includes(line), line);
+    for (const line of [
+      '#SBATCH --partition=debug',
+      '#SBATCH --time=10',
+      '#SBATCH --comment=elp-it',
+      '#SBATCH --nice=0',
+    ])
+      assert.ok(script.includes(line), line);
     // Slurm ran it as elptest with our options.
     const job = slurm('scontrol', ['show', 'job', '-o', arrayJob]);
     assert.match(job, new RegExp(`UserId=${USER}\\(`));
@@ -150,30 +256,61 @@ describe('Slurm target against a real slurmctld', { skip: SKIP, timeout: 600_000
 
   it('SIGINT while running → scancel → cancelled records, job gone from squeue', async () => {
     let jobId = '';
-    const r = await cli('cancel', ['--preset', 'tiny', '--attention', 'mha,gqa', '--stage', 'pretrain', '--steps', '100000', '--max-concurrent', '1', '--json'], async (pid, dir) => {
-      // Wait until task 0's harness is in its measured window (task 1 waits on the %1 limit).
-      const runs = join(sharedOf(dir), 'runs');
-      const end = Date.now() + 120_000;
-      for (;;) {
-        for (const id of existsSync(runs) ? readdirSync(runs) : []) {
-          const events = join(runs, id, 'events.jsonl');
-          if (existsSync(events) && /"phase": ?"measure"/.test(readFileSync(events, 'utf8'))) {
-            jobId = readFileSync(join(runs, id, 'slurm-job'), 'utf8').trim().split(' ')[1].split('_')[0];
+    const r = await cli(
+      'cancel',
+      [
+        '--preset',
+        'tiny',
+        '--attention',
+        'mha,gqa',
+        '--stage',
+        'pretrain',
+        '--steps',
+        '100000',
+        '--max-concurrent',
+        '1',
+        '--json',
+      ],
+      async (pid, dir) => {
+        // Wait until task 0's harness is in its measured window (task 1 waits on the %1 limit).
+        const runs = join(sharedOf(dir), 'runs');
+        const end = Date.now() + 120_000;
+        for (;;) {
+          for (const id of existsSync(runs) ? readdirSync(runs) : []) {
+            const events = join(runs, id, 'events.jsonl');
+            if (existsSync(events) && /"phase": ?"measure"/.test(readFileSync(events, 'utf8'))) {
+              jobId = readFileSync(join(runs, id, 'slurm-job'), 'utf8')
+                .trim()
+                .split(' ')[1]
+                .split('_')[0];
+            }
           }
+          if (jobId !== '') break;
+          if (Date.now() > end) throw new Error('no run reached its measured window');
+          await new Promise((w) => setTimeout(w, 200));
         }
-        if (jobId !== '') break;
-        if (Date.now() > end) throw new Error('no run reached its measured window');
-        await new Promise((w) => setTimeout(w, 200));
-      }
-      process.kill(pid, 'SIGINT');
-    });
+        process.kill(pid, 'SIGINT');
+      },
+    );
     assert.notEqual(jobId, '', r.stderr);
     assert.equal(r.code, 1, r.stderr);
     const { runs } = JSON.parse(r.stdout) as { runs: RunRecord[] };
-    assert.deepEqual(runs.map((x) => x.status), ['cancelled', 'cancelled']);
-    assert.match(runs[0].error!.message, new RegExp(`cancelled \\(scancel ${jobId}\\); Slurm state CANCELLED.*while running`));
+    assert.deepEqual(
+      runs.map((x) => x.status),
+      ['cancelled', 'cancelled'],
+    );
+    assert.match(
+      runs[0].error!.message,
+      new RegExp(`cancelled \\(scancel ${jobId}\\); Slurm state CANCELLED.*while running`),
+    );
     assert.match(runs[1].error!.message, /before it started/);
-    assert.equal(slurm('squeue', ['-h', '-o', '%i']).split('\n').filter((l) => l.startsWith(`${jobId}_`)).length, 0, 'job gone from squeue');
+    assert.equal(
+      slurm('squeue', ['-h', '-o', '%i'])
+        .split('\n')
+        .filter((l) => l.startsWith(`${jobId}_`)).length,
+      0,
+      'job gone from squeue',
+    );
     assert.match(slurm('scontrol', ['show', 'job', '-o', jobId]), /JobState=CANCELLED/);
   });
 
@@ -182,14 +319,44 @@ describe('Slurm target against a real slurmctld', { skip: SKIP, timeout: 600_000
     const dir = join(ws, 'over-ssh');
     mkdirSync(join(dir, 'shared'), { recursive: true });
     chownSync(join(dir, 'shared'), uid, gid);
-    writeFileSync(join(dir, 'ssh_config'), `Host slurm-login\n  HostName ${env.TEST_SSH_HOST}\n  Port ${env.TEST_SSH_PORT}\n  User ${USER}\n  IdentityFile ${env.TEST_SSH_KEY}\n  IdentitiesOnly yes\n`);
+    writeFileSync(
+      join(dir, 'ssh_config'),
+      `Host slurm-login\n  HostName ${env.TEST_SSH_HOST}\n  Port ${env.TEST_SSH_PORT}\n  User ${USER}\n  IdentityFile ${env.TEST_SSH_KEY}\n  IdentitiesOnly yes\n`,
+    );
     // Run as root here (the client key is root's); the login-node side is elptest. No SLURM_CONF in
     // this process: the remote commands get it from sshd's SetEnv, as on a real login node.
-    const child = spawn(process.execPath, [CLI, 'profile', '--target', 'slurm:slurm-login', '--ssh-config', join(dir, 'ssh_config'),
-      '--known-hosts', env.TEST_SSH_KNOWN_HOSTS, '--shared-dir', join(dir, 'shared'), '--python', PYTHON,
-      '--preset', 'tiny', '--attention', 'mha,mqa', '--stage', 'inference', '--steps', '2', '--warmup', '1', '--json'], {
-      cwd: dir, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir, LANG: 'C.UTF-8' },
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        CLI,
+        'profile',
+        '--target',
+        'slurm:slurm-login',
+        '--ssh-config',
+        join(dir, 'ssh_config'),
+        '--known-hosts',
+        env.TEST_SSH_KNOWN_HOSTS,
+        '--shared-dir',
+        join(dir, 'shared'),
+        '--python',
+        PYTHON,
+        '--preset',
+        'tiny',
+        '--attention',
+        'mha,mqa',
+        '--stage',
+        'inference',
+        '--steps',
+        '2',
+        '--warmup',
+        '1',
+        '--json',
+      ],
+      {
+        cwd: dir,
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir, LANG: 'C.UTF-8' },
+      },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -197,14 +364,25 @@ describe('Slurm target against a real slurmctld', { skip: SKIP, timeout: 600_000
     const code = await new Promise<number | null>((done) => child.on('close', done));
     assert.equal(code, 0, stderr);
     const { runs } = JSON.parse(stdout) as { runs: RunRecord[] };
-    assert.deepEqual(runs.map((x) => [x.status, x.target.kind, x.target.name]), [['completed', 'slurm', 'slurm-login'], ['completed', 'slurm', 'slurm-login']]);
+    assert.deepEqual(
+      runs.map((x) => [x.status, x.target.kind, x.target.name]),
+      [
+        ['completed', 'slurm', 'slurm-login'],
+        ['completed', 'slurm', 'slurm-login'],
+      ],
+    );
     assert.equal(runs[1].metrics.params, paramsOf(1));
-    const [jobA, jobB] = runs.map((x) => readFileSync(join(dir, 'shared', 'runs', x.id, 'slurm-job'), 'utf8').trim().split(' ')[1]);
+    const [jobA, jobB] = runs.map(
+      (x) =>
+        readFileSync(join(dir, 'shared', 'runs', x.id, 'slurm-job'), 'utf8')
+          .trim()
+          .split(' ')[1],
+    );
     assert.equal(jobA.split('_')[0], jobB.split('_')[0], 'one array job');
     assert.match(slurm('scontrol', ['show', 'job', '-o', jobA.split('_')[0]]), new RegExp(`UserId=${USER}\\(`));
   });
 
-  it('a job past its time limit → failed record naming TIMEOUT with Slurm\'s message', async () => {
+  it("a job past its time limit → failed record naming TIMEOUT with Slurm's message", async () => {
     assert.ok(timeoutRun);
     const r = await timeoutRun;
     assert.equal(r.code, 1, r.stderr);
@@ -212,7 +390,10 @@ describe('Slurm target against a real slurmctld', { skip: SKIP, timeout: 600_000
     assert.equal(runs.length, 1);
     const [run] = runs;
     assert.equal(run.status, 'failed');
-    assert.match(run.error!.message, /_0 ended TIMEOUT \(killed at its time limit.*reason TimeLimit\) before the run started, without a result/);
+    assert.match(
+      run.error!.message,
+      /_0 ended TIMEOUT \(killed at its time limit.*reason TimeLimit\) before the run started, without a result/,
+    );
     assert.match(run.error!.stderrTail, /sleepy-python: pretending to profile/);
     assert.match(run.error!.stderrTail, /CANCELLED AT .* DUE TO TIME LIMIT/);
     assert.match(r.stderr, /: TIMEOUT/);

@@ -42,7 +42,11 @@ describe('ssh host-key verification against a real sshd', { skip: SKIP, timeout:
     () => {
       base = mkdtempSync('/tmp/elp-it-ssh-'); // directly under /tmp: the test user must traverse it
       work = mkdtempSync(join(tmpdir(), 'elp-it-work-'));
-      execFileSync('bash', [join(INFRA, 'start.sh')], { env: { ...process.env, BASE: base }, stdio: ['ignore', 'pipe', 'pipe'], timeout: 600_000 });
+      execFileSync('bash', [join(INFRA, 'start.sh')], {
+        env: { ...process.env, BASE: base },
+        stdio: ['ignore', 'pipe', 'pipe'],
+        timeout: 600_000,
+      });
       env = readInfraEnv(base);
       port = Number(env.TEST_SSH_PORT);
       hostKeyBlob = Buffer.from(readFileSync(env.TEST_SSH_HOST_KEY_PUB, 'utf8').trim().split(/\s+/)[1]!, 'base64');
@@ -53,7 +57,11 @@ describe('ssh host-key verification against a real sshd', { skip: SKIP, timeout:
   after(() => {
     if (base !== '') {
       try {
-        execFileSync('bash', [join(INFRA, 'stop.sh')], { env: { ...process.env, BASE: base }, stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+        execFileSync('bash', [join(INFRA, 'stop.sh')], {
+          env: { ...process.env, BASE: base },
+          stdio: ['ignore', 'pipe', 'pipe'],
+          timeout: 60_000,
+        });
       } finally {
         rmSync(base, { recursive: true, force: true });
       }
@@ -117,7 +125,8 @@ describe('ssh host-key verification against a real sshd', { skip: SKIP, timeout:
     });
   }
 
-  const keygen = (...args: string[]): string => execFileSync('ssh-keygen', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const keygen = (...args: string[]): string =>
+    execFileSync('ssh-keygen', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
   it('fingerprintSha256 equals ssh-keygen -lf of the host key', () => {
     const fp = keygen('-lf', env.TEST_SSH_HOST_KEY_PUB).split(' ')[1];
@@ -131,7 +140,8 @@ describe('ssh host-key verification against a real sshd', { skip: SKIP, timeout:
     assert.equal(r.error, undefined);
     assert.equal(r.stdout, 'ok\n');
     assert.equal(r.exitCode, 0);
-    if (r.verdict?.kind === 'match') assert.equal(r.verdict.fingerprint, keygen('-lf', env.TEST_SSH_HOST_KEY_PUB).split(' ')[1]);
+    if (r.verdict?.kind === 'match')
+      assert.equal(r.verdict.fingerprint, keygen('-lf', env.TEST_SSH_HOST_KEY_PUB).split(' ')[1]);
   });
 
   it('connects with an entry hashed by ssh-keygen -H', async () => {

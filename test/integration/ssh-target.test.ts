@@ -8,7 +8,16 @@
  */
 import { strict as assert } from 'node:assert';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
@@ -26,7 +35,11 @@ const CLI = join(ROOT, 'dist', 'cli.js');
 const INFRA = join(ROOT, 'test', 'infra');
 const PY = '/usr/bin/python3';
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-const SKIP = !isRoot ? 'needs root to start the loopback sshd (test/infra/start.sh)' : !existsSync(PY) ? `needs ${PY} with torch` : false;
+const SKIP = !isRoot
+  ? 'needs root to start the loopback sshd (test/infra/start.sh)'
+  : !existsSync(PY)
+    ? `needs ${PY} with torch`
+    : false;
 // Unprivileged accounts of this suite alone (the infra's default elptest is shared with other suites
 // that may run at the same time): the target's user and the jump host's user.
 const USER1 = 'elpssh1';
@@ -39,8 +52,34 @@ interface CliRun {
 }
 
 /** Small and fast, or long enough to interrupt. */
-const QUICK = ['--preset', 'tiny', '--stage', 'inference', '--steps', '2', '--warmup', '1', '--seq-len', '32', '--new-tokens', '4'];
-const LONG = ['--preset', 'tiny', '--attention', 'mha', '--stage', 'inference', '--steps', '15', '--warmup', '1', '--seq-len', '256'];
+const QUICK = [
+  '--preset',
+  'tiny',
+  '--stage',
+  'inference',
+  '--steps',
+  '2',
+  '--warmup',
+  '1',
+  '--seq-len',
+  '32',
+  '--new-tokens',
+  '4',
+];
+const LONG = [
+  '--preset',
+  'tiny',
+  '--attention',
+  'mha',
+  '--stage',
+  'inference',
+  '--steps',
+  '15',
+  '--warmup',
+  '1',
+  '--seq-len',
+  '256',
+];
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -71,7 +110,11 @@ describe('SSH target against real sshd servers', { skip: SKIP, timeout: 300_000 
   let remoteHome = '';
 
   const infra = (script: string, base: string, extra: NodeJS.ProcessEnv = {}): void => {
-    execFileSync('bash', [join(INFRA, script)], { env: { ...process.env, BASE: base, ...extra }, stdio: ['ignore', 'pipe', 'pipe'], timeout: 600_000 });
+    execFileSync('bash', [join(INFRA, script)], {
+      env: { ...process.env, BASE: base, ...extra },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: 600_000,
+    });
   };
 
   before(
@@ -90,10 +133,23 @@ describe('SSH target against real sshd servers', { skip: SKIP, timeout: 300_000 
       const block = (host: string, env: InfraEnv, extra = ''): string =>
         `Host ${host}\n  HostName 127.0.0.1\n  Port ${env.TEST_SSH_PORT}\n  User ${env.TEST_SSH_USER}\n  IdentityFile ${env.TEST_SSH_KEY}\n  IdentitiesOnly yes\n${extra}`;
       sshConfig = join(work, 'ssh_config');
-      writeFileSync(sshConfig, [block('target', env1), block('jump', env2), block('behind', env1, '  ProxyJump jump\n'), block('other', env2)].join('\n'));
+      writeFileSync(
+        sshConfig,
+        [
+          block('target', env1),
+          block('jump', env2),
+          block('behind', env1, '  ProxyJump jump\n'),
+          block('other', env2),
+        ].join('\n'),
+      );
       knownHosts = join(work, 'known_hosts');
-      writeFileSync(knownHosts, readFileSync(env1.TEST_SSH_KNOWN_HOSTS, 'utf8') + readFileSync(env2.TEST_SSH_KNOWN_HOSTS, 'utf8'));
-      remoteHome = execFileSync('sh', ['-c', `getent passwd ${env1.TEST_SSH_USER} | cut -d: -f6`], { encoding: 'utf8' }).trim();
+      writeFileSync(
+        knownHosts,
+        readFileSync(env1.TEST_SSH_KNOWN_HOSTS, 'utf8') + readFileSync(env2.TEST_SSH_KNOWN_HOSTS, 'utf8'),
+      );
+      remoteHome = execFileSync('sh', ['-c', `getent passwd ${env1.TEST_SSH_USER} | cut -d: -f6`], {
+        encoding: 'utf8',
+      }).trim();
       // Interpreters that misbehave, for the crash tests (elptest must read and run them).
       const bin = join(base1, 'bin');
       mkdirSync(bin, { mode: 0o755 });
@@ -141,15 +197,25 @@ describe('SSH target against real sshd servers', { skip: SKIP, timeout: 300_000 
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    if (whileRunning && child.pid !== undefined) void whileRunning(child.pid).catch((e: Error) => (stderr += `\n[test helper failed: ${e.message}]`));
+    if (whileRunning && child.pid !== undefined)
+      void whileRunning(child.pid).catch((e: Error) => (stderr += `\n[test helper failed: ${e.message}]`));
     return new Promise((done) => child.on('close', (code) => done({ code, stdout, stderr })));
   }
 
-  const sshFlags = (alias: string, kh = knownHosts): string[] => ['--target', `ssh:${alias}`, '--ssh-config', sshConfig, '--known-hosts', kh];
+  const sshFlags = (alias: string, kh = knownHosts): string[] => [
+    '--target',
+    `ssh:${alias}`,
+    '--ssh-config',
+    sshConfig,
+    '--known-hosts',
+    kh,
+  ];
   const trustFile = (): string => join(home, '.config', 'efficientllm', 'known_hosts');
   const storeRecords = (ws: string): RunRecord[] => {
     const dir = join(ws, '.efficientllm', 'runs');
-    return readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as RunRecord);
+    return readdirSync(dir)
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as RunRecord);
   };
   const remoteRunDir = (id: string): string => join(remoteHome, '.cache', 'efficientllm', 'runs', id);
 
@@ -165,8 +231,14 @@ describe('SSH target against real sshd servers', { skip: SKIP, timeout: 300_000 
   /** Kills (by pid) the server side of every connection to the sshd of `base`; the listener stays. */
   const cutConnections = (base: string): number[] => {
     const listener = readFileSync(join(base, 'sshd', 'sshd.pid'), 'utf8').trim();
-    const monitors = spawnSync('pgrep', ['-P', listener], { encoding: 'utf8' }).stdout.split('\n').filter((s) => /^\d+$/.test(s));
-    const children = monitors.flatMap((m) => spawnSync('pgrep', ['-P', m], { encoding: 'utf8' }).stdout.split('\n').filter((s) => /^\d+$/.test(s)));
+    const monitors = spawnSync('pgrep', ['-P', listener], { encoding: 'utf8' })
+      .stdout.split('\n')
+      .filter((s) => /^\d+$/.test(s));
+    const children = monitors.flatMap((m) =>
+      spawnSync('pgrep', ['-P', m], { encoding: 'utf8' })
+        .stdout.split('\n')
+        .filter((s) => /^\d+$/.test(s)),
+    );
     for (const pid of [...children, ...monitors]) {
       try {
         process.kill(Number(pid), 'SIGKILL');
@@ -177,7 +249,12 @@ describe('SSH target against real sshd servers', { skip: SKIP, timeout: 300_000 
     return [...monitors, ...children].map(Number);
   };
 
-  const connectOptions = () => ({ sshConfigFile: sshConfig, knownHostsFile: knownHosts, trustFile: join(work, 'api-trust'), env: cliEnv() });
+  const connectOptions = () => ({
+    sshConfigFile: sshConfig,
+    knownHostsFile: knownHosts,
+    trustFile: join(work, 'api-trust'),
+    env: cliEnv(),
+  });
 
   it('SshHost: quoting, byte-offset reads, atomic writes, at most 8 channels, harness uploaded once per hash', async () => {
     const host = new SshHost('target', connectOptions());
@@ -193,8 +270,13 @@ describe('SSH target against real sshd servers', { skip: SKIP, timeout: 300_000 
       assert.equal((await host.readFrom(file, 9)).toString(), 'line two\nline three\n');
       assert.equal((await host.readFrom(file, 1000)).length, 0);
       assert.equal((await host.readFrom(`${home}/elp-it/missing`, 0)).length, 0);
-      const many = await Promise.all(Array.from({ length: 24 }, (_, i) => host.exec(['sh', '-c', 'sleep 0.2; echo "$1"', 'sh', String(i)])));
-      assert.deepEqual(many.map((r) => r.stdout.trim()), Array.from({ length: 24 }, (_, i) => String(i)));
+      const many = await Promise.all(
+        Array.from({ length: 24 }, (_, i) => host.exec(['sh', '-c', 'sleep 0.2; echo "$1"', 'sh', String(i)])),
+      );
+      assert.deepEqual(
+        many.map((r) => r.stdout.trim()),
+        Array.from({ length: 24 }, (_, i) => String(i)),
+      );
       assert.ok(host.stats.peakChannels <= 8, `peak ${host.stats.peakChannels} channels`);
       assert.equal(host.stats.connections, 1, 'one connection, reused');
       const paths = await remotePaths(host);
@@ -204,7 +286,11 @@ describe('SSH target against real sshd servers', { skip: SKIP, timeout: 300_000 
       assert.equal(again.uploaded, false, 'a second upload of the same hash is skipped');
       assert.equal(first.dir, again.dir);
       assert.ok(existsSync(join(first.dir, 'efficientllm_harness', '__main__.py')));
-      assert.deepEqual(readdirSync(paths.harness).filter((d) => d.startsWith('.tmp-')), [], 'no temp folders left');
+      assert.deepEqual(
+        readdirSync(paths.harness).filter((d) => d.startsWith('.tmp-')),
+        [],
+        'no temp folders left',
+      );
       await host.exec(['rm', '-rf', `${home}/elp-it`]);
     } finally {
       await host.close();
@@ -218,7 +304,10 @@ describe('SSH target against real sshd servers', { skip: SKIP, timeout: 300_000 
     const before = readFileSync(authorized, 'utf8');
     writeFileSync(authorized, before + readFileSync(`${key}.pub`, 'utf8'));
     const config = join(work, 'ssh_config_encrypted');
-    writeFileSync(config, `Host enc\n  HostName 127.0.0.1\n  Port ${env1.TEST_SSH_PORT}\n  User ${env1.TEST_SSH_USER}\n  IdentityFile ${key}\n  IdentitiesOnly yes\n`);
+    writeFileSync(
+      config,
+      `Host enc\n  HostName 127.0.0.1\n  Port ${env1.TEST_SSH_PORT}\n  User ${env1.TEST_SSH_USER}\n  IdentityFile ${key}\n  IdentitiesOnly yes\n`,
+    );
     const empty = join(work, 'known_hosts_empty_api');
     writeFileSync(empty, '');
     const asked: string[] = [];
@@ -241,7 +330,10 @@ describe('SSH target against real sshd servers', { skip: SKIP, timeout: 300_000 
     try {
       const r = await host.exec(['echo', 'unlocked']);
       assert.equal(r.stdout, 'unlocked\n');
-      assert.deepEqual(asked.map((a) => a.split(' ')[0]), ['hostkey', 'passphrase', 'passphrase']);
+      assert.deepEqual(
+        asked.map((a) => a.split(' ')[0]),
+        ['hostkey', 'passphrase', 'passphrase'],
+      );
       assert.equal(asked[2], `passphrase ${key} 2`);
       assert.equal(host.hostKeys[0]!.verdict, 'accepted');
     } finally {
@@ -252,10 +344,19 @@ describe('SSH target against real sshd servers', { skip: SKIP, timeout: 300_000 
 
   it('profile --target ssh:ALIAS with the key in --known-hosts: 2 configs complete', async () => {
     const ws = workspace();
-    const r = await cli(['profile', ...sshFlags('target'), '--python', PY, '--attention', 'mha,gqa', ...QUICK, '--json'], ws);
+    const r = await cli(
+      ['profile', ...sshFlags('target'), '--python', PY, '--attention', 'mha,gqa', ...QUICK, '--json'],
+      ws,
+    );
     assert.equal(r.code, 0, r.stderr);
     const { runs } = JSON.parse(r.stdout) as { runs: RunRecord[] };
-    assert.deepEqual(runs.map((x) => [x.config.attention.kind, x.status]), [['mha', 'completed'], ['gqa', 'completed']]);
+    assert.deepEqual(
+      runs.map((x) => [x.config.attention.kind, x.status]),
+      [
+        ['mha', 'completed'],
+        ['gqa', 'completed'],
+      ],
+    );
     for (const run of runs) {
       assert.deepEqual(run.target, { kind: 'ssh', name: 'target' });
       assert.ok(run.metrics.latencyS !== null && run.metrics.latencyS > 0);
@@ -265,7 +366,10 @@ describe('SSH target against real sshd servers', { skip: SKIP, timeout: 300_000 
       assert.ok(readFileSync(join(dir, 'config.json'), 'utf8').includes(run.config.attention.kind));
     }
     // Both configs ran in one harness process (the default): one pid for both run folders.
-    assert.equal(readFileSync(join(remoteRunDir(runs[0]!.id), 'pid'), 'utf8'), readFileSync(join(remoteRunDir(runs[1]!.id), 'pid'), 'utf8'));
+    assert.equal(
+      readFileSync(join(remoteRunDir(runs[0]!.id), 'pid'), 'utf8'),
+      readFileSync(join(remoteRunDir(runs[1]!.id), 'pid'), 'utf8'),
+    );
     assert.equal(existsSync(trustFile()), false, 'nothing accepted, nothing written');
   });
 
@@ -282,14 +386,29 @@ describe('SSH target against real sshd servers', { skip: SKIP, timeout: 300_000 
     assert.match(refused.stderr, /--accept-new-host-key/);
     assert.equal(existsSync(join(ws, '.efficientllm')), false, 'nothing stored');
     // Accept: a bad --python makes the run stop right after the connection, so this costs no torch import.
-    const accepted = await cli(['profile', ...sshFlags('target', empty), '--accept-new-host-key', '--python', '/nonexistent/python', ...QUICK], ws);
+    const accepted = await cli(
+      ['profile', ...sshFlags('target', empty), '--accept-new-host-key', '--python', '/nonexistent/python', ...QUICK],
+      ws,
+    );
     assert.equal(accepted.code, 2);
-    assert.ok(accepted.stderr.includes(`accepting the new host key of target ([127.0.0.1]:${env1.TEST_SSH_PORT}): ssh-ed25519 ${fp}`), accepted.stderr);
+    assert.ok(
+      accepted.stderr.includes(
+        `accepting the new host key of target ([127.0.0.1]:${env1.TEST_SSH_PORT}): ssh-ed25519 ${fp}`,
+      ),
+      accepted.stderr,
+    );
     // The bad python path is the next, clear, error: the host key is no longer the problem.
     assert.match(accepted.stderr, /Python interpreter "\/nonexistent\/python" was not found on target; pass --python/);
     const trusted = readFileSync(trustFile(), 'utf8');
-    assert.equal(trusted, `[127.0.0.1]:${env1.TEST_SSH_PORT} ${readFileSync(env1.TEST_SSH_HOST_KEY_PUB, 'utf8').split(' ').slice(0, 2).join(' ')}\n`);
-    assert.equal(readFileSync(join(home, '.ssh', 'known_hosts'), 'utf8'), userKnownHosts, '~/.ssh/known_hosts untouched');
+    assert.equal(
+      trusted,
+      `[127.0.0.1]:${env1.TEST_SSH_PORT} ${readFileSync(env1.TEST_SSH_HOST_KEY_PUB, 'utf8').split(' ').slice(0, 2).join(' ')}\n`,
+    );
+    assert.equal(
+      readFileSync(join(home, '.ssh', 'known_hosts'), 'utf8'),
+      userKnownHosts,
+      '~/.ssh/known_hosts untouched',
+    );
     // Without the flag the key is now trusted through the trust file.
     const later = await cli(['profile', ...sshFlags('target', empty), '--python', '/nonexistent/python', ...QUICK], ws);
     assert.equal(later.code, 2);
@@ -306,7 +425,10 @@ describe('SSH target against real sshd servers', { skip: SKIP, timeout: 300_000 
     writeFileSync(changed, `# old entry below\n[127.0.0.1]:${env1.TEST_SSH_PORT} ${other[0]} ${other[1]}\n`);
     const oldFp = execFileSync('ssh-keygen', ['-lf', join(work, 'impostor.pub')], { encoding: 'utf8' }).split(' ')[1]!;
     const newFp = execFileSync('ssh-keygen', ['-lf', env1.TEST_SSH_HOST_KEY_PUB], { encoding: 'utf8' }).split(' ')[1]!;
-    const r = await cli(['profile', ...sshFlags('target', changed), '--accept-new-host-key', '--python', PY, ...QUICK], ws);
+    const r = await cli(
+      ['profile', ...sshFlags('target', changed), '--accept-new-host-key', '--python', PY, ...QUICK],
+      ws,
+    );
     assert.equal(r.code, 2);
     assert.match(r.stderr, /HOST KEY CHANGED for target/);
     assert.ok(r.stderr.includes(`${changed}:2`), r.stderr);
@@ -317,7 +439,10 @@ describe('SSH target against real sshd servers', { skip: SKIP, timeout: 300_000 
 
   it('an unreadable known_hosts file fails closed', async () => {
     const ws = workspace();
-    const r = await cli(['profile', ...sshFlags('target', join(work, 'no-such-known-hosts')), '--python', PY, ...QUICK], ws);
+    const r = await cli(
+      ['profile', ...sshFlags('target', join(work, 'no-such-known-hosts')), '--python', PY, ...QUICK],
+      ws,
+    );
     assert.equal(r.code, 2);
     assert.match(r.stderr, /cannot read known_hosts file .*no-such-known-hosts.*refusing to connect/);
   });
@@ -327,23 +452,55 @@ describe('SSH target against real sshd servers', { skip: SKIP, timeout: 300_000 
     // Only the target's key known: the jump host is refused under its own name.
     const onlyTarget = join(work, 'known_hosts_target_only');
     writeFileSync(onlyTarget, readFileSync(env1.TEST_SSH_KNOWN_HOSTS, 'utf8'));
-    const refused = await cli(['preflight', ...sshFlags('behind', onlyTarget), '--python', '/nonexistent', '--json'], ws);
+    const refused = await cli(
+      ['preflight', ...sshFlags('behind', onlyTarget), '--python', '/nonexistent', '--json'],
+      ws,
+    );
     assert.equal(refused.code, 1);
     const rr = JSON.parse(refused.stdout) as { reachable: boolean; problems: { what: string }[] };
     assert.equal(rr.reachable, false);
-    assert.match(rr.problems[0]!.what, new RegExp(`host key of jump \\(${USER2}@127\\.0\\.0\\.1:${env2.TEST_SSH_PORT}\\) is not known`));
+    assert.match(
+      rr.problems[0]!.what,
+      new RegExp(`host key of jump \\(${USER2}@127\\.0\\.0\\.1:${env2.TEST_SSH_PORT}\\) is not known`),
+    );
     const ok = await cli(['preflight', ...sshFlags('behind'), '--python', '/nonexistent', '--json'], ws);
-    const report = JSON.parse(ok.stdout) as { reachable: boolean; hostKeys: { alias: string; port: number; verdict: string }[]; problems: { what: string; fix: string }[]; cache: { writable: boolean } };
+    const report = JSON.parse(ok.stdout) as {
+      reachable: boolean;
+      hostKeys: { alias: string; port: number; verdict: string }[];
+      problems: { what: string; fix: string }[];
+      cache: { writable: boolean };
+    };
     assert.equal(report.reachable, true, ok.stdout + ok.stderr);
-    assert.deepEqual(report.hostKeys.map((k) => [k.alias, k.port, k.verdict]), [['jump', Number(env2.TEST_SSH_PORT), 'match'], ['behind', Number(env1.TEST_SSH_PORT), 'match']]);
+    assert.deepEqual(
+      report.hostKeys.map((k) => [k.alias, k.port, k.verdict]),
+      [
+        ['jump', Number(env2.TEST_SSH_PORT), 'match'],
+        ['behind', Number(env1.TEST_SSH_PORT), 'match'],
+      ],
+    );
     assert.equal(report.cache.writable, true);
-    assert.ok(report.problems.some((p) => /Python "\/nonexistent" not found/.test(p.what) && /--python/.test(p.fix)), ok.stdout);
+    assert.ok(
+      report.problems.some((p) => /Python "\/nonexistent" not found/.test(p.what) && /--python/.test(p.fix)),
+      ok.stdout,
+    );
     assert.equal(ok.code, 1, 'not ready without a Python');
   });
 
   it('a profile through the jump host completes; malformed event lines are reported, not fatal', async () => {
     const ws = workspace();
-    const r = await cli(['profile', ...sshFlags('behind'), '--python', join(base1, 'bin', 'python-malformed'), '--attention', 'gqa', ...QUICK, '--json'], ws);
+    const r = await cli(
+      [
+        'profile',
+        ...sshFlags('behind'),
+        '--python',
+        join(base1, 'bin', 'python-malformed'),
+        '--attention',
+        'gqa',
+        ...QUICK,
+        '--json',
+      ],
+      ws,
+    );
     assert.equal(r.code, 0, r.stderr);
     const { runs } = JSON.parse(r.stdout) as { runs: RunRecord[] };
     assert.equal(runs.length, 1);
@@ -374,18 +531,33 @@ describe('SSH target against real sshd servers', { skip: SKIP, timeout: 300_000 
   it('sshd stopped and restarted mid-run: the reader reconnects with backoff and resumes at its offset', async () => {
     const ends: RunOutcome[] = [];
     const logs: string[] = [];
-    const target = new SshTarget({ hosts: ['target'], python: PY, connect: connectOptions(), pollMs: 200, log: (l) => logs.push(l) });
+    const target = new SshTarget({
+      hosts: ['target'],
+      python: PY,
+      connect: connectOptions(),
+      pollMs: 200,
+      log: (l) => logs.push(l),
+    });
     await target.prepare();
     const id = `it-restart-${Date.now()}`;
-    const expanded = expandSweep({ model: { preset: 'tiny' }, workload: { steps: 15, warmup: 1, seqLen: 256 } }, { stage: ['inference'], attention: ['mha'] });
+    const expanded = expandSweep(
+      { model: { preset: 'tiny' }, workload: { steps: 15, warmup: 1, seqLen: 256 } },
+      { stage: ['inference'], attention: ['mha'] },
+    );
     assert.ok(expanded.ok);
-    const running = target.execute([{ id, createdAt: new Date().toISOString(), config: expanded.configs[0]! }], {
-      onUpdate: () => undefined,
-      onRunEnd: async (o) => {
-        ends.push(o);
+    const running = target.execute(
+      [{ id, createdAt: new Date().toISOString(), config: expanded.configs[0]! }],
+      {
+        onUpdate: () => undefined,
+        onRunEnd: async (o) => {
+          ends.push(o);
+        },
       },
-    }, new AbortController().signal);
-    await until('hello', () => (readFileSync(join(remoteRunDir(id), 'events.jsonl'), 'utf8').includes('"hello"') ? true : null));
+      new AbortController().signal,
+    );
+    await until('hello', () =>
+      readFileSync(join(remoteRunDir(id), 'events.jsonl'), 'utf8').includes('"hello"') ? true : null,
+    );
     // Stop the listener and every session, wait, start the same sshd (same keys, same port) again.
     const listener = Number(readFileSync(join(base1, 'sshd', 'sshd.pid'), 'utf8').trim());
     cutConnections(base1);
@@ -399,12 +571,27 @@ describe('SSH target against real sshd servers', { skip: SKIP, timeout: 300_000 
     assert.ok(ends[0]!.state.result !== null, `the result was read after the restart: ${ends[0]!.stderrTail}`);
     assert.ok(ends[0]!.state.hello !== null);
     assert.equal(ends[0]!.state.problems.length, 0, 'no line read twice or cut in half');
-    assert.ok(logs.some((l) => /connection refused/.test(l) && /reconnecting to target in/.test(l)), logs.join('\n'));
+    assert.ok(
+      logs.some((l) => /connection refused/.test(l) && /reconnecting to target in/.test(l)),
+      logs.join('\n'),
+    );
   });
 
   it('a Python that dies mid-run: the run fails with the stderr tail', async () => {
     const ws = workspace();
-    const r = await cli(['profile', ...sshFlags('target'), '--python', join(base1, 'bin', 'python-dies'), '--attention', 'mha', ...QUICK, '--json'], ws);
+    const r = await cli(
+      [
+        'profile',
+        ...sshFlags('target'),
+        '--python',
+        join(base1, 'bin', 'python-dies'),
+        '--attention',
+        'mha',
+        ...QUICK,
+        '--json',
+      ],
+      ws,
+    );
     assert.equal(r.code, 1, r.stderr);
     const { runs } = JSON.parse(r.stdout) as { runs: RunRecord[] };
     assert.equal(runs[0]!.status, 'failed');
@@ -416,7 +603,13 @@ describe('SSH target against real sshd servers', { skip: SKIP, timeout: 300_000 
     const ws = workspace();
     const home2 = execFileSync('sh', ['-c', `getent passwd ${USER2} | cut -d: -f6`], { encoding: 'utf8' }).trim();
     const cache = join(home2, '.cache', 'efficientllm');
-    execFileSync('sh', ['-c', 'mkdir -p "$1/runs" && chown -R "$2" "$1/.." && chmod -R a-w "$1"', 'sh', cache, `${USER2}:`]);
+    execFileSync('sh', [
+      '-c',
+      'mkdir -p "$1/runs" && chown -R "$2" "$1/.." && chmod -R a-w "$1"',
+      'sh',
+      cache,
+      `${USER2}:`,
+    ]);
     try {
       const r = await cli(['profile', ...sshFlags('other'), '--python', PY, ...QUICK], ws);
       assert.equal(r.code, 2);
@@ -453,7 +646,11 @@ describe('SSH target against real sshd servers', { skip: SKIP, timeout: 300_000 
     assert.equal(records[0]!.status, 'queued', 'the dead CLI left it unfinished');
     const ends: RunOutcome[] = [];
     const missing = { ...records[0]!, id: 'it-never-existed-0000' };
-    await reattach([records[0]!, missing], { onUpdate: () => undefined, onRunEnd: async (o) => void ends.push(o) }, { connect: connectOptions(), pollMs: 200 });
+    await reattach(
+      [records[0]!, missing],
+      { onUpdate: () => undefined, onRunEnd: async (o) => void ends.push(o) },
+      { connect: connectOptions(), pollMs: 200 },
+    );
     assert.equal(ends.length, 2);
     const done = ends.find((o) => o.id === records[0]!.id)!;
     assert.equal(done.ending, null);

@@ -8,7 +8,13 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
-import { archFromConfig, countActiveParams, countParams, kvBytesPerToken, trainableParams } from '../../src/core/estimate';
+import {
+  archFromConfig,
+  countActiveParams,
+  countParams,
+  kvBytesPerToken,
+  trainableParams,
+} from '../../src/core/estimate';
 import type { RunRecord } from '../../src/core/record';
 
 const CLI = join(resolve(__dirname, '..', '..'), 'dist', 'cli.js');
@@ -27,7 +33,8 @@ async function profile(args: string[]): Promise<RunRecord[]> {
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const code = await new Promise<number | null>((done) => child.on('close', done));
   const runs = (JSON.parse(stdout || '{"runs":[]}') as { runs: RunRecord[] }).runs;
-  for (const r of runs) assert.equal(r.status, 'completed', `${r.config.label}: ${r.error?.message}\n${r.error?.stderrTail}`);
+  for (const r of runs)
+    assert.equal(r.status, 'completed', `${r.config.label}: ${r.error?.message}\n${r.error?.stderrTail}`);
   assert.equal(code, 0, stderr);
   return runs;
 }
@@ -67,7 +74,11 @@ test('PEFT methods: trainable parameters ordered lora = rslora < dora < full, eq
   assert.ok(trainable.lora < trainable.dora && trainable.dora < trainable.full, JSON.stringify(trainable));
   assert.equal(trainable.full, runs[0].metrics.params);
   for (const r of runs) {
-    assert.equal(r.metrics.trainableParams, trainableParams(archFromConfig(r.config)!, 'finetune', r.config.peft), `${r.config.peft!.method}`);
+    assert.equal(
+      r.metrics.trainableParams,
+      trainableParams(archFromConfig(r.config)!, 'finetune', r.config.peft),
+      `${r.config.peft!.method}`,
+    );
   }
 });
 

@@ -13,10 +13,27 @@ function cfg(precision = 'bf16'): ProfileConfig {
 }
 
 const counters = (peak: number | null, bandwidth: number | null): ResultCounters => ({
-  params: 1, activeParams: 1, trainableParams: 0, weightBytes: 1, referenceWeightBytes: 1, kvCacheBytes: null,
-  optimizerStateBytes: null, peakMemoryBytes: null, iterations: 1, iterationS: [1], tokensPerIteration: 1,
-  generatedTokensPerIteration: 1, ttftS: null, tpotS: null, windowStartT: 0, windowEndT: 1, energyJ: null,
-  quality: null, loss: null, measuredPeakFlopsPerS: peak, measuredBandwidthBytesPerS: bandwidth,
+  params: 1,
+  activeParams: 1,
+  trainableParams: 0,
+  weightBytes: 1,
+  referenceWeightBytes: 1,
+  kvCacheBytes: null,
+  optimizerStateBytes: null,
+  peakMemoryBytes: null,
+  iterations: 1,
+  iterationS: [1],
+  tokensPerIteration: 1,
+  generatedTokensPerIteration: 1,
+  ttftS: null,
+  tpotS: null,
+  windowStartT: 0,
+  windowEndT: 1,
+  energyJ: null,
+  quality: null,
+  loss: null,
+  measuredPeakFlopsPerS: peak,
+  measuredBandwidthBytesPerS: bandwidth,
 });
 
 test('a catalogued GPU uses its datasheet peak and floor, ignoring any calibration', () => {

@@ -4,7 +4,11 @@ import { PRESETS, resolveConfig } from '../../src/core/config';
 import { expandSweep } from '../../src/core/sweep';
 
 test('a preset resolves to its full shape with MHA/MQA/GQA KV heads', () => {
-  for (const [kind, kv] of [['mha', 8], ['mqa', 1], ['gqa', 2]] as const) {
+  for (const [kind, kv] of [
+    ['mha', 8],
+    ['mqa', 1],
+    ['gqa', 2],
+  ] as const) {
     const r = resolveConfig({ model: { preset: 'tiny' }, attention: { kind } });
     assert.ok(r.ok, JSON.stringify(r));
     assert.equal(r.value.attention.kvHeads, kv);
@@ -45,7 +49,10 @@ test('PEFT outside finetune is an error; finetune defaults to full', () => {
 });
 
 test('a sweep is the product of its axes; kvHeads only multiplies gqa', () => {
-  const r = expandSweep({ model: { preset: 'tiny' } }, { attention: ['mha', 'gqa', 'mqa'], kvHeads: [2, 4], precision: ['fp32', 'bf16'] });
+  const r = expandSweep(
+    { model: { preset: 'tiny' } },
+    { attention: ['mha', 'gqa', 'mqa'], kvHeads: [2, 4], precision: ['fp32', 'bf16'] },
+  );
   assert.ok(r.ok);
   // mha ×2 precisions, gqa ×2 kv ×2 precisions, mqa ×2 precisions
   assert.equal(r.configs.length, 2 + 4 + 2);
@@ -70,7 +77,10 @@ test('MoE and PEFT axes multiply the sweep; PEFT only where the stage is finetun
   assert.ok(r.ok, JSON.stringify(r));
   // pretrain: 2 MoE layouts (PEFT ignored, deduplicated); finetune: 2 layouts × 2 methods
   assert.equal(r.configs.length, 2 + 4);
-  assert.deepEqual(r.configs.filter((c) => c.stage === 'pretrain').map((c) => c.peft), [null, null]);
+  assert.deepEqual(
+    r.configs.filter((c) => c.stage === 'pretrain').map((c) => c.peft),
+    [null, null],
+  );
   assert.ok(r.configs.some((c) => c.label === 'tiny gqa-2 moe4x2 lora fp32 finetune'));
 });
 

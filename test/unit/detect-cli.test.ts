@@ -17,7 +17,9 @@ test('detect --json prints exactly {"sites": [...]}, paths relative to cwd, sort
   assert.equal(code, 0);
   const out = JSON.parse(io.stdout) as { sites: Record<string, unknown>[] };
   assert.deepEqual(Object.keys(out), ['sites']);
-  const expected = JSON.parse(await readFile(path.join(FIXTURES, 'expected.json'), 'utf8')) as { sites: Record<string, unknown>[] };
+  const expected = JSON.parse(await readFile(path.join(FIXTURES, 'expected.json'), 'utf8')) as {
+    sites: Record<string, unknown>[];
+  };
   assert.equal(out.sites.length, expected.sites.length);
   for (const [i, site] of out.sites.entries()) {
     assert.deepEqual(Object.keys(site).sort(), SITE_KEYS);
@@ -32,9 +34,15 @@ test('detect --json prints exactly {"sites": [...]}, paths relative to cwd, sort
 test('detect PATH from another folder: paths relative to cwd; the table names each site', async () => {
   const root = path.resolve(FIXTURES, '../../..');
   const io = fakeIo(root);
-  const code = await main(['detect', 'test/fixtures/models/meta', 'test/fixtures/models/training/finetune_qlora.py'], io);
+  const code = await main(
+    ['detect', 'test/fixtures/models/meta', 'test/fixtures/models/training/finetune_qlora.py'],
+    io,
+  );
   assert.equal(code, 0);
-  assert.match(io.stdout, /test\/fixtures\/models\/meta\/model\.py:33\s+attention\s+gqa\s+Attention\s+heads 32 · kv heads 8/);
+  assert.match(
+    io.stdout,
+    /test\/fixtures\/models\/meta\/model\.py:33\s+attention\s+gqa\s+Attention\s+heads 32 · kv heads 8/,
+  );
   assert.match(io.stdout, /finetune_qlora\.py:28\s+peft\s+LoraConfig\s+dora · r 16 · alpha 32/);
   assert.match(io.stdout, /6 site\(s\) in 2 file\(s\)/);
 });
@@ -43,14 +51,20 @@ test('an unreadable or broken file is named on stderr; the others are still dete
   const dir = await mkdtemp(path.join(tmpdir(), 'detect-cli-'));
   try {
     await writeFile(path.join(dir, 'config.json'), '{"model_type": ');
-    await writeFile(path.join(dir, 'm.py'), 'class A:\n    def __init__(self):\n        self.c_attn = nn.Linear(1, 3)\n');
+    await writeFile(
+      path.join(dir, 'm.py'),
+      'class A:\n    def __init__(self):\n        self.c_attn = nn.Linear(1, 3)\n',
+    );
     const io = fakeIo(dir);
     const code = await main(['detect', '.', 'missing.py', '--json'], io);
     assert.equal(code, 1);
     assert.match(io.stderr, /^efficientllm: missing\.py: does not exist$/m);
     assert.match(io.stderr, /^efficientllm: config\.json: not valid JSON/m);
     const out = JSON.parse(io.stdout) as { sites: { file: string; attention: string }[] };
-    assert.deepEqual(out.sites.map((s) => [s.file, s.attention]), [['m.py', 'mha']]);
+    assert.deepEqual(
+      out.sites.map((s) => [s.file, s.attention]),
+      [['m.py', 'mha']],
+    );
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -19,12 +19,20 @@ interface Expected {
   name: string;
 }
 
-const key = (s: Expected | ModelSite): Expected => ({ file: s.file, line: s.line, kind: s.kind, attention: s.attention, name: s.name });
+const key = (s: Expected | ModelSite): Expected => ({
+  file: s.file,
+  line: s.line,
+  kind: s.kind,
+  attention: s.attention,
+  name: s.name,
+});
 
 async function fixtureSites(): Promise<ModelSite[]> {
   const { files, problems } = await listModelFiles([FIXTURES]);
   assert.deepEqual(problems, []);
-  const result = await new DetectionCache().detectFiles(files, { label: (f) => path.relative(FIXTURES, f).split(path.sep).join('/') });
+  const result = await new DetectionCache().detectFiles(files, {
+    label: (f) => path.relative(FIXTURES, f).split(path.sep).join('/'),
+  });
   assert.deepEqual(result.problems, []);
   return result.sites;
 }
@@ -93,7 +101,10 @@ test('details carry the numbers the estimator needs', async () => {
   assert.deepEqual(loads[1], { model: 'gpt2', dtype: 'fp16', precision: 'fp16' });
 
   const ds = find(sites, 'deepseek-v2/config.json', 'DeepseekV2ForCausalLM').details;
-  assert.deepEqual([ds.kvRank, ds.qRank, ds.ropeDim, ds.experts, ds.topK, ds.sharedExperts], [512, 1536, 64, 160, 6, 2]);
+  assert.deepEqual(
+    [ds.kvRank, ds.qRank, ds.ropeDim, ds.experts, ds.topK, ds.sharedExperts],
+    [512, 1536, 64, 160, 6, 2],
+  );
   assert.equal(find(sites, 'mistral-7b/config.json', 'MistralForCausalLM').details.slidingWindow, 4096);
   assert.deepEqual(find(sites, 'llama-3-8b/config.json', 'LlamaForCausalLM').details.kvHeads, 8);
 });
@@ -182,7 +193,10 @@ test('the cache re-parses only the changed file, and only the changed statement 
     await Promise.all(files.map((f, i) => writeFile(f, src(`Attn${i}`, 8))));
     const cache = new DetectionCache();
     const first = await cache.detectFiles(files);
-    assert.deepEqual(first.sites.map((s) => s.attention), ['mha', 'mha', 'mha']);
+    assert.deepEqual(
+      first.sites.map((s) => s.attention),
+      ['mha', 'mha', 'mha'],
+    );
     assert.equal(cache.stats.files, 3);
     const parsesAfterFirst = cache.stats.parses;
 
@@ -196,7 +210,10 @@ test('the cache re-parses only the changed file, and only the changed statement 
     const third = await cache.detectFiles(files);
     assert.equal(cache.stats.files, 4, 'only b.py was re-detected');
     assert.equal(cache.stats.parses, parsesAfterFirst + 1, 'one statement of b.py parsed again');
-    assert.deepEqual(third.sites.map((s) => s.attention), ['mha', 'mqa', 'mha']);
+    assert.deepEqual(
+      third.sites.map((s) => s.attention),
+      ['mha', 'mqa', 'mha'],
+    );
 
     // Editor buffers: an edit in one class re-parses that class only; the other keeps its facts
     // even though its lines moved.
@@ -207,8 +224,20 @@ test('the cache re-parses only the changed file, and only the changed statement 
     const edited = `# header line\n${two.replace('n_kv_heads=2', 'n_kv_heads=1')}`;
     const s2 = await cache.detectText('buf.py', edited);
     assert.equal(cache.stats.parses - before, 3, 'only class X parsed again');
-    assert.deepEqual(s1.map((s) => [s.name, s.line, s.attention]), [['X', 3, 'gqa'], ['Y', 11, 'gqa']]);
-    assert.deepEqual(s2.map((s) => [s.name, s.line, s.attention]), [['X', 4, 'mqa'], ['Y', 12, 'gqa']]);
+    assert.deepEqual(
+      s1.map((s) => [s.name, s.line, s.attention]),
+      [
+        ['X', 3, 'gqa'],
+        ['Y', 11, 'gqa'],
+      ],
+    );
+    assert.deepEqual(
+      s2.map((s) => [s.name, s.line, s.attention]),
+      [
+        ['X', 4, 'mqa'],
+        ['Y', 12, 'gqa'],
+      ],
+    );
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -217,14 +246,18 @@ test('the cache re-parses only the changed file, and only the changed statement 
 test('workspace scan: skips dependency folders, environments and big files; reports progress; cancels', async () => {
   const dir = await mkdtemp(path.join(tmpdir(), 'detect-scan-'));
   try {
-    const attn = 'from torch import nn\nclass A(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.c_attn = nn.Linear(8, 24)\n';
+    const attn =
+      'from torch import nn\nclass A(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.c_attn = nn.Linear(8, 24)\n';
     const put = async (rel: string, text: string): Promise<void> => {
       await mkdir(path.dirname(path.join(dir, rel)), { recursive: true });
       await writeFile(path.join(dir, rel), text);
     };
     await put('model.py', attn);
     await put('pkg/inner/model2.py', attn);
-    await put('ckpt/config.json', '{"model_type": "llama", "hidden_size": 64, "num_attention_heads": 4, "num_key_value_heads": 1, "num_hidden_layers": 2, "intermediate_size": 128, "vocab_size": 100}');
+    await put(
+      'ckpt/config.json',
+      '{"model_type": "llama", "hidden_size": 64, "num_attention_heads": 4, "num_key_value_heads": 1, "num_hidden_layers": 2, "intermediate_size": 128, "vocab_size": 100}',
+    );
     await put('other.json', '{"model_type": "llama"}');
     await put('node_modules/x/model.py', attn);
     await put('.git/hooks/model.py', attn);
@@ -234,12 +267,26 @@ test('workspace scan: skips dependency folders, environments and big files; repo
     await put('big.py', `${attn}${'#'.repeat(2 * 1024 * 1024)}\n`);
 
     const progress: [number, number][] = [];
-    const result = await scanWorkspace([dir], { label: (f) => path.relative(dir, f), onProgress: (done, total) => progress.push([done, total]) });
-    assert.deepEqual(result.sites.map((s) => `${s.file}:${s.line}:${s.attention}`), ['ckpt/config.json:1:mqa', 'model.py:2:mha', 'pkg/inner/model2.py:2:mha']);
+    const result = await scanWorkspace([dir], {
+      label: (f) => path.relative(dir, f),
+      onProgress: (done, total) => progress.push([done, total]),
+    });
+    assert.deepEqual(
+      result.sites.map((s) => `${s.file}:${s.line}:${s.attention}`),
+      ['ckpt/config.json:1:mqa', 'model.py:2:mha', 'pkg/inner/model2.py:2:mha'],
+    );
     assert.equal(result.files, 4, 'big.py is listed, then skipped when read');
-    assert.deepEqual(progress, [[1, 4], [2, 4], [3, 4], [4, 4]]);
+    assert.deepEqual(progress, [
+      [1, 4],
+      [2, 4],
+      [3, 4],
+      [4, 4],
+    ]);
 
-    assert.deepEqual(result.skipped.map((p) => p.file), ['big.py']);
+    assert.deepEqual(
+      result.skipped.map((p) => p.file),
+      ['big.py'],
+    );
     assert.deepEqual(result.problems, []);
 
     const controller = new AbortController();
@@ -294,9 +341,12 @@ test('tuple assignments and a low-rank query alone are read (Meta / DeepSeek hab
     '        self.kv_proj = nn.Linear(config.hidden_size, 512)',
   ].join('\n');
   const sites = await detectText('t.py', text);
-  assert.deepEqual(sites.map((s) => [s.name, s.attention, s.details.heads, s.details.kvHeads]), [
-    ['Attn', 'gqa', 16, 4],
-    ['Latent', 'mla', undefined, undefined],
-  ]);
+  assert.deepEqual(
+    sites.map((s) => [s.name, s.attention, s.details.heads, s.details.kvHeads]),
+    [
+      ['Attn', 'gqa', 16, 4],
+      ['Latent', 'mla', undefined, undefined],
+    ],
+  );
   assert.equal(sites[1].details.qRank, 1536);
 });

@@ -126,7 +126,10 @@ test('weight bytes by precision', () => {
   assert.ok(weightBytes(a, 'int8') < bf16 && weightBytes(a, 'fp8') < weightBytes(a, 'int8'));
   // One layer, vocab 2: the harness's quant.py storage rule, matrix by matrix (embedding and lm_head
   // included; only the norms stay bf16).
-  const one: ModelArch = { ...a, shape: { layers: 1, hidden: 256, heads: 2, kvHeads: 2, headDim: 128, ffn: 256, vocab: 2 } };
+  const one: ModelArch = {
+    ...a,
+    shape: { layers: 1, hidden: 256, heads: 2, kvHeads: 2, headDim: 128, ffn: 256, vocab: 2 },
+  };
   const matrices = 7 + 2; // q k v o gate up down, embedding, lm_head
   const weights = 7 * 256 * 256 + 2 * 2 * 256;
   const rows = 7 * 256 + 2 * 2;
@@ -170,20 +173,37 @@ test('FLOPs per token: 2 × matmul params + causal attention at half', () => {
 });
 
 test('iterationFlops for inference and training', () => {
-  const inf = cfg({ model: { preset: 'tiny' }, stage: 'inference', precision: 'bf16', workload: { batch: 2, seqLen: 64, newTokens: 4 } });
+  const inf = cfg({
+    model: { preset: 'tiny' },
+    stage: 'inference',
+    precision: 'bf16',
+    workload: { batch: 2, seqLen: 64, newTokens: 4 },
+  });
   const a = archFromConfig(inf);
   assert.ok(a);
-  const want = prefillFlops(a, 2, 64) + decodeStepFlops(a, 2, 65) + decodeStepFlops(a, 2, 66) + decodeStepFlops(a, 2, 67);
+  const want =
+    prefillFlops(a, 2, 64) + decodeStepFlops(a, 2, 65) + decodeStepFlops(a, 2, 66) + decodeStepFlops(a, 2, 67);
   assert.equal(iterationFlops(inf), want);
-  const train = cfg({ model: { preset: 'tiny' }, stage: 'pretrain', precision: 'bf16', workload: { batch: 2, seqLen: 64 } });
+  const train = cfg({
+    model: { preset: 'tiny' },
+    stage: 'pretrain',
+    precision: 'bf16',
+    workload: { batch: 2, seqLen: 64 },
+  });
   assert.equal(iterationFlops(train), 3 * prefillFlops(a, 2, 64));
   // MoE and NSA change the count; NSA attends to fewer keys than dense at long context.
   const long = { model: { preset: 'tiny' }, stage: 'inference', workload: { batch: 1, seqLen: 8192, newTokens: 1 } };
-  assert.ok(iterationFlops(cfg({ ...long, attention: { kind: 'nsa', kvHeads: 2 } })) < iterationFlops(cfg({ ...long, attention: { kind: 'gqa', kvHeads: 2 } })));
+  assert.ok(
+    iterationFlops(cfg({ ...long, attention: { kind: 'nsa', kvHeads: 2 } })) <
+      iterationFlops(cfg({ ...long, attention: { kind: 'gqa', kvHeads: 2 } })),
+  );
   assert.ok(iterationFlops(cfg({ ...long, moe: { experts: 8, topK: 2 } })) > iterationFlops(cfg(long)));
   // An hf model needs its parsed config.
   assert.throws(() => iterationFlops(cfg({ model: { source: 'hf', path: 'Qwen/Qwen2.5-0.5B' } })));
-  assert.equal(iterationFlops(cfg({ model: { source: 'hf', path: 'x' }, stage: 'pretrain' }), hf('gpt2')), 3 * prefillFlops(hf('gpt2'), 1, 128));
+  assert.equal(
+    iterationFlops(cfg({ model: { source: 'hf', path: 'x' }, stage: 'pretrain' }), hf('gpt2')),
+    3 * prefillFlops(hf('gpt2'), 1, 128),
+  );
 });
 
 test('iterationFloorS: roofline max, null where the peak is unknown', () => {
@@ -203,7 +223,12 @@ test('iterationFloorS: roofline max, null where the peak is unknown', () => {
   assert.equal(iterationFloorS({ ...c, precision: 'fp8' }, a100), null);
   // Training moves optimizer state; LoRA's floor is below full fine-tuning's.
   const full = cfg({ model: { preset: '0.5b' }, stage: 'finetune', precision: 'bf16', peft: { method: 'full' } });
-  const lora = cfg({ model: { preset: '0.5b' }, stage: 'finetune', precision: 'bf16', peft: { method: 'lora', rank: 8 } });
+  const lora = cfg({
+    model: { preset: '0.5b' },
+    stage: 'finetune',
+    precision: 'bf16',
+    peft: { method: 'lora', rank: 8 },
+  });
   const ff = iterationFloorS(full, h100);
   const fl = iterationFloorS(lora, h100);
   assert.ok(ff !== null && fl !== null && fl < ff);
@@ -218,13 +243,27 @@ test('estimateModel summary and floors', () => {
   assert.ok(e.floors.prefillS !== null && e.floors.decodePerTokenS !== null && e.floors.trainStepS !== null);
   // Batch-1 decode: weights ÷ bandwidth dominates (16 GB / 3.35 TB/s ≈ 4.8 ms).
   within(e.floors.decodePerTokenS, (e.weightBytes + 2049 * e.kvBytesPerToken) / 3.35e12, 1e-9, 'decode floor');
-  assert.deepEqual(estimateModel(a, { precision: 'bf16', batch: 1, seqLen: 2048, gpu: findGpu('cpu') }).floors, none.floors);
+  assert.deepEqual(
+    estimateModel(a, { precision: 'bf16', batch: 1, seqLen: 2048, gpu: findGpu('cpu') }).floors,
+    none.floors,
+  );
 });
 
 test('parseHfConfig names the bad field', () => {
-  const r = parseHfConfig({ model_type: 'llama', hidden_size: 'big', num_attention_heads: 32, num_hidden_layers: 2, intermediate_size: 10, vocab_size: 10 });
+  const r = parseHfConfig({
+    model_type: 'llama',
+    hidden_size: 'big',
+    num_attention_heads: 32,
+    num_hidden_layers: 2,
+    intermediate_size: 10,
+    vocab_size: 10,
+  });
   assert.equal(r.ok, false);
-  if (!r.ok) assert.deepEqual(r.errors.map((e) => e.field), ['hidden_size']);
+  if (!r.ok)
+    assert.deepEqual(
+      r.errors.map((e) => e.field),
+      ['hidden_size'],
+    );
   const t = parseHfConfig({ model_type: 'bert' });
   assert.equal(t.ok, false);
   if (!t.ok) assert.match(t.errors[0].message, /"llama"/);
@@ -240,7 +279,8 @@ test('estimate command: Llama-3-8B fixture with --json', async () => {
   assert.equal(Math.round((out.params as number) / 1e7) / 100, 8.03);
   assert.equal(out.kvBytesPerToken, 131072);
   assert.equal(out.precision, 'bf16'); // the checkpoint's torch_dtype
-  for (const k of ['params', 'activeParams', 'weightBytes', 'kvBytesPerToken', 'flopsPerToken', 'floors']) assert.ok(k in out, k);
+  for (const k of ['params', 'activeParams', 'weightBytes', 'kvBytesPerToken', 'flopsPerToken', 'floors'])
+    assert.ok(k in out, k);
   assert.equal(out.gpu, 'H100 SXM');
 });
 
@@ -250,7 +290,15 @@ test('estimate command: preset, ProfileConfig file, table output', async () => {
   const i4 = JSON.parse(io.stdout) as { weightBytes: number; floors: { prefillS: null } };
   assert.equal(i4.floors.prefillS, null);
   const dir = mkdtempSync(join(tmpdir(), 'est-'));
-  writeFileSync(join(dir, 'run.json'), JSON.stringify({ model: { preset: 'tiny' }, attention: { kind: 'mqa' }, precision: 'fp16', workload: { seqLen: 256 } }));
+  writeFileSync(
+    join(dir, 'run.json'),
+    JSON.stringify({
+      model: { preset: 'tiny' },
+      attention: { kind: 'mqa' },
+      precision: 'fp16',
+      workload: { seqLen: 256 },
+    }),
+  );
   const io2 = fakeIo(dir);
   assert.equal(await estimateCommand(['run.json', '--json'], io2), 0);
   const r = JSON.parse(io2.stdout) as { kvBytesPerToken: number; seqLen: number; precision: string };
@@ -277,7 +325,11 @@ test('estimate command: bad input is a UsageError naming the flag', async () => 
     [['--preset', 'tiny', '--frobnicate'], /frobnicate/],
   ];
   for (const [argv, re] of bad) {
-    await assert.rejects(estimateCommand(argv, io), (e: unknown) => e instanceof UsageError && re.test(e.message), argv.join(' '));
+    await assert.rejects(
+      estimateCommand(argv, io),
+      (e: unknown) => e instanceof UsageError && re.test(e.message),
+      argv.join(' '),
+    );
   }
   const dir = mkdtempSync(join(tmpdir(), 'est-'));
   writeFileSync(join(dir, 'hf.json'), JSON.stringify({ model_type: 'llama', hidden_size: 64 }));

@@ -59,6 +59,9 @@ test('the file reader resumes at its byte offset as the file grows', async () =>
   assert.equal((await reader.readNew()).events.length, 1);
   await appendFile(file, progress(2).slice(10) + '\n' + progress(3) + '\n');
   const b = await reader.readNew();
-  assert.deepEqual(b.events.map((e) => e.type === 'progress' && e.step), [2, 3]);
+  assert.deepEqual(
+    b.events.map((e) => e.type === 'progress' && e.step),
+    [2, 3],
+  );
   assert.equal((await reader.readNew()).events.length, 0, 'nothing is read twice');
 });

@@ -10,9 +10,16 @@ import { METRIC_NAMES } from '../../src/core/record';
 import type { RunMetrics, RunRecord } from '../../src/core/record';
 import { fakeIo, makeRunRecord, withStore } from './helpers';
 
-function makeRecord(id: string, label: string, metrics: Partial<RunMetrics> = {}, extra: Partial<RunRecord> = {}): RunRecord {
+function makeRecord(
+  id: string,
+  label: string,
+  metrics: Partial<RunMetrics> = {},
+  extra: Partial<RunRecord> = {},
+): RunRecord {
   return makeRunRecord(id, { label }, metrics, {
-    createdAt: '2025-03-04T05:06:07.000Z', target: { kind: 'ssh', name: 'gpu-box' }, ...extra,
+    createdAt: '2025-03-04T05:06:07.000Z',
+    target: { kind: 'ssh', name: 'gpu-box' },
+    ...extra,
   });
 }
 
@@ -28,7 +35,11 @@ function parseCsv(text: string): string[][] {
       for (;;) {
         if (i >= text.length) throw new Error('unterminated quoted field');
         if (text[i] === '"') {
-          if (text[i + 1] === '"') { field += '"'; i += 2; continue; }
+          if (text[i + 1] === '"') {
+            field += '"';
+            i += 2;
+            continue;
+          }
           i++;
           break;
         }
@@ -41,9 +52,20 @@ function parseCsv(text: string): string[][] {
       }
     }
     row.push(field);
-    if (text[i] === ',') { i++; continue; }
-    if (text.startsWith('\r\n', i)) { i += 2; rows.push(row); row = []; continue; }
-    if (i >= text.length) { rows.push(row); break; }
+    if (text[i] === ',') {
+      i++;
+      continue;
+    }
+    if (text.startsWith('\r\n', i)) {
+      i += 2;
+      rows.push(row);
+      row = [];
+      continue;
+    }
+    if (i >= text.length) {
+      rows.push(row);
+      break;
+    }
     throw new Error(`unexpected ${JSON.stringify(text[i])} at ${i}`);
   }
   return rows;
@@ -54,7 +76,12 @@ const HOSTILE = '=cmd|\' /C calc\'!A0, "quoted", and\r\na new line';
 test('CSV round-trips a hostile label through an RFC 4180 parser, formula neutralised', () => {
   const records = [
     makeRecord('20250304-050607-aaaa', HOSTILE, { params: 1234, latencyS: 0.5, powerW: -0 }),
-    makeRecord('20250304-050607-bbbb', 'plain', { tokensPerS: 1e-7 }, { error: { kind: 'oom', message: 'x', stderrTail: '' }, status: 'failed' }),
+    makeRecord(
+      '20250304-050607-bbbb',
+      'plain',
+      { tokensPerS: 1e-7 },
+      { error: { kind: 'oom', message: 'x', stderrTail: '' }, status: 'failed' },
+    ),
   ];
   const csv = toCsv(records);
   assert.ok(csv.endsWith('\r\n'));
@@ -136,7 +163,10 @@ test('export subcommand: stdout, --out FILE, --store DIR, bad flags', async () =
     let io = fakeIo(root);
     assert.equal(await exportCommand(['--format', 'csv'], io), 0);
     const rows = parseCsv(io.stdout);
-    assert.deepEqual(rows.slice(1).map((r) => r[0]), ['20250305-050607-bbbb', '20250304-050607-aaaa']);
+    assert.deepEqual(
+      rows.slice(1).map((r) => r[0]),
+      ['20250305-050607-bbbb', '20250304-050607-aaaa'],
+    );
 
     io = fakeIo(root);
     assert.equal(await exportCommand(['--format', 'md', '--out', 'runs.md'], io), 0);
@@ -148,9 +178,18 @@ test('export subcommand: stdout, --out FILE, --store DIR, bad flags', async () =
     assert.equal(await exportCommand(['--format', 'json', '--store', store.dir], io), 0);
     assert.equal((JSON.parse(io.stdout) as { runs: unknown[] }).runs.length, 2);
 
-    await assert.rejects(exportCommand([], fakeIo(root)), (e: unknown) => e instanceof UsageError && /--format/.test(e.message));
-    await assert.rejects(exportCommand(['--format', 'xls'], fakeIo(root)), (e: unknown) => e instanceof UsageError && /"xls".*csv, md or json/.test(e.message));
-    await assert.rejects(exportCommand(['--format', 'csv', '--bogus'], fakeIo(root)), (e: unknown) => e instanceof UsageError && /^export: .*--bogus/.test(e.message) && !e.message.includes('\n'));
+    await assert.rejects(
+      exportCommand([], fakeIo(root)),
+      (e: unknown) => e instanceof UsageError && /--format/.test(e.message),
+    );
+    await assert.rejects(
+      exportCommand(['--format', 'xls'], fakeIo(root)),
+      (e: unknown) => e instanceof UsageError && /"xls".*csv, md or json/.test(e.message),
+    );
+    await assert.rejects(
+      exportCommand(['--format', 'csv', '--bogus'], fakeIo(root)),
+      (e: unknown) => e instanceof UsageError && /^export: .*--bogus/.test(e.message) && !e.message.includes('\n'),
+    );
     await assert.rejects(exportCommand(['--format'], fakeIo(root)), UsageError);
     await assert.rejects(exportCommand(['--format', 'csv', '--out', 'no/such/dir/x.csv'], fakeIo(root)), UsageError);
   });

@@ -21,8 +21,12 @@ export function fakeIo(cwd: string): CapturedIo {
   const io: CapturedIo = {
     stdout: '',
     stderr: '',
-    out(text: string) { io.stdout += text; },
-    err(text: string) { io.stderr += text; },
+    out(text: string) {
+      io.stdout += text;
+    },
+    err(text: string) {
+      io.stderr += text;
+    },
     isTTY: false,
     cwd,
     env: {},
@@ -45,13 +49,26 @@ export async function withStore(fn: (store: RunStore, root: string) => Promise<v
  * with empty env and metrics: `metrics` fills some in, `extra` replaces whole fields.
  */
 export function makeRunRecord(
-  id: string, input: ProfileConfigInput = {}, metrics: Partial<RunMetrics> = {}, extra: Partial<RunRecord> = {},
+  id: string,
+  input: ProfileConfigInput = {},
+  metrics: Partial<RunMetrics> = {},
+  extra: Partial<RunRecord> = {},
 ): RunRecord {
   const cfg = resolveConfig({ model: { preset: 'tiny' }, ...input });
   assert.ok(cfg.ok, cfg.ok ? '' : JSON.stringify(cfg.errors));
   return {
-    schema: 1, id, createdAt: '2025-01-01T12:00:00.000Z', status: 'completed', target: { kind: 'local', name: 'local' },
-    config: cfg.value, env: emptyEnv(), metrics: { ...emptyMetrics(), ...metrics }, measurement: null,
-    samples: [], protocolProblems: [], error: null, ...extra,
+    schema: 1,
+    id,
+    createdAt: '2025-01-01T12:00:00.000Z',
+    status: 'completed',
+    target: { kind: 'local', name: 'local' },
+    config: cfg.value,
+    env: emptyEnv(),
+    metrics: { ...emptyMetrics(), ...metrics },
+    measurement: null,
+    samples: [],
+    protocolProblems: [],
+    error: null,
+    ...extra,
   };
 }

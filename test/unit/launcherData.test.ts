@@ -41,7 +41,13 @@ function errorsOf(f: LauncherForm, env: LauncherEnv = ENV): LauncherFieldError[]
 
 const fields = (errors: LauncherFieldError[]): string[] => errors.map((e) => e.field);
 
-const ATTENTION_SITE = llamaAttentionSite({ heads: 32, kvHeads: 8, hidden: 4096, layers: 32, headsFrom: 'config.num_attention_heads' });
+const ATTENTION_SITE = llamaAttentionSite({
+  heads: 32,
+  kvHeads: 8,
+  hidden: 4096,
+  layers: 32,
+  headsFrom: 'config.num_attention_heads',
+});
 
 describe('the form from settings and a seed', () => {
   test('settings give the defaults; wrong values in them are skipped', () => {
@@ -52,7 +58,14 @@ describe('the form from settings and a seed', () => {
     assert.deepEqual(f.precision, ['fp32']);
     assert.deepEqual(f.workload, { batch: '1', seqLen: '128', newTokens: '32', steps: '5', warmup: '2' });
     assert.equal(f.dense, true);
-    const odd = defaultForm({ preset: 'huge', attention: ['mha', 'flash', 3], stage: 'train', precision: 'bf16', batch: -1, seqLen: 512 });
+    const odd = defaultForm({
+      preset: 'huge',
+      attention: ['mha', 'flash', 3],
+      stage: 'train',
+      precision: 'bf16',
+      batch: -1,
+      seqLen: 512,
+    });
     assert.equal(odd.preset, 'tiny');
     assert.deepEqual(odd.attention, ['mha']);
     assert.equal(odd.stage, 'inference');
@@ -71,31 +84,66 @@ describe('the form from settings and a seed', () => {
     assert.equal(f.kvHeads, '8');
     assert.deepEqual(siteShape(ATTENTION_SITE), { layers: 32, hidden: 4096, heads: 32, kvHeads: 8, headDim: 128 });
     const p = plan(f, { ...ENV, sites: [ATTENTION_SITE] });
-    assert.deepEqual(p.configs.map((c) => c.label), ['LlamaAttention gqa-8 fp32 inference', 'LlamaAttention mha fp32 inference', 'LlamaAttention mqa fp32 inference']);
+    assert.deepEqual(
+      p.configs.map((c) => c.label),
+      ['LlamaAttention gqa-8 fp32 inference', 'LlamaAttention mha fp32 inference', 'LlamaAttention mqa fp32 inference'],
+    );
     const shape = p.configs[0].model.source === 'synthetic' ? p.configs[0].model.shape : null;
-    assert.deepEqual(shape, { layers: 32, hidden: 4096, heads: 32, kvHeads: 8, headDim: 128, ffn: 688, vocab: 1024 }, 'numbers the site lacks come from the preset');
+    assert.deepEqual(
+      shape,
+      { layers: 32, hidden: 4096, heads: 32, kvHeads: 8, headDim: 128, ffn: 688, vocab: 1024 },
+      'numbers the site lacks come from the preset',
+    );
     assert.match(p.notes.join(' '), /come from the tiny preset/);
   });
 
   test('MoE, PEFT, quantization and loading sites seed their techniques; a shape site of the same file is the model', () => {
-    const moe: ModelSite = { file: 'models/llama.py', line: 40, kind: 'moe', attention: null, name: 'SparseMoe', details: { experts: 8, topK: 2, sharedExperts: 1 } };
+    const moe: ModelSite = {
+      file: 'models/llama.py',
+      line: 40,
+      kind: 'moe',
+      attention: null,
+      name: 'SparseMoe',
+      details: { experts: 8, topK: 2, sharedExperts: 1 },
+    };
     const f = seededForm(defaultForm(LAUNCHER_SETTINGS), moe, [ATTENTION_SITE, moe]);
     assert.deepEqual(f.source, { kind: 'site', siteId: siteId(ATTENTION_SITE) });
     assert.equal(f.dense, true, 'dense stays as the baseline');
     assert.equal(f.moe, '8x2');
     assert.equal(f.moeShared, '1');
 
-    const lora: ModelSite = { file: 'train.py', line: 5, kind: 'peft', attention: null, name: 'LoraConfig', details: { method: 'dora', rank: 16 } };
+    const lora: ModelSite = {
+      file: 'train.py',
+      line: 5,
+      kind: 'peft',
+      attention: null,
+      name: 'LoraConfig',
+      details: { method: 'dora', rank: 16 },
+    };
     const g = seededForm(defaultForm(LAUNCHER_SETTINGS), lora, [lora]);
     assert.deepEqual(g.source, { kind: 'preset' });
     assert.equal(g.stage, 'finetune');
     assert.deepEqual(g.peft, ['full', 'dora']);
     assert.equal(g.peftRank, '16');
 
-    const q: ModelSite = { file: 'load.py', line: 3, kind: 'quantization', attention: null, name: 'BitsAndBytesConfig', details: { loadIn4bit: true } };
+    const q: ModelSite = {
+      file: 'load.py',
+      line: 3,
+      kind: 'quantization',
+      attention: null,
+      name: 'BitsAndBytesConfig',
+      details: { loadIn4bit: true },
+    };
     assert.deepEqual(seededForm(defaultForm(LAUNCHER_SETTINGS), q, [q]).precision, ['fp32', 'int4']);
 
-    const load: ModelSite = { file: 'load.py', line: 9, kind: 'load', attention: null, name: 'AutoModelForCausalLM.from_pretrained', details: { model: 'Qwen/Qwen2.5-0.5B', dtype: 'bf16' } };
+    const load: ModelSite = {
+      file: 'load.py',
+      line: 9,
+      kind: 'load',
+      attention: null,
+      name: 'AutoModelForCausalLM.from_pretrained',
+      details: { model: 'Qwen/Qwen2.5-0.5B', dtype: 'bf16' },
+    };
     const h = seededForm(defaultForm(LAUNCHER_SETTINGS), load, [load]);
     assert.deepEqual(h.source, { kind: 'site', siteId: siteId(load) });
     assert.deepEqual(h.precision, ['fp32', 'bf16']);
@@ -109,7 +157,11 @@ describe('the form from settings and a seed', () => {
     const later: ModelSite = { ...ATTENTION_SITE, line: 80, name: 'Other' };
     const sites = [ATTENTION_SITE, later];
     assert.equal(seedSite({ file: 'models/llama.py', line: 50 }, sites), ATTENTION_SITE);
-    assert.equal(seedSite({ file: '/ws/models/llama.py', line: 90 }, sites), later, 'an absolute path matches a relative site');
+    assert.equal(
+      seedSite({ file: '/ws/models/llama.py', line: 90 }, sites),
+      later,
+      'an absolute path matches a relative site',
+    );
     assert.equal(seedSite({ file: 'models/llama.py', line: 1 }, sites), ATTENTION_SITE, 'above every site: the first');
     assert.equal(seedSite({ file: 'other.py', line: 1 }, sites), null);
     assert.equal(seedSite(undefined, sites), null);
@@ -128,24 +180,49 @@ describe('the form from settings and a seed', () => {
       displayPath: (f) => `ws/${f}`,
     });
     assert.ok(isLauncherInit(i));
-    assert.equal(i.sites[0].text, 'ws/<img src=x onerror=1>.py:12 · </script> (gqa)', 'the seed’s own site, first, as plain text');
+    assert.equal(
+      i.sites[0].text,
+      'ws/<img src=x onerror=1>.py:12 · </script> (gqa)',
+      'the seed’s own site, first, as plain text',
+    );
     assert.equal(i.seedNote, 'From ws/<img src=x onerror=1>.py:12 · </script>');
     assert.equal(i.form.target, 'gpubox', 'the default target when it is on offer');
     assert.deepEqual(i.options.attention, ['mha', 'mqa', 'gqa', 'mla', 'nsa']);
     assert.ok(i.presets.some((p) => p.value === '0.5bx8' && p.text === '0.5bx8 (MoE 8×2)'));
-    const none = launcherInit({ sites: [], seed: { file: 'x.py', line: 4 }, defaults: {}, targets: targetChoices(undefined), revision: 1, launchBlocked: 'not trusted' });
+    const none = launcherInit({
+      sites: [],
+      seed: { file: 'x.py', line: 4 },
+      defaults: {},
+      targets: targetChoices(undefined),
+      revision: 1,
+      launchBlocked: 'not trusted',
+    });
     assert.equal(none.seedNote, 'From x.py:4 (no detected model site there; pick one or a preset)');
     assert.equal(none.form.target, 'local');
   });
 
   test('targets: local first, then named entries of the setting; junk skipped', () => {
-    assert.deepEqual(targetChoices([{ name: 'gpubox', kind: 'ssh', hosts: ['a'] }, { name: 'cluster', kind: 'slurm', host: 'login' }, 'ssh:raw', 7, { name: 'x y', kind: 'ssh' }, { name: 'n', kind: 'ftp' }, { name: 'gpubox', kind: 'ssh' }]), [
-      { value: 'local', text: 'local (this machine)' },
-      { value: 'gpubox', text: 'gpubox (ssh)' },
-      { value: 'cluster', text: 'cluster (slurm)' },
-      { value: 'ssh:raw', text: 'ssh:raw' },
-    ]);
-    assert.deepEqual(targetChoices({ gpubox: { kind: 'ssh' } }).map((t) => t.value), ['local']);
+    assert.deepEqual(
+      targetChoices([
+        { name: 'gpubox', kind: 'ssh', hosts: ['a'] },
+        { name: 'cluster', kind: 'slurm', host: 'login' },
+        'ssh:raw',
+        7,
+        { name: 'x y', kind: 'ssh' },
+        { name: 'n', kind: 'ftp' },
+        { name: 'gpubox', kind: 'ssh' },
+      ]),
+      [
+        { value: 'local', text: 'local (this machine)' },
+        { value: 'gpubox', text: 'gpubox (ssh)' },
+        { value: 'cluster', text: 'cluster (slurm)' },
+        { value: 'ssh:raw', text: 'ssh:raw' },
+      ],
+    );
+    assert.deepEqual(
+      targetChoices({ gpubox: { kind: 'ssh' } }).map((t) => t.value),
+      ['local'],
+    );
   });
 });
 
@@ -155,46 +232,113 @@ describe('form → configs', () => {
     const p = plan(form({ attention: ['mha', 'gqa', 'mqa', 'nsa'], kvHeads: '1, 2, 4', precision: ['bf16', 'fp16'] }));
     // mha, mqa: 1 each; gqa, nsa: 3 each → 8 per precision.
     assert.equal(p.configs.length, 16);
-    assert.deepEqual(p.configs.filter((c) => c.precision === 'bf16').map((c) => c.label), [
-      'tiny mha bf16 inference', 'tiny gqa-1 bf16 inference', 'tiny gqa-2 bf16 inference', 'tiny gqa-4 bf16 inference',
-      'tiny mqa bf16 inference', 'tiny nsa-1 bf16 inference', 'tiny nsa-2 bf16 inference', 'tiny nsa-4 bf16 inference',
-    ]);
+    assert.deepEqual(
+      p.configs.filter((c) => c.precision === 'bf16').map((c) => c.label),
+      [
+        'tiny mha bf16 inference',
+        'tiny gqa-1 bf16 inference',
+        'tiny gqa-2 bf16 inference',
+        'tiny gqa-4 bf16 inference',
+        'tiny mqa bf16 inference',
+        'tiny nsa-1 bf16 inference',
+        'tiny nsa-2 bf16 inference',
+        'tiny nsa-4 bf16 inference',
+      ],
+    );
     assert.equal(plan(form({ kvHeads: '2, 2, 2' })).configs.length, 3, 'repeated values count once');
   });
 
   test('MLA and NSA options reach their configs only', () => {
-    const p = plan(form({ attention: ['mla', 'nsa', 'mha'], mla: { kvRank: '32', qRank: '0', ropeDim: '8' }, nsa: { block: '16', selected: '2', window: '64' } }));
+    const p = plan(
+      form({
+        attention: ['mla', 'nsa', 'mha'],
+        mla: { kvRank: '32', qRank: '0', ropeDim: '8' },
+        nsa: { block: '16', selected: '2', window: '64' },
+      }),
+    );
     const mla = p.configs.find((c) => c.attention.kind === 'mla');
     assert.deepEqual(mla?.attention.mla, { kvRank: 32, qRank: 0, ropeDim: 8 });
-    assert.deepEqual(p.configs.find((c) => c.attention.kind === 'nsa')?.attention.nsa, { block: 16, selected: 2, window: 64 });
+    assert.deepEqual(p.configs.find((c) => c.attention.kind === 'nsa')?.attention.nsa, {
+      block: 16,
+      selected: 2,
+      window: 64,
+    });
     assert.equal(p.configs.find((c) => c.attention.kind === 'mha')?.attention.mla, null);
   });
 
   test('MoE: dense and each experts×top-k layout, with shared experts', () => {
     const p = plan(form({ attention: ['gqa'], dense: true, moe: '8x2, 16×4;4 x 1', moeShared: '1' }));
-    assert.deepEqual(p.configs.map((c) => c.moe), [null, { experts: 8, topK: 2, shared: 1 }, { experts: 16, topK: 4, shared: 1 }, { experts: 4, topK: 1, shared: 1 }]);
-    assert.deepEqual(p.configs.map((c) => c.label), ['tiny gqa-2 fp32 inference', 'tiny gqa-2 moe8x2 fp32 inference', 'tiny gqa-2 moe16x4 fp32 inference', 'tiny gqa-2 moe4x1 fp32 inference']);
+    assert.deepEqual(
+      p.configs.map((c) => c.moe),
+      [
+        null,
+        { experts: 8, topK: 2, shared: 1 },
+        { experts: 16, topK: 4, shared: 1 },
+        { experts: 4, topK: 1, shared: 1 },
+      ],
+    );
+    assert.deepEqual(
+      p.configs.map((c) => c.label),
+      [
+        'tiny gqa-2 fp32 inference',
+        'tiny gqa-2 moe8x2 fp32 inference',
+        'tiny gqa-2 moe16x4 fp32 inference',
+        'tiny gqa-2 moe4x1 fp32 inference',
+      ],
+    );
     assert.equal(plan(form({ attention: ['gqa'], dense: false, moe: '8x2' })).configs.length, 1);
   });
 
   test('PEFT: each method for finetune; the rank goes to adapters only; ignored for inference', () => {
-    const p = plan(form({ stage: 'finetune', attention: ['gqa'], peft: ['full', 'lora', 'freeze', 'dora'], peftRank: '4' }));
-    assert.deepEqual(p.configs.map((c) => [c.peft?.method, c.peft?.rank]), [['full', 0], ['lora', 4], ['freeze', 1], ['dora', 4]]);
-    assert.ok(p.configs.every((c) => c.workload.newTokens === 0), 'training configs generate nothing');
+    const p = plan(
+      form({ stage: 'finetune', attention: ['gqa'], peft: ['full', 'lora', 'freeze', 'dora'], peftRank: '4' }),
+    );
+    assert.deepEqual(
+      p.configs.map((c) => [c.peft?.method, c.peft?.rank]),
+      [
+        ['full', 0],
+        ['lora', 4],
+        ['freeze', 1],
+        ['dora', 4],
+      ],
+    );
+    assert.ok(
+      p.configs.every((c) => c.workload.newTokens === 0),
+      'training configs generate nothing',
+    );
     assert.ok(plan(form({ peft: ['lora'] })).configs.every((c) => c.peft === null));
   });
 
   test('workload lists multiply and are named in the labels; steps, warmup and sampleMs apply to all', () => {
-    const p = plan(form({ attention: ['mqa'], workload: { batch: '1, 8', seqLen: '128 512', newTokens: '16', steps: '3', warmup: '0' } }), { ...ENV, sampleMs: 20 });
-    assert.deepEqual(p.configs.map((c) => c.label), [
-      'tiny mqa fp32 inference b1 L128+16', 'tiny mqa fp32 inference b1 L512+16', 'tiny mqa fp32 inference b8 L128+16', 'tiny mqa fp32 inference b8 L512+16',
-    ]);
+    const p = plan(
+      form({
+        attention: ['mqa'],
+        workload: { batch: '1, 8', seqLen: '128 512', newTokens: '16', steps: '3', warmup: '0' },
+      }),
+      { ...ENV, sampleMs: 20 },
+    );
+    assert.deepEqual(
+      p.configs.map((c) => c.label),
+      [
+        'tiny mqa fp32 inference b1 L128+16',
+        'tiny mqa fp32 inference b1 L512+16',
+        'tiny mqa fp32 inference b8 L128+16',
+        'tiny mqa fp32 inference b8 L512+16',
+      ],
+    );
     assert.ok(p.configs.every((c) => c.workload.steps === 3 && c.workload.warmup === 0 && c.sampleMs === 20));
   });
 
   test('each config equals resolveConfig of the same input (the launcher adds nothing of its own but the label)', () => {
     const p = plan(form({ attention: ['gqa'], precision: ['bf16'], kvHeads: '4' }), { ...ENV, sampleMs: 50 });
-    const direct = resolveConfig({ stage: 'inference', model: { preset: 'tiny' }, attention: { kind: 'gqa', kvHeads: 4 }, precision: 'bf16', workload: { batch: 1, seqLen: 128, newTokens: 32, steps: 5, warmup: 2 }, sampleMs: 50 });
+    const direct = resolveConfig({
+      stage: 'inference',
+      model: { preset: 'tiny' },
+      attention: { kind: 'gqa', kvHeads: 4 },
+      precision: 'bf16',
+      workload: { batch: 1, seqLen: 128, newTokens: 32, steps: 5, warmup: 2 },
+      sampleMs: 50,
+    });
     assert.ok(direct.ok);
     assert.deepEqual({ ...p.configs[0], label: '' }, { ...direct.value, label: '' });
   });
@@ -202,7 +346,9 @@ describe('form → configs', () => {
 
 describe('errors name the field to fix', () => {
   test('typed lists', () => {
-    const e = errorsOf(form({ kvHeads: '2, two', workload: { batch: '', seqLen: '0', newTokens: '8', steps: '1.5', warmup: '-1' } }));
+    const e = errorsOf(
+      form({ kvHeads: '2, two', workload: { batch: '', seqLen: '0', newTokens: '8', steps: '1.5', warmup: '-1' } }),
+    );
     assert.deepEqual(fields(e), ['kvHeads', 'workload.batch', 'workload.seqLen', 'workload.steps', 'workload.warmup']);
     assert.match(e[0].message, /"two" is not a whole number ≥ 1/);
     assert.match(e[1].message, /give at least one whole number/);
@@ -228,15 +374,30 @@ describe('errors name the field to fix', () => {
   test('errors from resolving the configs land on the form field, once, naming a config', () => {
     const e = errorsOf(form({ kvHeads: '3', precision: ['fp32', 'bf16'] }));
     assert.deepEqual(fields(e), ['kvHeads']);
-    assert.equal(e[0].message, '3 does not divide the 8 query heads; use one of 1, 2, 4, 8 (in tiny gqa 3 fp32 inference and 1 more)');
-    assert.deepEqual(fields(errorsOf(form({ attention: ['mla'], mla: { kvRank: '', qRank: '', ropeDim: '7' } }))), ['mla.ropeDim']);
+    assert.equal(
+      e[0].message,
+      '3 does not divide the 8 query heads; use one of 1, 2, 4, 8 (in tiny gqa 3 fp32 inference and 1 more)',
+    );
+    assert.deepEqual(fields(errorsOf(form({ attention: ['mla'], mla: { kvRank: '', qRank: '', ropeDim: '7' } }))), [
+      'mla.ropeDim',
+    ]);
     // Every problem at once, in the form's order.
-    assert.deepEqual(fields(errorsOf(form({ kvHeads: '3', target: 'x', workload: { ...form().workload, steps: 'x' } }))), ['kvHeads', 'workload.steps', 'target']);
+    assert.deepEqual(
+      fields(errorsOf(form({ kvHeads: '3', target: 'x', workload: { ...form().workload, steps: 'x' } }))),
+      ['kvHeads', 'workload.steps', 'target'],
+    );
   });
 
   test('a site that is gone, and a sweep that is too large', () => {
     assert.deepEqual(fields(errorsOf(form({ source: { kind: 'site', siteId: 'attention:gone.py:1:X' } }))), ['source']);
-    const big = errorsOf(form({ attention: ['mha', 'mqa', 'gqa', 'mla', 'nsa'], kvHeads: '1 2 4 8', precision: ['fp32', 'bf16', 'fp16', 'int8', 'int4', 'fp8'], workload: { ...form().workload, batch: '1 2 4 8', seqLen: '64 128 256' } }));
+    const big = errorsOf(
+      form({
+        attention: ['mha', 'mqa', 'gqa', 'mla', 'nsa'],
+        kvHeads: '1 2 4 8',
+        precision: ['fp32', 'bf16', 'fp16', 'int8', 'int4', 'fp8'],
+        workload: { ...form().workload, batch: '1 2 4 8', seqLen: '64 128 256' },
+      }),
+    );
     assert.deepEqual(fields(big), ['sweep']);
     assert.match(big[0].message, new RegExp(`one launch runs at most ${MAX_LAUNCH_CONFIGS}`));
     assert.equal(formFieldOf('model.shape.heads', true), 'source');
@@ -266,7 +427,11 @@ describe('preview', () => {
       kvPer1k: formatBytes(e.kvBytesPerToken * 1000),
       trainable: null,
     });
-    assert.equal(p.configs.find((c) => c.label === 'tiny mha bf16 inference')?.activeParams, null, 'dense: every parameter is active');
+    assert.equal(
+      p.configs.find((c) => c.label === 'tiny mha bf16 inference')?.activeParams,
+      null,
+      'dense: every parameter is active',
+    );
     assert.equal(launcherPreview(form({ stage: 'finetune', peft: ['lora'] }), ENV).configs[0].trainable !== null, true);
   });
 
@@ -275,7 +440,15 @@ describe('preview', () => {
     assert.equal(bad.sweepSize, null);
     assert.equal(bad.configs.length, 0);
     assert.deepEqual(fields(bad.errors), ['kvHeads']);
-    const long = launcherPreview(form({ attention: ['mha', 'mqa', 'gqa', 'nsa'], kvHeads: '1 2 4 8', precision: ['fp32', 'bf16', 'fp16', 'int8'], workload: { ...form().workload, batch: '1 8' } }), ENV);
+    const long = launcherPreview(
+      form({
+        attention: ['mha', 'mqa', 'gqa', 'nsa'],
+        kvHeads: '1 2 4 8',
+        precision: ['fp32', 'bf16', 'fp16', 'int8'],
+        workload: { ...form().workload, batch: '1 8' },
+      }),
+      ENV,
+    );
     assert.equal(long.sweepSize, 80);
     assert.equal(long.configs.length, Math.min(80, LAUNCHER_PREVIEW_ROWS));
     assert.equal(long.more, 80 - long.configs.length);

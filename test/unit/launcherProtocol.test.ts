@@ -26,10 +26,19 @@ test('preview and launch requests carry a whole form; anything else is refused',
   assert.ok(isPageToHost('launcher', preview));
   assert.ok(isPageToHost('launcher', { ...preview, method: 'launcher/launch' }));
   assert.ok(!isPageToHost('dashboard', preview), 'another panel’s method');
-  assert.ok(!isPageToHost('launcher', { ...preview, params: { form, configs: [] } }), 'no extra params (the page never sends configs)');
+  assert.ok(
+    !isPageToHost('launcher', { ...preview, params: { form, configs: [] } }),
+    'no extra params (the page never sends configs)',
+  );
   assert.ok(!isPageToHost('launcher', { ...preview, params: {} }));
   assert.ok(!isPageToHost('launcher', { ...preview, method: 'launcher/run' }));
-  assert.ok(isPageToHost('launcher', { kind: 'command', method: 'launcher/openSite', params: { siteId: 'attention:a.py:1:A' } }));
+  assert.ok(
+    isPageToHost('launcher', {
+      kind: 'command',
+      method: 'launcher/openSite',
+      params: { siteId: 'attention:a.py:1:A' },
+    }),
+  );
   assert.ok(!isPageToHost('launcher', { kind: 'command', method: 'launcher/openSite', params: { siteId: 3 } }));
 });
 
@@ -49,12 +58,28 @@ test('a form is checked field by field, with bounded text and lists', () => {
 test('init, preview and results pass their checks; malformed ones do not', () => {
   const init = launcherInit({ sites: [], defaults: {}, targets: targetChoices([]), revision: 1, launchBlocked: null });
   assert.ok(isNotificationMessage('launcher', notification('launcher', 'launcher/init', init)));
-  assert.ok(!isNotificationMessage('launcher', notification('launcher', 'launcher/init', { ...init, form: { ...init.form, preset: 1 } } as never)));
-  assert.ok(isNotificationMessage('launcher', notification('launcher', 'launcher/launchResult', { ok: true, message: 'done' })));
-  assert.ok(!isNotificationMessage('launcher', { kind: 'notification', method: 'launcher/launchResult', params: { ok: 'yes', message: 'x' } }));
+  assert.ok(
+    !isNotificationMessage(
+      'launcher',
+      notification('launcher', 'launcher/init', { ...init, form: { ...init.form, preset: 1 } } as never),
+    ),
+  );
+  assert.ok(
+    isNotificationMessage('launcher', notification('launcher', 'launcher/launchResult', { ok: true, message: 'done' })),
+  );
+  assert.ok(
+    !isNotificationMessage('launcher', {
+      kind: 'notification',
+      method: 'launcher/launchResult',
+      params: { ok: 'yes', message: 'x' },
+    }),
+  );
   const preview = launcherPreview(form, { sites: [], targets: ['local'] });
   assert.ok(isRequestResult('launcher', 'launcher/preview', preview));
-  assert.ok(!isRequestResult('launcher', 'launcher/preview', { ...preview, errors: [{ field: 'nope', message: 'x' }] }), 'errors name known fields only');
+  assert.ok(
+    !isRequestResult('launcher', 'launcher/preview', { ...preview, errors: [{ field: 'nope', message: 'x' }] }),
+    'errors name known fields only',
+  );
   assert.ok(isRequestResult('launcher', 'launcher/launch', { launched: 3, target: 'local' }));
   assert.ok(!isRequestResult('launcher', 'launcher/launch', { launched: '3', target: 'local' }));
   assert.deepEqual(JSON.parse(JSON.stringify(init)), init, 'survives structured cloning as JSON');

@@ -11,25 +11,63 @@ function config(stage: string): ProfileConfig {
 }
 
 const counters = (over: Partial<ResultCounters> = {}): ResultCounters => ({
-  params: 1000, activeParams: 1000, trainableParams: 0, weightBytes: 2000, referenceWeightBytes: 2000,
-  kvCacheBytes: 640, optimizerStateBytes: null, peakMemoryBytes: 5000, iterations: 4,
-  iterationS: [0.5, 0.5, 1, 2], tokensPerIteration: 2 * 19, generatedTokensPerIteration: 8,
-  ttftS: 0.1, tpotS: 0.05, windowStartT: 10, windowEndT: 14, energyJ: null, quality: null, loss: null, ...over,
+  params: 1000,
+  activeParams: 1000,
+  trainableParams: 0,
+  weightBytes: 2000,
+  referenceWeightBytes: 2000,
+  kvCacheBytes: 640,
+  optimizerStateBytes: null,
+  peakMemoryBytes: 5000,
+  iterations: 4,
+  iterationS: [0.5, 0.5, 1, 2],
+  tokensPerIteration: 2 * 19,
+  generatedTokensPerIteration: 8,
+  ttftS: 0.1,
+  tpotS: 0.05,
+  windowStartT: 10,
+  windowEndT: 14,
+  energyJ: null,
+  quality: null,
+  loss: null,
+  ...over,
 });
 
-const sample = (t: number, memoryBytes: number, powerW: number | null = null, utilization: number | null = null): SampleEvent =>
-  ({ type: 'sample', t, memoryBytes, powerW, utilization });
+const sample = (
+  t: number,
+  memoryBytes: number,
+  powerW: number | null = null,
+  utilization: number | null = null,
+): SampleEvent => ({ type: 'sample', t, memoryBytes, powerW, utilization });
 
 test('time average weights each sample by how long it held', () => {
   // 100 for 3 s, then 200 for 1 s → 125, where a plain mean would say 150.
-  assert.equal(timeAverage([{ t: 0, v: 100 }, { t: 3, v: 200 }], 0, 4), 125);
+  assert.equal(
+    timeAverage(
+      [
+        { t: 0, v: 100 },
+        { t: 3, v: 200 },
+      ],
+      0,
+      4,
+    ),
+    125,
+  );
   assert.equal(timeAverage([], 0, 1), null);
   assert.equal(timeAverage([{ t: 5, v: 1 }], 0, 1), null, 'samples outside the window do not count');
 });
 
 test('latency, throughput and energy follow DESIGN.md', () => {
   const samples = [sample(9, 1), sample(10, 100, 200, 50), sample(13, 200, 300, 100), sample(15, 999)];
-  const m = computeMetrics({ config: config('inference'), counters: counters(), samples, deviceMemoryBytes: 1000, iterationFlops: 1e9, peakFlopsPerS: 1e12, floorS: 0.5 });
+  const m = computeMetrics({
+    config: config('inference'),
+    counters: counters(),
+    samples,
+    deviceMemoryBytes: 1000,
+    iterationFlops: 1e9,
+    peakFlopsPerS: 1e12,
+    floorS: 0.5,
+  });
   assert.equal(m.latencyS, 1); // 4 s over 4 iterations
   assert.equal(m.tokensPerS, (8 * 4) / 4); // generated tokens per second
   assert.equal(m.samplesPerS, (2 * 4) / 4);
@@ -45,8 +83,29 @@ test('latency, throughput and energy follow DESIGN.md', () => {
 });
 
 test('unmeasured things stay null, never 0', () => {
-  const m = computeMetrics({ config: config('pretrain'), counters: counters({ kvCacheBytes: null }), samples: [], deviceMemoryBytes: null, iterationFlops: null, peakFlopsPerS: null, floorS: null });
-  for (const k of ['amuBytes', 'amuFraction', 'pcu', 'powerW', 'energyJ', 'joulesPerToken', 'mfu', 'floorS', 'rooflineFraction', 'kvCacheBytes', 'quality', 'mcr'] as const) {
+  const m = computeMetrics({
+    config: config('pretrain'),
+    counters: counters({ kvCacheBytes: null }),
+    samples: [],
+    deviceMemoryBytes: null,
+    iterationFlops: null,
+    peakFlopsPerS: null,
+    floorS: null,
+  });
+  for (const k of [
+    'amuBytes',
+    'amuFraction',
+    'pcu',
+    'powerW',
+    'energyJ',
+    'joulesPerToken',
+    'mfu',
+    'floorS',
+    'rooflineFraction',
+    'kvCacheBytes',
+    'quality',
+    'mcr',
+  ] as const) {
     assert.equal(m[k], null, k);
   }
   assert.equal(m.tokensPerParamPerS, m.tokensPerS! / 1000);
@@ -54,8 +113,13 @@ test('unmeasured things stay null, never 0', () => {
 
 test('the NVML energy counter wins over power × time; MCR = compression × quality', () => {
   const m = computeMetrics({
-    config: config('inference'), counters: counters({ energyJ: 42, weightBytes: 500, quality: 0.9 }),
-    samples: [sample(10, 1, 300)], deviceMemoryBytes: null, iterationFlops: null, peakFlopsPerS: null, floorS: null,
+    config: config('inference'),
+    counters: counters({ energyJ: 42, weightBytes: 500, quality: 0.9 }),
+    samples: [sample(10, 1, 300)],
+    deviceMemoryBytes: null,
+    iterationFlops: null,
+    peakFlopsPerS: null,
+    floorS: null,
   });
   assert.equal(m.energyJ, 42);
   assert.equal(m.compressionRate, 4);

@@ -10,10 +10,19 @@ test('reattach stores each open run exactly once, however often the target repor
   const running = { ...makeRunRecord('r1'), status: 'running' as const, target: { kind: 'ssh' as const, name: 'gpu' } };
   const done = { ...makeRunRecord('r2'), target: { kind: 'ssh' as const, name: 'gpu' } };
   const open = openRuns([running, done], 'ssh');
-  assert.deepEqual(open.map((r) => r.id), ['r1'], 'completed runs are not followed again');
+  assert.deepEqual(
+    open.map((r) => r.id),
+    ['r1'],
+    'completed runs are not followed again',
+  );
   const saved: RunRecord[] = [];
   const hooks = hooksSavingOnce(open, analyticFor, async (r) => void saved.push(r));
-  const outcome = { id: 'r1', state: newRunState(), ending: { status: 'failed' as const, message: 'process vanished' }, stderrTail: 'boom' };
+  const outcome = {
+    id: 'r1',
+    state: newRunState(),
+    ending: { status: 'failed' as const, message: 'process vanished' },
+    stderrTail: 'boom',
+  };
   await hooks.onRunEnd(outcome);
   await hooks.onRunEnd(outcome);
   await hooks.onRunEnd({ ...outcome, id: 'elsewhere' });

@@ -48,23 +48,27 @@ describe('LocalHost', () => {
     assert.equal(r.code, null);
   });
 
-  it('runs as another user with runAs', { skip: isRoot && hasUser(RUN_AS) ? false : `needs root and user ${RUN_AS} (test/infra/start.sh creates it)` }, async () => {
-    const dir = mkdtempSync('/tmp/elp-runas-');
-    chmodSync(dir, 0o777);
-    try {
-      const host = new LocalHost({ runAs: RUN_AS });
-      assert.equal((await host.exec(['id', '-un'])).stdout.trim(), RUN_AS);
-      assert.match(await host.home(), new RegExp(`/${RUN_AS}$`));
-      const file = join(dir, 'sub', 'x.txt');
-      await host.writeFileAtomic(file, 'abcdef');
-      assert.equal(statSync(file).uid, Number(spawnSync('id', ['-u', RUN_AS], { encoding: 'utf8' }).stdout.trim()));
-      assert.equal((await host.readFrom(file, 2)).toString(), 'cdef');
-      assert.equal((await host.readFrom(join(dir, 'nope'), 0)).length, 0);
-      await assert.rejects(host.writeFileAtomic('/root/elp-should-not-exist/x', 'x'), /cannot write/);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+  it(
+    'runs as another user with runAs',
+    { skip: isRoot && hasUser(RUN_AS) ? false : `needs root and user ${RUN_AS} (test/infra/start.sh creates it)` },
+    async () => {
+      const dir = mkdtempSync('/tmp/elp-runas-');
+      chmodSync(dir, 0o777);
+      try {
+        const host = new LocalHost({ runAs: RUN_AS });
+        assert.equal((await host.exec(['id', '-un'])).stdout.trim(), RUN_AS);
+        assert.match(await host.home(), new RegExp(`/${RUN_AS}$`));
+        const file = join(dir, 'sub', 'x.txt');
+        await host.writeFileAtomic(file, 'abcdef');
+        assert.equal(statSync(file).uid, Number(spawnSync('id', ['-u', RUN_AS], { encoding: 'utf8' }).stdout.trim()));
+        assert.equal((await host.readFrom(file, 2)).toString(), 'cdef');
+        assert.equal((await host.readFrom(join(dir, 'nope'), 0)).length, 0);
+        await assert.rejects(host.writeFileAtomic('/root/elp-should-not-exist/x', 'x'), /cannot write/);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
 
   it('refuses a runAs that is not a user name', () => {
     assert.throws(() => new LocalHost({ runAs: 'root; id' }), /not a user name/);

@@ -5,8 +5,16 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parsePollOutput } from '../../src/run/slurm/poll';
 import {
-  expandTaskIds, mapSlurmState, mergeTaskStatuses, parseSacct, parseSbatchParsable, parseScontrol, parseSqueue,
-  sacctUnavailable, SLURM_STATE_NAMES, type SlurmPhase,
+  expandTaskIds,
+  mapSlurmState,
+  mergeTaskStatuses,
+  parseSacct,
+  parseSbatchParsable,
+  parseScontrol,
+  parseSqueue,
+  sacctUnavailable,
+  SLURM_STATE_NAMES,
+  type SlurmPhase,
 } from '../../src/run/slurm/state';
 
 const EXPECTED: Record<string, { phase: SlurmPhase; terminal: boolean; short: string }> = {
@@ -126,7 +134,12 @@ const SACCT = `41_0|COMPLETED|0:0|None
 describe('parsers', () => {
   it('squeue -r and collapsed pending ranges', () => {
     const rows = parseSqueue(SQUEUE_R, '2');
-    assert.deepEqual(rows.map((r) => [r.task, r.state.name, r.reason]).sort(), [[0, 'RUNNING', null], [1, 'RUNNING', null], [2, 'PENDING', 'JobArrayTaskLimit'], [3, 'PENDING', 'JobArrayTaskLimit']]);
+    assert.deepEqual(rows.map((r) => [r.task, r.state.name, r.reason]).sort(), [
+      [0, 'RUNNING', null],
+      [1, 'RUNNING', null],
+      [2, 'PENDING', 'JobArrayTaskLimit'],
+      [3, 'PENDING', 'JobArrayTaskLimit'],
+    ]);
     const collapsed = parseSqueue(SQUEUE_COLLAPSED, '2');
     assert.deepEqual(collapsed.map((r) => r.task).sort(), [0, 1, 2, 3]);
     assert.deepEqual(parseSqueue(SQUEUE_R, '20'), []);
@@ -146,14 +159,24 @@ describe('parsers', () => {
     assert.equal(to[0].state.name, 'TIMEOUT');
     assert.equal(to[0].reason, 'TimeLimit');
     const ca = parseScontrol(SCONTROL_CANCELLED, '7');
-    assert.deepEqual(ca.map((r) => [r.task, r.state.phase]).sort(), [[0, 'cancelled'], [1, 'cancelled'], [2, 'cancelled']]);
+    assert.deepEqual(ca.map((r) => [r.task, r.state.phase]).sort(), [
+      [0, 'cancelled'],
+      [1, 'cancelled'],
+      [2, 'cancelled'],
+    ]);
     assert.deepEqual(parseScontrol(SCONTROL_CANCELLED, '8'), [], 'a task id is not the array id');
   });
 
   it('scontrol multi-line records', () => {
     const multi = `JobId=9 ArrayJobId=9 ArrayTaskId=0 JobName=x\n   UserId=a(1) GroupId=a(1)\n   JobState=RUNNING Reason=None Dependency=(null)\n   ExitCode=0:0\n\nJobId=10 ArrayJobId=9 ArrayTaskId=1 JobName=x\n   JobState=PREEMPTED Reason=None\n`;
     const rows = parseScontrol(multi, '9');
-    assert.deepEqual(rows.map((r) => [r.task, r.state.name]), [[0, 'RUNNING'], [1, 'PREEMPTED']]);
+    assert.deepEqual(
+      rows.map((r) => [r.task, r.state.name]),
+      [
+        [0, 'RUNNING'],
+        [1, 'PREEMPTED'],
+      ],
+    );
   });
 
   it('sacct: tasks only (no steps, no other job), "CANCELLED by N", pending range', () => {
@@ -166,11 +189,17 @@ describe('parsers', () => {
     assert.equal(rows.get(4)?.exitCode, '1:0');
     assert.equal(rows.get(5)?.reason, 'Priority');
     assert.equal(sacctUnavailable('Slurm accounting storage is disabled\n'), true);
-    assert.equal(sacctUnavailable('sacct: error: slurm_persist_conn_open_without_init: failed to open persistent connection'), false);
+    assert.equal(
+      sacctUnavailable('sacct: error: slurm_persist_conn_open_without_init: failed to open persistent connection'),
+      false,
+    );
   });
 
   it('merge: the controller wins over accounting', () => {
-    const merged = mergeTaskStatuses(parseSacct('5_0|PENDING|0:0|Priority\n5_1|COMPLETED|0:0|None\n', '5'), parseSqueue('5_0|RUNNING|None\n', '5'));
+    const merged = mergeTaskStatuses(
+      parseSacct('5_0|PENDING|0:0|Priority\n5_1|COMPLETED|0:0|None\n', '5'),
+      parseSqueue('5_0|RUNNING|None\n', '5'),
+    );
     assert.equal(merged.get(0)?.state.name, 'RUNNING');
     assert.equal(merged.get(1)?.state.name, 'COMPLETED');
   });
@@ -183,10 +212,16 @@ describe('parsers', () => {
     assert.equal(p.sacctUnavailable, true);
     assert.equal(p.tasks.get(0)?.state.name, 'TIMEOUT');
     assert.equal(p.controllerAnswered, true);
-    const gone = parsePollOutput('@@squeue 1\nslurm_load_jobs error: Invalid job id specified\n@@scontrol 1\nslurm_load_jobs error: Invalid job id specified\n', '6');
+    const gone = parsePollOutput(
+      '@@squeue 1\nslurm_load_jobs error: Invalid job id specified\n@@scontrol 1\nslurm_load_jobs error: Invalid job id specified\n',
+      '6',
+    );
     assert.equal(gone.tasks.size, 0);
     assert.equal(gone.controllerAnswered, true);
-    const down = parsePollOutput('@@squeue 1\nslurm_load_jobs error: Unable to contact slurm controller (connect failure)\n@@scontrol 1\nslurm_load_jobs error: Unable to contact slurm controller (connect failure)\n', '6');
+    const down = parsePollOutput(
+      '@@squeue 1\nslurm_load_jobs error: Unable to contact slurm controller (connect failure)\n@@scontrol 1\nslurm_load_jobs error: Unable to contact slurm controller (connect failure)\n',
+      '6',
+    );
     assert.equal(down.controllerAnswered, false);
   });
 });

@@ -38,28 +38,43 @@ function fakeSlurm(): { fake: string; shared: string; host: LocalHost } {
     chmodSync(join(fake, 'bin', name), 0o755);
   }
   writeFileSync(join(fake, 'sbatch.out'), '50\n');
-  const host = new LocalHost({ env: { ...process.env, FAKE: fake, PATH: `${join(fake, 'bin')}:${process.env.PATH ?? '/usr/bin:/bin'}` } });
+  const host = new LocalHost({
+    env: { ...process.env, FAKE: fake, PATH: `${join(fake, 'bin')}:${process.env.PATH ?? '/usr/bin:/bin'}` },
+  });
   return { fake, shared: join(fake, 'shared'), host };
 }
 
 // A one-file stand-in for the harness: these tests never run it, and uploading 18 files costs seconds.
-const HARNESS: HarnessBundle = { hash: 'f'.repeat(64), files: [{ rel: 'efficientllm_harness/__init__.py', data: Buffer.from('') }], bytes: 0 };
+const HARNESS: HarnessBundle = {
+  hash: 'f'.repeat(64),
+  files: [{ rel: 'efficientllm_harness/__init__.py', data: Buffer.from('') }],
+  bytes: 0,
+};
 
 const CONFIG = { label: 'tiny mha fp32 inference' } as unknown as ProfileConfig;
-const planned = (ids: string[]): PlannedRun[] => ids.map((id) => ({ id, createdAt: '2026-01-01T00:00:00Z', config: CONFIG }));
+const planned = (ids: string[]): PlannedRun[] =>
+  ids.map((id) => ({ id, createdAt: '2026-01-01T00:00:00Z', config: CONFIG }));
 
 function scontrolLine(task: number, state: string, reason = 'None', exit = '0:0'): string {
   return `JobId=${60 + task} ArrayJobId=50 ArrayTaskId=${task} JobName=efficientllm UserId=u(1) GroupId=u(1) JobState=${state} Reason=${reason} Dependency=(null) ExitCode=${exit} RunTime=00:00:03 Partition=debug`;
 }
 
-async function runTarget(target: SlurmTarget, runs: PlannedRun[], signal?: AbortSignal): Promise<Map<string, RunOutcome[]>> {
+async function runTarget(
+  target: SlurmTarget,
+  runs: PlannedRun[],
+  signal?: AbortSignal,
+): Promise<Map<string, RunOutcome[]>> {
   const ends = new Map<string, RunOutcome[]>();
-  await target.execute(runs, {
-    onUpdate: () => undefined,
-    onRunEnd: async (o) => {
-      ends.set(o.id, [...(ends.get(o.id) ?? []), o]);
+  await target.execute(
+    runs,
+    {
+      onUpdate: () => undefined,
+      onRunEnd: async (o) => {
+        ends.set(o.id, [...(ends.get(o.id) ?? []), o]);
+      },
     },
-  }, signal ?? new AbortController().signal);
+    signal ?? new AbortController().signal,
+  );
   return ends;
 }
 
@@ -69,20 +84,39 @@ describe('SlurmTarget with fake Slurm commands', () => {
     const ids = ['r0', 'r1', 'r2', 'r3', 'r4'];
     // r0: the harness ended it (error event + exit file); the others are over in Slurm without exit.
     mkdirSync(join(shared, 'runs', 'r0'), { recursive: true });
-    writeFileSync(join(shared, 'runs', 'r0', 'events.jsonl'),
-      JSON.stringify({ type: 'progress', phase: 'measure', step: 1, total: 3 }) + '\n' + JSON.stringify({ type: 'error', kind: 'oom', message: 'CUDA out of memory' }) + '\n');
+    writeFileSync(
+      join(shared, 'runs', 'r0', 'events.jsonl'),
+      JSON.stringify({ type: 'progress', phase: 'measure', step: 1, total: 3 }) +
+        '\n' +
+        JSON.stringify({ type: 'error', kind: 'oom', message: 'CUDA out of memory' }) +
+        '\n',
+    );
     writeFileSync(join(shared, 'runs', 'r0', 'exit'), '1\n');
     mkdirSync(join(shared, 'runs', 'r1'), { recursive: true });
     writeFileSync(join(shared, 'runs', 'r1', 'stderr.log'), 'efficientllm: Slurm job 50_1 on node1\nharness says hi\n');
     mkdirSync(join(shared, 'slurm', 'r0'), { recursive: true });
-    writeFileSync(join(shared, 'slurm', 'r0', 'task-1.log'), 'slurmstepd-node1: error: *** JOB 61 ON node1 CANCELLED AT 2026-11-26T07:21:29 DUE TO TIME LIMIT ***\n');
-    writeFileSync(join(fake, 'scontrol.txt'), [
-      scontrolLine(0, 'RUNNING'), scontrolLine(1, 'TIMEOUT', 'TimeLimit', '0:15'), scontrolLine(2, 'OUT_OF_MEMORY', 'None', '0:125'),
-      scontrolLine(3, 'CANCELLED', 'None', '0:15'), scontrolLine(4, 'COMPLETED'),
-    ].join('\n') + '\n');
+    writeFileSync(
+      join(shared, 'slurm', 'r0', 'task-1.log'),
+      'slurmstepd-node1: error: *** JOB 61 ON node1 CANCELLED AT 2026-11-26T07:21:29 DUE TO TIME LIMIT ***\n',
+    );
+    writeFileSync(
+      join(fake, 'scontrol.txt'),
+      [
+        scontrolLine(0, 'RUNNING'),
+        scontrolLine(1, 'TIMEOUT', 'TimeLimit', '0:15'),
+        scontrolLine(2, 'OUT_OF_MEMORY', 'None', '0:125'),
+        scontrolLine(3, 'CANCELLED', 'None', '0:15'),
+        scontrolLine(4, 'COMPLETED'),
+      ].join('\n') + '\n',
+    );
     const statuses: SlurmStatusEvent[] = [];
     const target = new SlurmTarget({
-      harness: HARNESS, host, python: '/usr/bin/python3', sharedDir: shared, pollMs: 50, settleMs: 300,
+      harness: HARNESS,
+      host,
+      python: '/usr/bin/python3',
+      sharedDir: shared,
+      pollMs: 50,
+      settleMs: 300,
       job: { partition: 'gpu', gres: 'gpu:1', timeLimit: '30', maxConcurrent: 2, extra: ['--qos=high'] },
       onStatus: (e) => statuses.push(e),
     });
@@ -109,22 +143,38 @@ describe('SlurmTarget with fake Slurm commands', () => {
     assert.deepEqual(args.slice(0, 2), ['--parsable', '--array=0-4%2']);
     assert.ok(args.includes(`--output=${join(shared, 'slurm', 'r0')}/task-%a.log`));
     const script = readFileSync(join(shared, 'slurm', 'r0', 'job.sh'), 'utf8');
-    for (const line of ['#SBATCH --partition=gpu', '#SBATCH --gres=gpu:1', '#SBATCH --time=30', '#SBATCH --qos=high']) assert.ok(script.includes(line), line);
+    for (const line of ['#SBATCH --partition=gpu', '#SBATCH --gres=gpu:1', '#SBATCH --time=30', '#SBATCH --qos=high'])
+      assert.ok(script.includes(line), line);
     assert.ok(existsSync(join(shared, 'runs', 'r3', 'config.json')));
     assert.equal(readFileSync(join(shared, 'slurm', 'r0', 'job-id'), 'utf8'), '50\n');
-    assert.equal(readFileSync(join(fake, 'sacct.calls'), 'utf8').trim().split('\n').length, 1, 'sacct asked once, then known to be off');
+    assert.equal(
+      readFileSync(join(fake, 'sacct.calls'), 'utf8').trim().split('\n').length,
+      1,
+      'sacct asked once, then known to be off',
+    );
     assert.ok(statuses.some((s) => s.jobId === '50_1' && s.state === 'TIMEOUT' && s.message.includes('TIMEOUT')));
   });
 
   it('shows a pending reason, and cancel → scancel JOB → cancelled records', async () => {
     const { fake, shared, host } = fakeSlurm();
     writeFileSync(join(fake, 'sbatch.out'), '50;cluster2\n');
-    writeFileSync(join(fake, 'scontrol.txt'), [scontrolLine(0, 'RUNNING'), scontrolLine(1, 'PENDING', 'Priority')].join('\n') + '\n');
-    writeFileSync(join(fake, 'after-scancel.txt'), [scontrolLine(0, 'CANCELLED', 'None', '0:15'), scontrolLine(1, 'CANCELLED', 'Priority')].join('\n') + '\n');
+    writeFileSync(
+      join(fake, 'scontrol.txt'),
+      [scontrolLine(0, 'RUNNING'), scontrolLine(1, 'PENDING', 'Priority')].join('\n') + '\n',
+    );
+    writeFileSync(
+      join(fake, 'after-scancel.txt'),
+      [scontrolLine(0, 'CANCELLED', 'None', '0:15'), scontrolLine(1, 'CANCELLED', 'Priority')].join('\n') + '\n',
+    );
     const controller = new AbortController();
     const statuses: SlurmStatusEvent[] = [];
     const target = new SlurmTarget({
-      harness: HARNESS, host, python: 'python3', sharedDir: shared, pollMs: 50, settleMs: 5000,
+      harness: HARNESS,
+      host,
+      python: 'python3',
+      sharedDir: shared,
+      pollMs: 50,
+      settleMs: 5000,
       onStatus: (e) => {
         statuses.push(e);
         if (e.state === 'PENDING') controller.abort();
@@ -141,20 +191,29 @@ describe('SlurmTarget with fake Slurm commands', () => {
     assert.equal(readFileSync(join(shared, 'slurm', 'c0', 'job-id'), 'utf8'), '50;cluster2\n');
   });
 
-  it('a refused submission fails every run with sbatch\'s reason', async () => {
+  it("a refused submission fails every run with sbatch's reason", async () => {
     const { fake, shared, host } = fakeSlurm();
     writeFileSync(join(fake, 'sbatch.out'), 'sbatch: error: invalid partition specified: nope\n');
     writeFileSync(join(fake, 'sbatch.rc'), '1\n');
-    const ends = await runTarget(new SlurmTarget({ harness: HARNESS, host, python: 'python3', sharedDir: shared, pollMs: 50 }), planned(['x0', 'x1']));
+    const ends = await runTarget(
+      new SlurmTarget({ harness: HARNESS, host, python: 'python3', sharedDir: shared, pollMs: 50 }),
+      planned(['x0', 'x1']),
+    );
     for (const id of ['x0', 'x1']) {
       assert.equal(ends.get(id)![0].ending?.status, 'failed');
-      assert.match(ends.get(id)![0].ending!.message, /sbatch refused the job on local: sbatch: error: invalid partition specified: nope/);
+      assert.match(
+        ends.get(id)![0].ending!.message,
+        /sbatch refused the job on local: sbatch: error: invalid partition specified: nope/,
+      );
     }
   });
 
   it('a job Slurm no longer knows, without an exit file, fails after the settle time', async () => {
     const { shared, host } = fakeSlurm();
-    const ends = await runTarget(new SlurmTarget({ harness: HARNESS, host, python: 'python3', sharedDir: shared, pollMs: 50, settleMs: 200 }), planned(['g0']));
+    const ends = await runTarget(
+      new SlurmTarget({ harness: HARNESS, host, python: 'python3', sharedDir: shared, pollMs: 50, settleMs: 200 }),
+      planned(['g0']),
+    );
     assert.equal(ends.get('g0')![0].ending?.status, 'failed');
     assert.match(ends.get('g0')![0].ending!.message, /no longer known to Slurm/);
   });
@@ -170,6 +229,9 @@ describe('SlurmTarget with fake Slurm commands', () => {
 
   it('prepare() says what is missing when sbatch is not there', async () => {
     const host = new LocalHost({ env: { ...process.env, PATH: '/nonexistent' } });
-    await assert.rejects(new SlurmTarget({ host, python: 'p' }).prepare(), /Slurm is not usable on local: "sbatch --version" failed/);
+    await assert.rejects(
+      new SlurmTarget({ host, python: 'p' }).prepare(),
+      /Slurm is not usable on local: "sbatch --version" failed/,
+    );
   });
 });

@@ -22,12 +22,26 @@ import {
 } from '../../src/run/ssh/sshConfig';
 
 const HOME = '/home/alice';
-const CTX: ResolveContext = { localUser: 'alice', homeDir: HOME, localHostName: 'laptop.lan', uid: 1000, env: { XDG_RUNTIME_DIR: '/run/user/1000', AGENT: '/tmp/agent.sock' } };
+const CTX: ResolveContext = {
+  localUser: 'alice',
+  homeDir: HOME,
+  localHostName: 'laptop.lan',
+  uid: 1000,
+  env: { XDG_RUNTIME_DIR: '/run/user/1000', AGENT: '/tmp/agent.sock' },
+};
 
 /** An in-memory file system for Include. */
 function memReader(files: Record<string, string>): SshConfigReader & { reads: string[] } {
   const reads: string[] = [];
-  const globRe = (p: string): RegExp => new RegExp('^' + p.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]') + '$');
+  const globRe = (p: string): RegExp =>
+    new RegExp(
+      '^' +
+        p
+          .replace(/[.+^${}()|\\]/g, '\\$&')
+          .replace(/\*/g, '[^/]*')
+          .replace(/\?/g, '[^/]') +
+        '$',
+    );
   return {
     reads,
     readFile(path: string): string | undefined {
@@ -38,13 +52,24 @@ function memReader(files: Record<string, string>): SshConfigReader & { reads: st
     },
     glob(pattern: string): string[] {
       const re = globRe(pattern);
-      return Object.keys(files).filter((f) => re.test(f)).sort();
+      return Object.keys(files)
+        .filter((f) => re.test(f))
+        .sort();
     },
   };
 }
 
-function resolve(text: string, alias: string, files: Record<string, string> = {}, ctx: ResolveContext = CTX): ResolvedSshHost {
-  return resolveSshHost(parseSshConfig(text, { fileName: `${HOME}/.ssh/config`, homeDir: HOME, reader: memReader(files) }), alias, ctx);
+function resolve(
+  text: string,
+  alias: string,
+  files: Record<string, string> = {},
+  ctx: ResolveContext = CTX,
+): ResolvedSshHost {
+  return resolveSshHost(
+    parseSshConfig(text, { fileName: `${HOME}/.ssh/config`, homeDir: HOME, reader: memReader(files) }),
+    alias,
+    ctx,
+  );
 }
 
 describe('splitConfigArgs (argv_split)', () => {
@@ -81,7 +106,10 @@ describe('parseSshConfig: lines and keywords', () => {
     assert.equal(r.port, 2222);
   });
   it('comments, blank lines, CRLF, trailing whitespace', () => {
-    const r = resolve('# top\r\n\r\n   # indented\r\nHost x # trailing comment\r\n\tUser carol  \r\n\tPort 2200 # why\r\n', 'x');
+    const r = resolve(
+      '# top\r\n\r\n   # indented\r\nHost x # trailing comment\r\n\tUser carol  \r\n\tPort 2200 # why\r\n',
+      'x',
+    );
     assert.equal(r.user, 'carol');
     assert.equal(r.port, 2200);
   });
@@ -161,7 +189,12 @@ describe('Host blocks', () => {
     assert.equal(r.user, 'alice');
     assert.equal(r.port, 22);
     assert.equal(r.identityFilesDefault, true);
-    assert.deepEqual(r.identityFiles.slice(0, 4), [`${HOME}/.ssh/id_rsa`, `${HOME}/.ssh/id_ecdsa`, `${HOME}/.ssh/id_ecdsa_sk`, `${HOME}/.ssh/id_ed25519`]);
+    assert.deepEqual(r.identityFiles.slice(0, 4), [
+      `${HOME}/.ssh/id_rsa`,
+      `${HOME}/.ssh/id_ecdsa`,
+      `${HOME}/.ssh/id_ecdsa_sk`,
+      `${HOME}/.ssh/id_ed25519`,
+    ]);
     assert.deepEqual(r.proxyJump, []);
     assert.equal(r.proxyCommand, null);
     assert.equal(r.serverAliveInterval, 0);
@@ -183,10 +216,24 @@ describe('Host blocks', () => {
 describe('IdentityFile, IdentityAgent and tokens', () => {
   it('accumulates in order, drops duplicates, expands ~ and tokens', () => {
     const r = resolve(
-      ['Host gpu', '  HostName GPU1.lan', '  User bob', '  Port 2222', '  IdentityFile ~/.ssh/id_%h_%r_%p', '  IdentityFile %d/k/%u-%n-%l-%L-%i-%%', 'Host *', '  IdentityFile ~/.ssh/id_%h_%r_%p', '  IdentityFile /abs/${XDG_RUNTIME_DIR}/key'].join('\n'),
+      [
+        'Host gpu',
+        '  HostName GPU1.lan',
+        '  User bob',
+        '  Port 2222',
+        '  IdentityFile ~/.ssh/id_%h_%r_%p',
+        '  IdentityFile %d/k/%u-%n-%l-%L-%i-%%',
+        'Host *',
+        '  IdentityFile ~/.ssh/id_%h_%r_%p',
+        '  IdentityFile /abs/${XDG_RUNTIME_DIR}/key',
+      ].join('\n'),
       'gpu',
     );
-    assert.deepEqual(r.identityFiles, [`${HOME}/.ssh/id_gpu1.lan_bob_2222`, `${HOME}/k/alice-gpu-laptop.lan-laptop-1000-%`, '/abs//run/user/1000/key']);
+    assert.deepEqual(r.identityFiles, [
+      `${HOME}/.ssh/id_gpu1.lan_bob_2222`,
+      `${HOME}/k/alice-gpu-laptop.lan-laptop-1000-%`,
+      '/abs//run/user/1000/key',
+    ]);
     assert.equal(r.identityFilesDefault, false);
   });
   it('%k is the HostKeyAlias or the alias, %C a sha1 hex', () => {
@@ -206,12 +253,21 @@ describe('IdentityFile, IdentityAgent and tokens', () => {
     assert.deepEqual(resolve('IdentityAgent none\n', 'x').identityAgent, { kind: 'none' });
     assert.deepEqual(resolve('IdentityAgent SSH_AUTH_SOCK\n', 'x').identityAgent, { kind: 'default' });
     assert.deepEqual(resolve('IdentityAgent $AGENT\n', 'x').identityAgent, { kind: 'socket', path: '/tmp/agent.sock' });
-    assert.deepEqual(resolve('IdentityAgent ~/.agent-%r.sock\nUser u\n', 'x').identityAgent, { kind: 'socket', path: `${HOME}/.agent-u.sock` });
-    assert.deepEqual(resolve('IdentityAgent ${XDG_RUNTIME_DIR}/a\n', 'x').identityAgent, { kind: 'socket', path: '/run/user/1000/a' });
+    assert.deepEqual(resolve('IdentityAgent ~/.agent-%r.sock\nUser u\n', 'x').identityAgent, {
+      kind: 'socket',
+      path: `${HOME}/.agent-u.sock`,
+    });
+    assert.deepEqual(resolve('IdentityAgent ${XDG_RUNTIME_DIR}/a\n', 'x').identityAgent, {
+      kind: 'socket',
+      path: '/run/user/1000/a',
+    });
     assert.throws(() => resolve('IdentityAgent $NOPE\n', 'x'), SshConfigError);
   });
   it('UserKnownHostsFile list with tokens', () => {
-    assert.deepEqual(resolve('UserKnownHostsFile ~/kh1 /etc/kh-%h\n', 'box').userKnownHostsFiles, [`${HOME}/kh1`, '/etc/kh-box']);
+    assert.deepEqual(resolve('UserKnownHostsFile ~/kh1 /etc/kh-%h\n', 'box').userKnownHostsFiles, [
+      `${HOME}/kh1`,
+      '/etc/kh-box',
+    ]);
   });
 });
 
@@ -225,14 +281,24 @@ describe('other options', () => {
     assert.equal(parseTimeSpec(''), undefined);
   });
   it('ServerAlive*, ConnectTimeout, StrictHostKeyChecking, IdentitiesOnly, HostKeyAlias', () => {
-    const r = resolve('ServerAliveInterval 1m\nServerAliveCountMax 5\nConnectTimeout 15s\nStrictHostKeyChecking accept-new\nIdentitiesOnly yes\nHostKeyAlias k1\n', 'x');
+    const r = resolve(
+      'ServerAliveInterval 1m\nServerAliveCountMax 5\nConnectTimeout 15s\nStrictHostKeyChecking accept-new\nIdentitiesOnly yes\nHostKeyAlias k1\n',
+      'x',
+    );
     assert.equal(r.serverAliveInterval, 60);
     assert.equal(r.serverAliveCountMax, 5);
     assert.equal(r.connectTimeout, 15);
     assert.equal(r.strictHostKeyChecking, 'accept-new');
     assert.equal(r.identitiesOnly, true);
     assert.equal(r.hostKeyAlias, 'k1');
-    for (const [v, want] of [['yes', 'yes'], ['true', 'yes'], ['no', 'no'], ['off', 'no'], ['false', 'no'], ['ASK', 'ask']] as const) {
+    for (const [v, want] of [
+      ['yes', 'yes'],
+      ['true', 'yes'],
+      ['no', 'no'],
+      ['off', 'no'],
+      ['false', 'no'],
+      ['ASK', 'ask'],
+    ] as const) {
       assert.equal(resolve(`StrictHostKeyChecking ${v}\n`, 'x').strictHostKeyChecking, want);
     }
     assert.equal(resolve('ConnectTimeout none\nConnectTimeout 5\n', 'x').connectTimeout, null);
@@ -241,7 +307,11 @@ describe('other options', () => {
 });
 
 describe('ProxyJump', () => {
-  const hop = (user: string | undefined, host: string, port: number | undefined): ProxyJumpHop => ({ ...(user ? { user } : {}), host, ...(port ? { port } : {}) });
+  const hop = (user: string | undefined, host: string, port: number | undefined): ProxyJumpHop => ({
+    ...(user ? { user } : {}),
+    host,
+    ...(port ? { port } : {}),
+  });
   const ok: Array<[string, ProxyJumpHop]> = [
     ['bastion', hop(undefined, 'bastion', undefined)],
     ['bob@bastion', hop('bob', 'bastion', undefined)],
@@ -258,18 +328,39 @@ describe('ProxyJump', () => {
     ['ssh://[::1]:22', hop(undefined, '::1', 22)],
   ];
   for (const [spec, want] of ok) it(`parses ${spec}`, () => assert.deepEqual(parseJumpHop(spec), want));
-  const bad = ['', '@host', 'host:0', 'host:65536', 'host:x', 'ssh://', 'ssh://@h', 'ssh://h:22/path', 'ssh://h:port', '[::1', 'user@', '-oProxyCommand=x', 'a b'];
-  for (const spec of bad) it(`rejects ${JSON.stringify(spec)}`, () => assert.throws(() => parseJumpHop(spec), SshConfigError));
+  const bad = [
+    '',
+    '@host',
+    'host:0',
+    'host:65536',
+    'host:x',
+    'ssh://',
+    'ssh://@h',
+    'ssh://h:22/path',
+    'ssh://h:port',
+    '[::1',
+    'user@',
+    '-oProxyCommand=x',
+    'a b',
+  ];
+  for (const spec of bad)
+    it(`rejects ${JSON.stringify(spec)}`, () => assert.throws(() => parseJumpHop(spec), SshConfigError));
 
   it('lists in connection order; none', () => {
-    assert.deepEqual(parseProxyJump('a,bob@b:23,ssh://c@d:24'), [hop(undefined, 'a', undefined), hop('bob', 'b', 23), hop('c', 'd', 24)]);
+    assert.deepEqual(parseProxyJump('a,bob@b:23,ssh://c@d:24'), [
+      hop(undefined, 'a', undefined),
+      hop('bob', 'b', 23),
+      hop('c', 'd', 24),
+    ]);
     assert.deepEqual(parseProxyJump('none'), []);
     assert.deepEqual(parseProxyJump('NONE'), []);
     assert.throws(() => parseProxyJump('a,,b'), SshConfigError);
   });
   it('resolution: first wins, none blocks later ProxyJump, ProxyCommand interplay', () => {
     assert.deepEqual(resolve('Host x\n ProxyJump none\nHost *\n ProxyJump gw\n', 'x').proxyJump, []);
-    assert.deepEqual(resolve('Host x\n ProxyJump none\nHost *\n ProxyJump gw\n', 'y').proxyJump, [hop(undefined, 'gw', undefined)]);
+    assert.deepEqual(resolve('Host x\n ProxyJump none\nHost *\n ProxyJump gw\n', 'y').proxyJump, [
+      hop(undefined, 'gw', undefined),
+    ]);
     const pj = resolve('Host x\n ProxyJump gw\n ProxyCommand nc %h %p\n', 'x');
     assert.deepEqual(pj.proxyJump, [hop(undefined, 'gw', undefined)]);
     assert.equal(pj.proxyCommand, null);
@@ -333,7 +424,10 @@ describe('Include', () => {
     assert.match(r.warnings.join('\n'), /matched no files/);
   });
   it('an unreadable included file is an error', () => {
-    assert.throws(() => resolve('Include bad.conf\n', 'h', { [`${HOME}/.ssh/bad.conf`]: 'EACCES' }), /cannot read included file/);
+    assert.throws(
+      () => resolve('Include bad.conf\n', 'h', { [`${HOME}/.ssh/bad.conf`]: 'EACCES' }),
+      /cannot read included file/,
+    );
   });
   it('an Include inside an inactive block contributes nothing', () => {
     const files = { [`${HOME}/.ssh/inc`]: 'User from-inc\nHost *\n  Port 1111\n' };
@@ -418,8 +512,14 @@ describe('Node glob for Include', () => {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
   it('matches like glob(3): sorted, no dot files, [] when nothing', () => {
-    assert.deepEqual(globSync(join(dir, 'conf.d', '*.conf')), [join(dir, 'conf.d', 'a.conf'), join(dir, 'conf.d', 'b.conf')]);
-    assert.deepEqual(globSync(join(dir, 'conf.d', '[ab].conf')), [join(dir, 'conf.d', 'a.conf'), join(dir, 'conf.d', 'b.conf')]);
+    assert.deepEqual(globSync(join(dir, 'conf.d', '*.conf')), [
+      join(dir, 'conf.d', 'a.conf'),
+      join(dir, 'conf.d', 'b.conf'),
+    ]);
+    assert.deepEqual(globSync(join(dir, 'conf.d', '[ab].conf')), [
+      join(dir, 'conf.d', 'a.conf'),
+      join(dir, 'conf.d', 'b.conf'),
+    ]);
     assert.deepEqual(globSync(join(dir, '*', 'c.txt')), [join(dir, 'conf.d', 'c.txt')]);
     assert.deepEqual(globSync(join(dir, 'nope', '*')), []);
     assert.deepEqual(globSync(join(dir, 'conf.d', 'a.conf')), [join(dir, 'conf.d', 'a.conf')]);
@@ -440,83 +540,159 @@ describe('Node glob for Include', () => {
 
 const SSH = ['/usr/bin/ssh'].find((p) => existsSync(p));
 
-describe('agrees with ssh -G', { skip: SSH === undefined ? 'OpenSSH client (/usr/bin/ssh) not installed' : false }, () => {
-  let dir = '';
-  const local = userInfo();
-  const ctx: ResolveContext = { localUser: local.username, homeDir: '/nonexistent-home', localHostName: 'h', uid: local.uid, env: {} };
+describe(
+  'agrees with ssh -G',
+  { skip: SSH === undefined ? 'OpenSSH client (/usr/bin/ssh) not installed' : false },
+  () => {
+    let dir = '';
+    const local = userInfo();
+    const ctx: ResolveContext = {
+      localUser: local.username,
+      homeDir: '/nonexistent-home',
+      localHostName: 'h',
+      uid: local.uid,
+      env: {},
+    };
 
-  before(() => {
-    dir = mkdtempSync(join(tmpdir(), 'elp-sshG-'));
-  });
-  after(() => rmSync(dir, { recursive: true, force: true }));
-
-  function sshG(cfgPath: string, alias: string): Map<string, string> {
-    const r = spawnSync(SSH!, ['-G', '-F', cfgPath, alias], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-    assert.equal(r.status, 0, r.stderr);
-    const m = new Map<string, string>();
-    for (const line of r.stdout.split('\n')) {
-      const sp = line.indexOf(' ');
-      if (sp > 0 && !m.has(line.slice(0, sp))) m.set(line.slice(0, sp), line.slice(sp + 1));
-    }
-    return m;
-  }
-
-  function compare(name: string, text: string, aliases: readonly string[], files: Record<string, string> = {}): void {
-    it(name, () => {
-      const cfgPath = join(dir, `${name.replace(/\W+/g, '_')}.conf`);
-      writeFileSync(cfgPath, text);
-      for (const [rel, content] of Object.entries(files)) writeFileSync(join(dir, rel), content);
-      const parsed = parseSshConfig(text.replaceAll('@DIR@', dir), { fileName: cfgPath, homeDir: ctx.homeDir, reader: nodeSshConfigReader });
-      writeFileSync(cfgPath, text.replaceAll('@DIR@', dir));
-      for (const alias of aliases) {
-        const g = sshG(cfgPath, alias);
-        const ours = resolveSshHost(parsed, alias, ctx);
-        const why = `${name} / ${alias}`;
-        assert.equal(ours.hostName, g.get('hostname'), `hostname ${why}`);
-        assert.equal(ours.user, g.get('user'), `user ${why}`);
-        assert.equal(String(ours.port), g.get('port'), `port ${why}`);
-        const pj = g.get('proxyjump');
-        assert.deepEqual(ours.proxyJump, pj === undefined ? [] : parseProxyJump(pj), `proxyjump ${why}`);
-        assert.equal(ours.proxyCommand, g.get('proxycommand') ?? null, `proxycommand ${why}`);
-        assert.equal(String(ours.serverAliveInterval), g.get('serveraliveinterval'), `serveraliveinterval ${why}`);
-        assert.equal(String(ours.serverAliveCountMax), g.get('serveralivecountmax'), `serveralivecountmax ${why}`);
-        assert.equal(ours.connectTimeout === null ? 'none' : String(ours.connectTimeout), g.get('connecttimeout'), `connecttimeout ${why}`);
-        const shk = { yes: 'true', no: 'false', ask: 'ask', 'accept-new': 'accept-new' }[ours.strictHostKeyChecking];
-        assert.equal(shk, g.get('stricthostkeychecking'), `stricthostkeychecking ${why}`);
-        assert.equal(ours.hostKeyAlias ?? undefined, g.get('hostkeyalias'), `hostkeyalias ${why}`);
-      }
+    before(() => {
+      dir = mkdtempSync(join(tmpdir(), 'elp-sshG-'));
     });
-  }
+    after(() => rmSync(dir, { recursive: true, force: true }));
 
-  compare(
-    'basic blocks and first-wins',
-    ['Host web-* !web-secret db?', '  HostName %h.internal', '  Port 2201', 'Host web-1', '  Port 2202', '  User web1', 'Host *', '  Port 2299', '  User=fallback', '  ServerAliveInterval 1m30s', '  ServerAliveCountMax 5'].join('\n'),
-    ['web-1', 'web-secret', 'db1', 'db12', 'other', 'WEB-1'],
-  );
-  compare(
-    'quoting and equals',
-    ['Host "quoted host" x', '  User = "joe smith"', '  HostName="Mixed.Case.Example"', '  ConnectTimeout=1m', '  StrictHostKeyChecking accept-new', 'Host y # comment', '  Port 2022 # trailing', '  StrictHostKeyChecking no', '  HostKeyAlias ykey'].join('\n'),
-    ['x', 'y', 'quoted'],
-  );
-  compare(
-    'proxyjump and proxycommand',
-    ['Host a', '  ProxyJump none', '  ProxyCommand nc %h %p', 'Host b', '  ProxyJump bob@j1:2222,ssh://carol@j2:23', '  ProxyCommand ignored', 'Host c', '  ProxyCommand none', '  ProxyJump z', 'Host d', '  ProxyJump none', 'Host *', '  ProxyJump w'].join('\n'),
-    ['a', 'b', 'c', 'd', 'e'],
-  );
-  compare(
-    'match blocks',
-    ['Host gpu', '  HostName node1.cluster.lan', 'Match host *.cluster.lan', '  Port 2001', 'Match originalhost gpu', '  User orig', 'Match !host *.cluster.lan', '  Port 2002', `Match localuser ${local.username} user orig`, '  ServerAliveInterval 9', 'Match host "a,b,!c*"', '  ConnectTimeout 7'].join('\n'),
-    ['gpu', 'other', 'a', 'cb'],
-  );
-  compare(
-    'includes (absolute, glob, inside blocks)',
-    ['Include @DIR@/inc-*.part', 'Host h1', '  Include @DIR@/inner.part', '  Port 1001', 'Host other', '  Include @DIR@/never.part', 'Host *', '  User star'].join('\n'),
-    ['h1', 'h2', 'h3'],
-    {
-      'inc-2.part': 'Host h2\n  User two-b\n  Port 2002\n',
-      'inc-1.part': 'Host h2 h3\n  User two-a\n',
-      'inner.part': 'User inner\nHost nomatch\n  Port 9\n',
-      'never.part': 'Port 7777\nHost *\n  User never\n',
-    },
-  );
-});
+    function sshG(cfgPath: string, alias: string): Map<string, string> {
+      const r = spawnSync(SSH!, ['-G', '-F', cfgPath, alias], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      assert.equal(r.status, 0, r.stderr);
+      const m = new Map<string, string>();
+      for (const line of r.stdout.split('\n')) {
+        const sp = line.indexOf(' ');
+        if (sp > 0 && !m.has(line.slice(0, sp))) m.set(line.slice(0, sp), line.slice(sp + 1));
+      }
+      return m;
+    }
+
+    function compare(name: string, text: string, aliases: readonly string[], files: Record<string, string> = {}): void {
+      it(name, () => {
+        const cfgPath = join(dir, `${name.replace(/\W+/g, '_')}.conf`);
+        writeFileSync(cfgPath, text);
+        for (const [rel, content] of Object.entries(files)) writeFileSync(join(dir, rel), content);
+        const parsed = parseSshConfig(text.replaceAll('@DIR@', dir), {
+          fileName: cfgPath,
+          homeDir: ctx.homeDir,
+          reader: nodeSshConfigReader,
+        });
+        writeFileSync(cfgPath, text.replaceAll('@DIR@', dir));
+        for (const alias of aliases) {
+          const g = sshG(cfgPath, alias);
+          const ours = resolveSshHost(parsed, alias, ctx);
+          const why = `${name} / ${alias}`;
+          assert.equal(ours.hostName, g.get('hostname'), `hostname ${why}`);
+          assert.equal(ours.user, g.get('user'), `user ${why}`);
+          assert.equal(String(ours.port), g.get('port'), `port ${why}`);
+          const pj = g.get('proxyjump');
+          assert.deepEqual(ours.proxyJump, pj === undefined ? [] : parseProxyJump(pj), `proxyjump ${why}`);
+          assert.equal(ours.proxyCommand, g.get('proxycommand') ?? null, `proxycommand ${why}`);
+          assert.equal(String(ours.serverAliveInterval), g.get('serveraliveinterval'), `serveraliveinterval ${why}`);
+          assert.equal(String(ours.serverAliveCountMax), g.get('serveralivecountmax'), `serveralivecountmax ${why}`);
+          assert.equal(
+            ours.connectTimeout === null ? 'none' : String(ours.connectTimeout),
+            g.get('connecttimeout'),
+            `connecttimeout ${why}`,
+          );
+          const shk = { yes: 'true', no: 'false', ask: 'ask', 'accept-new': 'accept-new' }[ours.strictHostKeyChecking];
+          assert.equal(shk, g.get('stricthostkeychecking'), `stricthostkeychecking ${why}`);
+          assert.equal(ours.hostKeyAlias ?? undefined, g.get('hostkeyalias'), `hostkeyalias ${why}`);
+        }
+      });
+    }
+
+    compare(
+      'basic blocks and first-wins',
+      [
+        'Host web-* !web-secret db?',
+        '  HostName %h.internal',
+        '  Port 2201',
+        'Host web-1',
+        '  Port 2202',
+        '  User web1',
+        'Host *',
+        '  Port 2299',
+        '  User=fallback',
+        '  ServerAliveInterval 1m30s',
+        '  ServerAliveCountMax 5',
+      ].join('\n'),
+      ['web-1', 'web-secret', 'db1', 'db12', 'other', 'WEB-1'],
+    );
+    compare(
+      'quoting and equals',
+      [
+        'Host "quoted host" x',
+        '  User = "joe smith"',
+        '  HostName="Mixed.Case.Example"',
+        '  ConnectTimeout=1m',
+        '  StrictHostKeyChecking accept-new',
+        'Host y # comment',
+        '  Port 2022 # trailing',
+        '  StrictHostKeyChecking no',
+        '  HostKeyAlias ykey',
+      ].join('\n'),
+      ['x', 'y', 'quoted'],
+    );
+    compare(
+      'proxyjump and proxycommand',
+      [
+        'Host a',
+        '  ProxyJump none',
+        '  ProxyCommand nc %h %p',
+        'Host b',
+        '  ProxyJump bob@j1:2222,ssh://carol@j2:23',
+        '  ProxyCommand ignored',
+        'Host c',
+        '  ProxyCommand none',
+        '  ProxyJump z',
+        'Host d',
+        '  ProxyJump none',
+        'Host *',
+        '  ProxyJump w',
+      ].join('\n'),
+      ['a', 'b', 'c', 'd', 'e'],
+    );
+    compare(
+      'match blocks',
+      [
+        'Host gpu',
+        '  HostName node1.cluster.lan',
+        'Match host *.cluster.lan',
+        '  Port 2001',
+        'Match originalhost gpu',
+        '  User orig',
+        'Match !host *.cluster.lan',
+        '  Port 2002',
+        `Match localuser ${local.username} user orig`,
+        '  ServerAliveInterval 9',
+        'Match host "a,b,!c*"',
+        '  ConnectTimeout 7',
+      ].join('\n'),
+      ['gpu', 'other', 'a', 'cb'],
+    );
+    compare(
+      'includes (absolute, glob, inside blocks)',
+      [
+        'Include @DIR@/inc-*.part',
+        'Host h1',
+        '  Include @DIR@/inner.part',
+        '  Port 1001',
+        'Host other',
+        '  Include @DIR@/never.part',
+        'Host *',
+        '  User star',
+      ].join('\n'),
+      ['h1', 'h2', 'h3'],
+      {
+        'inc-2.part': 'Host h2\n  User two-b\n  Port 2002\n',
+        'inc-1.part': 'Host h2 h3\n  User two-a\n',
+        'inner.part': 'User inner\nHost nomatch\n  Port 9\n',
+        'never.part': 'Port 7777\nHost *\n  User never\n',
+      },
+    );
+  },
+);

@@ -37,7 +37,11 @@ function ecdsaBlob(): Buffer {
   const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const jwk = publicKey.export({ format: 'jwk' });
   const point = Buffer.concat([Buffer.from([4]), Buffer.from(jwk.x!, 'base64url'), Buffer.from(jwk.y!, 'base64url')]);
-  return Buffer.concat([sshString(Buffer.from('ecdsa-sha2-nistp256')), sshString(Buffer.from('nistp256')), sshString(point)]);
+  return Buffer.concat([
+    sshString(Buffer.from('ecdsa-sha2-nistp256')),
+    sshString(Buffer.from('nistp256')),
+    sshString(point),
+  ]);
 }
 const b64 = (b: Buffer): string => b.toString('base64');
 const src = (text: string, path = 'known_hosts'): KnownHostsSource => ({ path, text });
@@ -71,7 +75,8 @@ describe('key blobs and fingerprints', () => {
 });
 
 describe('verifyHostKey', () => {
-  const line = (hosts: string, blob: Buffer = K, marker = ''): string => `${marker ? marker + ' ' : ''}${hosts} ${keyTypeOfBlob(blob)} ${b64(blob)} comment`;
+  const line = (hosts: string, blob: Buffer = K, marker = ''): string =>
+    `${marker ? marker + ' ' : ''}${hosts} ${keyTypeOfBlob(blob)} ${b64(blob)} comment`;
 
   it('plain entry on port 22', () => {
     const v = verifyHostKey({ host: 'example.com', port: 22, blob: K }, [src(line('example.com'))]);
@@ -83,13 +88,25 @@ describe('verifyHostKey', () => {
     assert.equal(kind(verifyHostKey({ host: 'example.com', port: 2222, blob: K }, [src(text)])), 'match');
     assert.equal(kind(verifyHostKey({ host: 'example.com', port: 22, blob: K }, [src(text)])), 'unknown');
     assert.equal(kind(verifyHostKey({ host: 'example.com', port: 2223, blob: K }, [src(text)])), 'unknown');
-    assert.equal(kind(verifyHostKey({ host: 'example.com', port: 2222, blob: K }, [src(line('example.com'))])), 'unknown');
+    assert.equal(
+      kind(verifyHostKey({ host: 'example.com', port: 2222, blob: K }, [src(line('example.com'))])),
+      'unknown',
+    );
     // [host]:22 is never written by ssh and does not match port 22
-    assert.equal(kind(verifyHostKey({ host: 'example.com', port: 22, blob: K }, [src(line('[example.com]:22'))])), 'unknown');
+    assert.equal(
+      kind(verifyHostKey({ host: 'example.com', port: 22, blob: K }, [src(line('[example.com]:22'))])),
+      'unknown',
+    );
   });
   it('comma-separated host lists, case-insensitive', () => {
     const text = line('a.example,B.Example,10.0.0.1,[10.0.0.1]:2200');
-    for (const [h, p] of [['a.example', 22], ['b.example', 22], ['B.EXAMPLE', 22], ['10.0.0.1', 22], ['10.0.0.1', 2200]] as const) {
+    for (const [h, p] of [
+      ['a.example', 22],
+      ['b.example', 22],
+      ['B.EXAMPLE', 22],
+      ['10.0.0.1', 22],
+      ['10.0.0.1', 2200],
+    ] as const) {
       assert.equal(kind(verifyHostKey({ host: h, port: p, blob: K }, [src(text)])), 'match', `${h}:${p}`);
     }
     assert.equal(kind(verifyHostKey({ host: 'c.example', port: 22, blob: K }, [src(text)])), 'unknown');
@@ -113,12 +130,18 @@ describe('verifyHostKey', () => {
     // negation only ever excludes: "!x" alone matches nothing
     assert.equal(kind(verifyHostKey({ host: 'other', port: 22, blob: K }, [src(line('!bad'))])), 'unknown');
     // a later positive line for the same host still counts
-    assert.equal(kind(verifyHostKey({ host: 'bad.example.com', port: 22, blob: K }, [src(`${text}\n${line('bad.example.com')}`)])), 'match');
+    assert.equal(
+      kind(verifyHostKey({ host: 'bad.example.com', port: 22, blob: K }, [src(`${text}\n${line('bad.example.com')}`)])),
+      'match',
+    );
     // negated entry with a different key does not make it "changed"
     assert.equal(kind(verifyHostKey({ host: 'bad.example.com', port: 22, blob: K2 }, [src(text)])), 'unknown');
   });
   it('hashed entries (computed here)', () => {
-    const text = [`${hashedName('example.com')} ssh-ed25519 ${b64(K)}`, `${hashedName('[example.com]:2222')} ssh-ed25519 ${b64(K)}`].join('\n');
+    const text = [
+      `${hashedName('example.com')} ssh-ed25519 ${b64(K)}`,
+      `${hashedName('[example.com]:2222')} ssh-ed25519 ${b64(K)}`,
+    ].join('\n');
     assert.equal(kind(verifyHostKey({ host: 'example.com', port: 22, blob: K }, [src(text)])), 'match');
     assert.equal(kind(verifyHostKey({ host: 'Example.com', port: 22, blob: K }, [src(text)])), 'match');
     assert.equal(kind(verifyHostKey({ host: 'example.com', port: 2222, blob: K }, [src(text)])), 'match');
@@ -128,7 +151,9 @@ describe('verifyHostKey', () => {
     assert.equal(changed.kind, 'changed');
   });
   it('malformed hashed entries are skipped with a warning', () => {
-    const v = verifyHostKey({ host: 'example.com', port: 22, blob: K }, [src(`|1|abc ssh-ed25519 ${b64(K)}\n|2|${'A'.repeat(28)}|${'A'.repeat(28)} ssh-ed25519 ${b64(K)}`)]);
+    const v = verifyHostKey({ host: 'example.com', port: 22, blob: K }, [
+      src(`|1|abc ssh-ed25519 ${b64(K)}\n|2|${'A'.repeat(28)}|${'A'.repeat(28)} ssh-ed25519 ${b64(K)}`),
+    ]);
     assert.equal(v.kind, 'unknown');
     assert.equal(v.warnings.length, 2);
   });
@@ -145,10 +170,16 @@ describe('verifyHostKey', () => {
     const v = verifyHostKey({ host: 'example.com', port: 22, blob: K }, [src(line('example.com', E))]);
     assert.equal(v.kind, 'unknown');
     if (v.kind === 'unknown') assert.deepEqual(v.otherKeyTypes, ['ecdsa-sha2-nistp256']);
-    assert.equal(kind(verifyHostKey({ host: 'example.com', port: 22, blob: E }, [src(line('example.com', K))])), 'unknown');
+    assert.equal(
+      kind(verifyHostKey({ host: 'example.com', port: 22, blob: E }, [src(line('example.com', K))])),
+      'unknown',
+    );
   });
   it('a match anywhere beats a changed entry elsewhere', () => {
-    const v = verifyHostKey({ host: 'example.com', port: 22, blob: K }, [src(line('example.com', K2), 'a'), src(line('example.com', K), 'b')]);
+    const v = verifyHostKey({ host: 'example.com', port: 22, blob: K }, [
+      src(line('example.com', K2), 'a'),
+      src(line('example.com', K), 'b'),
+    ]);
     assert.equal(v.kind, 'match');
     if (v.kind === 'match') assert.equal(v.matchedAt.path, 'b');
   });
@@ -159,25 +190,44 @@ describe('verifyHostKey', () => {
     assert.equal(v.kind, 'revoked');
     if (v.kind === 'revoked') assert.deepEqual(v.revokedAt, { path: 'project', line: 1 });
     // a revoked line for another key does nothing
-    assert.equal(kind(verifyHostKey({ host: 'example.com', port: 22, blob: K }, [user, src(line('*', K2, '@revoked'))])), 'match');
+    assert.equal(
+      kind(verifyHostKey({ host: 'example.com', port: 22, blob: K }, [user, src(line('*', K2, '@revoked'))])),
+      'match',
+    );
     // revoked for another host does not apply
-    assert.equal(kind(verifyHostKey({ host: 'example.com', port: 22, blob: K }, [user, src(line('other.com', K, '@revoked'))])), 'match');
+    assert.equal(
+      kind(verifyHostKey({ host: 'example.com', port: 22, blob: K }, [user, src(line('other.com', K, '@revoked'))])),
+      'match',
+    );
     // revoked with no other entry
-    assert.equal(kind(verifyHostKey({ host: 'example.com', port: 22, blob: K }, [src(line('example.com', K, '@revoked'))])), 'revoked');
+    assert.equal(
+      kind(verifyHostKey({ host: 'example.com', port: 22, blob: K }, [src(line('example.com', K, '@revoked'))])),
+      'revoked',
+    );
   });
   it('@cert-authority lines never match a plain key', () => {
-    const v = verifyHostKey({ host: 'example.com', port: 22, blob: K }, [src(line('*.com,example.com', K, '@cert-authority'))]);
+    const v = verifyHostKey({ host: 'example.com', port: 22, blob: K }, [
+      src(line('*.com,example.com', K, '@cert-authority')),
+    ]);
     assert.equal(v.kind, 'unknown');
     if (v.kind === 'unknown') assert.equal(v.certAuthorityLinesIgnored, 1);
     // nor do they make a different plain key "changed"
-    assert.equal(kind(verifyHostKey({ host: 'example.com', port: 22, blob: K2 }, [src(line('example.com', K, '@cert-authority'))])), 'unknown');
+    assert.equal(
+      kind(
+        verifyHostKey({ host: 'example.com', port: 22, blob: K2 }, [src(line('example.com', K, '@cert-authority'))]),
+      ),
+      'unknown',
+    );
   });
   it('comments, blank lines, CRLF, tabs and leading whitespace', () => {
     const text = `# a comment\n\n   \n\t# indented comment\r\n  example.com\tssh-ed25519   ${b64(K)}  trailing comment words\r\n`;
     const v = verifyHostKey({ host: 'example.com', port: 22, blob: K }, [src(text)]);
     assert.equal(v.kind, 'match');
     if (v.kind === 'match') assert.equal(v.matchedAt.line, 5);
-    assert.equal(kind(verifyHostKey({ host: 'example.com', port: 22, blob: K }, [src(`#example.com ssh-ed25519 ${b64(K)}`)])), 'unknown');
+    assert.equal(
+      kind(verifyHostKey({ host: 'example.com', port: 22, blob: K }, [src(`#example.com ssh-ed25519 ${b64(K)}`)])),
+      'unknown',
+    );
   });
   it('malformed lines are skipped with warnings', () => {
     const text = [
@@ -193,7 +243,10 @@ describe('verifyHostKey', () => {
   });
   it('HostKeyAlias is looked up verbatim', () => {
     const text = line('myalias');
-    assert.equal(kind(verifyHostKey({ host: '10.1.1.1', port: 2222, hostKeyAlias: 'myalias', blob: K }, [src(text)])), 'match');
+    assert.equal(
+      kind(verifyHostKey({ host: '10.1.1.1', port: 2222, hostKeyAlias: 'myalias', blob: K }, [src(text)])),
+      'match',
+    );
     assert.equal(kind(verifyHostKey({ host: '10.1.1.1', port: 2222, blob: K }, [src(text)])), 'unknown');
   });
   it('rejects a malformed presented key or a mismatching declared type', () => {
@@ -238,7 +291,10 @@ describe('readKnownHostsFiles', () => {
   it('reads files; a missing file is empty', () => {
     writeFileSync(join(dir, 'a'), 'x ssh-ed25519 AAAA\n');
     const r = readKnownHostsFiles([join(dir, 'a'), join(dir, 'missing')]);
-    assert.deepEqual(r, [{ path: join(dir, 'a'), text: 'x ssh-ed25519 AAAA\n' }, { path: join(dir, 'missing'), text: '' }]);
+    assert.deepEqual(r, [
+      { path: join(dir, 'a'), text: 'x ssh-ed25519 AAAA\n' },
+      { path: join(dir, 'missing'), text: '' },
+    ]);
   });
   it('missingOk: false makes a missing file an error', () => {
     assert.throws(() => readKnownHostsFiles([join(dir, 'missing')], { missingOk: false }), KnownHostsReadError);
@@ -251,7 +307,12 @@ describe('readKnownHostsFiles', () => {
     );
     const eacces = Object.assign(new Error('permission denied'), { code: 'EACCES' });
     assert.throws(
-      () => readKnownHostsFiles(['/x'], { readFile: () => { throw eacces; } }),
+      () =>
+        readKnownHostsFiles(['/x'], {
+          readFile: () => {
+            throw eacces;
+          },
+        }),
       (e: unknown) => e instanceof KnownHostsReadError && e.code === 'EACCES',
     );
   });
@@ -260,7 +321,8 @@ describe('readKnownHostsFiles', () => {
 describe('against the real ssh-keygen', { skip: SSH_KEYGEN === undefined ? 'ssh-keygen not installed' : false }, () => {
   let dir = '';
   let pubBlob = Buffer.alloc(0);
-  const keygen = (...args: string[]): string => execFileSync(SSH_KEYGEN!, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const keygen = (...args: string[]): string =>
+    execFileSync(SSH_KEYGEN!, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'elp-kh-keygen-'));
     keygen('-q', '-t', 'ed25519', '-N', '', '-C', 'hostkey', '-f', join(dir, 'hostkey'));

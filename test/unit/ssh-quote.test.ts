@@ -33,7 +33,10 @@ describe('buildRemoteCommand', () => {
     assert.throws(() => buildRemoteCommand(['']), ShellQuoteError);
   });
   it('adds env assignments and cd', () => {
-    assert.equal(buildRemoteCommand(['prog'], { env: { A: "x'y" }, cwd: '/tmp/a b' }), "cd -- '/tmp/a b' && A='x'\\''y' 'prog'");
+    assert.equal(
+      buildRemoteCommand(['prog'], { env: { A: "x'y" }, cwd: '/tmp/a b' }),
+      "cd -- '/tmp/a b' && A='x'\\''y' 'prog'",
+    );
   });
   it('rejects bad env names', () => {
     assert.throws(() => buildRemoteCommand(['p'], { env: { 'A;rm': 'x' } }), ShellQuoteError);
@@ -45,12 +48,21 @@ describe('buildRemoteCommand', () => {
 describe('argv survives a real POSIX shell', () => {
   let dir = '';
   let helper = '';
-  const shells = [...new Set(['/bin/sh', '/bin/dash', '/bin/bash', '/usr/bin/zsh', '/bin/busybox'].filter((s) => existsSync(s)).map((s) => realpathSync(s)))];
+  const shells = [
+    ...new Set(
+      ['/bin/sh', '/bin/dash', '/bin/bash', '/usr/bin/zsh', '/bin/busybox']
+        .filter((s) => existsSync(s))
+        .map((s) => realpathSync(s)),
+    ),
+  ];
 
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'elp-quote-'));
     helper = join(dir, 'argv.js');
-    writeFileSync(helper, 'process.stdout.write(JSON.stringify({argv: process.argv.slice(2), cwd: process.cwd(), env: process.env.ELP_TEST_VALUE}));\n');
+    writeFileSync(
+      helper,
+      'process.stdout.write(JSON.stringify({argv: process.argv.slice(2), cwd: process.cwd(), env: process.env.ELP_TEST_VALUE}));\n',
+    );
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -77,7 +89,10 @@ describe('argv survives a real POSIX shell', () => {
       const sub = join(dir, "we'ird $(dir) `x`");
       execFileSync('mkdir', ['-p', '--', sub]);
       for (const v of ["it's $(id) `id`", 'line\nbreak', '']) {
-        const r = run(shell, buildRemoteCommand([process.execPath, helper, '-x'], { cwd: sub, env: { ELP_TEST_VALUE: v } }));
+        const r = run(
+          shell,
+          buildRemoteCommand([process.execPath, helper, '-x'], { cwd: sub, env: { ELP_TEST_VALUE: v } }),
+        );
         assert.deepEqual(r, { argv: ['-x'], cwd: sub, env: v });
       }
     });

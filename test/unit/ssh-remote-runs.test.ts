@@ -4,7 +4,20 @@
 // give-up with a clear message, the channel pool, the backoff schedule.
 import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, openSync, readSync, closeSync, statSync, existsSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+  openSync,
+  readSync,
+  closeSync,
+  statSync,
+  existsSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -18,7 +31,8 @@ import { buildRemoteCommand } from '../../src/run/ssh/quote';
 import { parseSshTargetSpec, SshTarget } from '../../src/run/sshTarget';
 import type { RunOutcome } from '../../src/run/target';
 
-const HELLO = '{"type":"hello","protocol":1,"python":"3.11.2","torch":"1.13.0a0","cuda":null,"device":{"name":"AMD EPYC","memoryBytes":25276026880},"nvml":false,"powerScope":null,"memorySource":"process-rss"}';
+const HELLO =
+  '{"type":"hello","protocol":1,"python":"3.11.2","torch":"1.13.0a0","cuda":null,"device":{"name":"AMD EPYC","memoryBytes":25276026880},"nvml":false,"powerScope":null,"memorySource":"process-rss"}';
 const RESULT =
   '{"type":"result","counters":{"params":2106624,"activeParams":2106624,"trainableParams":0,"weightBytes":8426496,"referenceWeightBytes":4213248,"kvCacheBytes":1179648,"optimizerStateBytes":null,"peakMemoryBytes":272932864,"iterations":2,"iterationS":[0.1,0.1],"tokensPerIteration":287,"generatedTokensPerIteration":32,"ttftS":0.08,"tpotS":0.002,"windowStartT":1.0,"windowEndT":1.2,"energyJ":null,"quality":0.98,"loss":null}}';
 
@@ -47,7 +61,11 @@ class ShellHost implements RemoteHost {
   async script(body: string, args: string[], _options: ExecOptions = {}): Promise<ExecResult> {
     this.maybeFail();
     return new Promise((resolve) => {
-      const child = spawn('sh', ['-c', body, 'sh', ...args], { cwd: this.homeDir, env: { PATH: `${this.path}:/usr/bin:/bin`, HOME: this.homeDir }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn('sh', ['-c', body, 'sh', ...args], {
+        cwd: this.homeDir,
+        env: { PATH: `${this.path}:/usr/bin:/bin`, HOME: this.homeDir },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -107,7 +125,11 @@ done
 `,
     { mode: 0o755 },
   );
-  writeFileSync(join(bin, 'nvidia-smi'), `#!/bin/sh\ni=0; while [ $i -lt ${gpus} ]; do echo "GPU $i: Fake GPU (UUID: GPU-$i)"; i=$((i+1)); done\n`, { mode: 0o755 });
+  writeFileSync(
+    join(bin, 'nvidia-smi'),
+    `#!/bin/sh\ni=0; while [ $i -lt ${gpus} ]; do echo "GPU $i: Fake GPU (UUID: GPU-$i)"; i=$((i+1)); done\n`,
+    { mode: 0o755 },
+  );
   return bin;
 }
 
@@ -118,12 +140,20 @@ function makeHost(name: string, gpus: number): ShellHost {
 }
 
 function planned(n: number) {
-  const ex = expandSweep({ model: { preset: 'tiny' }, workload: { steps: 2 } }, { stage: ['inference'], attention: ['mha'], batch: Array.from({ length: n }, (_, i) => i + 1) });
+  const ex = expandSweep(
+    { model: { preset: 'tiny' }, workload: { steps: 2 } },
+    { stage: ['inference'], attention: ['mha'], batch: Array.from({ length: n }, (_, i) => i + 1) },
+  );
   assert.ok(ex.ok);
-  return ex.configs.slice(0, n).map((config, i) => ({ id: `unit-${Date.now()}-${i}`, createdAt: new Date().toISOString(), config }));
+  return ex.configs
+    .slice(0, n)
+    .map((config, i) => ({ id: `unit-${Date.now()}-${i}`, createdAt: new Date().toISOString(), config }));
 }
 
-function collect(): { ends: RunOutcome[]; hooks: { onUpdate: () => void; onRunEnd: (o: RunOutcome) => Promise<void> } } {
+function collect(): {
+  ends: RunOutcome[];
+  hooks: { onUpdate: () => void; onRunEnd: (o: RunOutcome) => Promise<void> };
+} {
   const ends: RunOutcome[] = [];
   return { ends, hooks: { onUpdate: () => undefined, onRunEnd: async (o) => void ends.push(o) } };
 }
@@ -138,9 +168,14 @@ describe('SshTarget over RemoteHosts', () => {
     await target.execute(runs, hooks, new AbortController().signal);
     assert.deepEqual(ends.map((e) => e.id).sort(), runs.map((r) => r.id).sort());
     assert.ok(ends.every((e) => e.state.result !== null && e.ending === null));
-    const seen = runs.map((r) => readFileSync(join(work, 'gpu2', 'home', '.cache', 'efficientllm', 'runs', r.id, 'seen'), 'utf8').trim());
+    const seen = runs.map((r) =>
+      readFileSync(join(work, 'gpu2', 'home', '.cache', 'efficientllm', 'runs', r.id, 'seen'), 'utf8').trim(),
+    );
     // Round-robin: configs 0 and 2 share GPU 0's process, 1 and 3 GPU 1's.
-    assert.deepEqual(seen.map((s) => s.split(' ')[0]), ['cvd=0', 'cvd=1', 'cvd=0', 'cvd=1']);
+    assert.deepEqual(
+      seen.map((s) => s.split(' ')[0]),
+      ['cvd=0', 'cvd=1', 'cvd=0', 'cvd=1'],
+    );
     assert.equal(seen[0]!.split(' ')[1], seen[2]!.split(' ')[1], 'one process per GPU');
     assert.notEqual(seen[0]!.split(' ')[1], seen[1]!.split(' ')[1]);
     const harness = readdirSync(join(work, 'gpu2', 'home', '.cache', 'efficientllm', 'harness'));
@@ -151,18 +186,47 @@ describe('SshTarget over RemoteHosts', () => {
   it('a sweep spreads over several hosts (ssh:a,b); isolate gives each config its own process', async () => {
     const a = makeHost('hostA', 0);
     const b = makeHost('hostB', 0);
-    const target = new SshTarget({ hosts: parseSshTargetSpec('ssh:hostA,hostB'), python: 'fakepy', isolate: true, hostFactory: (n) => (n === 'hostA' ? a : b), pollMs: 50 });
+    const target = new SshTarget({
+      hosts: parseSshTargetSpec('ssh:hostA,hostB'),
+      python: 'fakepy',
+      isolate: true,
+      hostFactory: (n) => (n === 'hostA' ? a : b),
+      pollMs: 50,
+    });
     assert.equal(target.name, 'hostA,hostB');
     await target.prepare();
     const runs = planned(4);
     const { ends, hooks } = collect();
     await target.execute(runs, hooks, new AbortController().signal);
     assert.equal(ends.length, 4);
-    const where = runs.map((r) => (existsSync(join(work, 'hostA', 'home', '.cache', 'efficientllm', 'runs', r.id, 'exit')) ? 'A' : 'B'));
+    const where = runs.map((r) =>
+      existsSync(join(work, 'hostA', 'home', '.cache', 'efficientllm', 'runs', r.id, 'exit')) ? 'A' : 'B',
+    );
     assert.equal(where.filter((w) => w === 'A').length, 2, `spread: ${where.join('')}`);
-    const pids = runs.map((r) => readFileSync(join(work, where[runs.indexOf(r)] === 'A' ? 'hostA' : 'hostB', 'home', '.cache', 'efficientllm', 'runs', r.id, 'seen'), 'utf8').split('pid=')[1]);
+    const pids = runs.map(
+      (r) =>
+        readFileSync(
+          join(
+            work,
+            where[runs.indexOf(r)] === 'A' ? 'hostA' : 'hostB',
+            'home',
+            '.cache',
+            'efficientllm',
+            'runs',
+            r.id,
+            'seen',
+          ),
+          'utf8',
+        ).split('pid=')[1],
+    );
     assert.equal(new Set(pids).size, 4, 'isolate: one process per config');
-    assert.ok(readFileSync(join(work, 'hostA', 'home', '.cache', 'efficientllm', 'runs', runs[0]!.id, 'seen'), 'utf8').startsWith('cvd=none'), 'no CUDA_VISIBLE_DEVICES on a CPU host');
+    assert.ok(
+      readFileSync(
+        join(work, 'hostA', 'home', '.cache', 'efficientllm', 'runs', runs[0]!.id, 'seen'),
+        'utf8',
+      ).startsWith('cvd=none'),
+      'no CUDA_VISIBLE_DEVICES on a CPU host',
+    );
   });
 
   it('a link that drops between polls loses nothing and reports each run once', async () => {
@@ -175,7 +239,10 @@ describe('SshTarget over RemoteHosts', () => {
     writeFileSync(join(dir, 'events.jsonl'), `${HELLO}\n{"type":"progress","phase":"measure","step":1,"tot`);
     await withReconnect(host, () => set.poll(), policy);
     host.failures = 3;
-    writeFileSync(join(dir, 'events.jsonl'), `${HELLO}\n{"type":"progress","phase":"measure","step":1,"total":2}\nnot json\n${RESULT}\n`);
+    writeFileSync(
+      join(dir, 'events.jsonl'),
+      `${HELLO}\n{"type":"progress","phase":"measure","step":1,"total":2}\nnot json\n${RESULT}\n`,
+    );
     writeFileSync(join(dir, 'exit'), '0\n');
     await withReconnect(host, () => set.poll(), policy);
     await withReconnect(host, () => set.poll(), policy);
@@ -183,7 +250,11 @@ describe('SshTarget over RemoteHosts', () => {
     assert.equal(ends.length, 1);
     assert.equal(ends[0]!.ending, null);
     assert.ok(ends[0]!.state.result);
-    assert.deepEqual(ends[0]!.state.problems.map((p) => p.line), [3], 'the broken line is reported once, with its line number');
+    assert.deepEqual(
+      ends[0]!.state.problems.map((p) => p.line),
+      [3],
+      'the broken line is reported once, with its line number',
+    );
     assert.deepEqual(ends[0]!.state.lastProgress, { phase: 'measure', step: 1, total: 2 });
   });
 
@@ -192,7 +263,11 @@ describe('SshTarget over RemoteHosts', () => {
     host.failures = 1_000_000;
     const retries: string[] = [];
     await assert.rejects(
-      withReconnect(host, () => host.readFrom('/x', 0), { giveUpMs: 60, baseDelayMs: 10, onRetry: (m) => retries.push(m) }),
+      withReconnect(host, () => host.readFrom('/x', 0), {
+        giveUpMs: 60,
+        baseDelayMs: 10,
+        onRetry: (m) => retries.push(m),
+      }),
       /lost the connection to dead and could not reconnect for \d+ s .*"efficientllm runs --reattach"/,
     );
     assert.ok(retries.length >= 2 && /reconnecting to dead in/.test(retries[0]!));
@@ -232,7 +307,10 @@ describe('ssh channel pool and backoff', () => {
   });
 
   it('backs off 1, 2, 4 … 30 s', () => {
-    assert.deepEqual([0, 1, 2, 3, 4, 5, 6, 10].map((a) => backoffDelayMs(a) / 1000), [1, 2, 4, 8, 16, 30, 30, 30]);
+    assert.deepEqual(
+      [0, 1, 2, 3, 4, 5, 6, 10].map((a) => backoffDelayMs(a) / 1000),
+      [1, 2, 4, 8, 16, 30, 30, 30],
+    );
   });
 
   it('parses ssh:a,b target specs', () => {

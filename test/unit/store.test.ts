@@ -11,7 +11,12 @@ import type { RunMetrics, RunRecord } from '../../src/core/record';
 import { newRunId, RunLookupError, RunStore, runStoreDir, StoreFileError } from '../../src/run/store';
 import { fakeIo, makeRunRecord, withStore } from './helpers';
 
-function makeRecord(id: string, createdAt: string, metrics: Partial<RunMetrics> = {}, extra: Partial<RunRecord> = {}): RunRecord {
+function makeRecord(
+  id: string,
+  createdAt: string,
+  metrics: Partial<RunMetrics> = {},
+  extra: Partial<RunRecord> = {},
+): RunRecord {
   return makeRunRecord(id, {}, metrics, { createdAt, ...extra });
 }
 
@@ -43,10 +48,20 @@ test('atomic writes: no temp files left, a concurrent reader never sees a partia
   await withStore(async (store) => {
     const id = '20250101-120000-beef';
     const big = (n: number): RunRecord =>
-      makeRecord(id, '2025-01-01T12:00:00.000Z', { params: n }, {
-        samples: Array.from({ length: 20_000 }, (_, i) => ({ t: i / 10, memoryBytes: 1e9 + i * n, utilization: 50, powerW: 300.5 })),
-        protocolProblems: [`generation ${n}`],
-      });
+      makeRecord(
+        id,
+        '2025-01-01T12:00:00.000Z',
+        { params: n },
+        {
+          samples: Array.from({ length: 20_000 }, (_, i) => ({
+            t: i / 10,
+            memoryBytes: 1e9 + i * n,
+            utilization: 50,
+            powerW: 300.5,
+          })),
+          protocolProblems: [`generation ${n}`],
+        },
+      );
     await store.save(big(0));
     const size = (await readFile(store.fileOf(id))).length;
     assert.ok(size > 1_000_000, `record is big (${size} bytes)`);
@@ -90,7 +105,10 @@ test('get by unique prefix; ambiguous and unknown prefixes name the id and list 
     assert.equal((await store.get('20250101-120000-aaaa')).id, '20250101-120000-aaaa');
     await assert.rejects(store.get('20250101-120000-aa'), (e: unknown) => {
       assert.ok(e instanceof RunLookupError);
-      assert.match(e.message, /"20250101-120000-aa" matches 2 runs: 20250101-120000-aabb, 20250101-120000-aaaa; give more/);
+      assert.match(
+        e.message,
+        /"20250101-120000-aa" matches 2 runs: 20250101-120000-aabb, 20250101-120000-aaaa; give more/,
+      );
       assert.deepEqual(e.candidates.sort(), ['20250101-120000-aaaa', '20250101-120000-aabb']);
       return true;
     });
@@ -112,18 +130,30 @@ test('list: newest first; corrupt, foreign-schema and misnamed files are reporte
     await store.save(makeRecord('20250201-120000-bbbb', '2025-02-01T12:00:00.000Z'));
     await writeFile(path.join(store.dir, 'broken.json'), '{"schema": 1, "id": "bro');
     await writeFile(path.join(store.dir, 'future.json'), JSON.stringify({ schema: 2, id: 'future' }));
-    await writeFile(path.join(store.dir, 'renamed.json'), JSON.stringify(makeRecord('20240101-000000-0000', '2024-01-01T00:00:00Z')));
+    await writeFile(
+      path.join(store.dir, 'renamed.json'),
+      JSON.stringify(makeRecord('20240101-000000-0000', '2024-01-01T00:00:00Z')),
+    );
     await writeFile(path.join(store.dir, 'notes.txt'), 'not a run');
     await writeFile(path.join(store.dir, '.20250101-120000-aaaa.123.abcdef.tmp'), '{"half');
     const { runs, problems } = await store.list();
-    assert.deepEqual(runs.map((r) => r.id), ['20250301-120000-cccc', '20250201-120000-bbbb', '20250101-120000-aaaa']);
+    assert.deepEqual(
+      runs.map((r) => r.id),
+      ['20250301-120000-cccc', '20250201-120000-bbbb', '20250101-120000-aaaa'],
+    );
     assert.equal(problems.length, 3);
     const byName = new Map(problems.map((p) => [path.basename(p.file), p.message]));
     assert.match(byName.get('broken.json') ?? '', /not valid JSON.*fix it by hand or delete/);
     assert.match(byName.get('future.json') ?? '', /schema 2, not 1.*newer EfficientLLM Profiler; upgrade/);
-    assert.match(byName.get('renamed.json') ?? '', /holds run "20240101-000000-0000".*rename it to "20240101-000000-0000.json"/);
+    assert.match(
+      byName.get('renamed.json') ?? '',
+      /holds run "20240101-000000-0000".*rename it to "20240101-000000-0000.json"/,
+    );
     for (const p of problems) assert.ok(path.isAbsolute(p.file));
-    await assert.rejects(store.get('broken'), (e: unknown) => e instanceof StoreFileError && /broken\.json: is not valid JSON/.test(e.message));
+    await assert.rejects(
+      store.get('broken'),
+      (e: unknown) => e instanceof StoreFileError && /broken\.json: is not valid JSON/.test(e.message),
+    );
   });
 });
 
@@ -163,14 +193,31 @@ test('save refuses ids that are not file names', async () => {
 // ---- CLI ----
 
 async function seed(store: RunStore): Promise<void> {
-  await store.save(makeRecord('20250101-120000-aaaa', '2025-01-01T12:00:00.000Z', {
-    latencyS: 0.0123, tokensPerS: 2600, peakMemoryBytes: 1.5 * 1024 ** 3, params: 2_300_000, mfu: 0.123,
-  }));
-  await store.save(makeRecord('20250102-120000-bbbb', '2025-01-02T12:00:00.000Z', {}, {
-    status: 'failed',
-    target: { kind: 'ssh', name: 'gpu1' },
-    error: { kind: 'oom', message: 'CUDA out of memory', stderrTail: 'Traceback (most recent call last):\n  torch.OutOfMemoryError\x1b[31m' },
-  }));
+  await store.save(
+    makeRecord('20250101-120000-aaaa', '2025-01-01T12:00:00.000Z', {
+      latencyS: 0.0123,
+      tokensPerS: 2600,
+      peakMemoryBytes: 1.5 * 1024 ** 3,
+      params: 2_300_000,
+      mfu: 0.123,
+    }),
+  );
+  await store.save(
+    makeRecord(
+      '20250102-120000-bbbb',
+      '2025-01-02T12:00:00.000Z',
+      {},
+      {
+        status: 'failed',
+        target: { kind: 'ssh', name: 'gpu1' },
+        error: {
+          kind: 'oom',
+          message: 'CUDA out of memory',
+          stderrTail: 'Traceback (most recent call last):\n  torch.OutOfMemoryError\x1b[31m',
+        },
+      },
+    ),
+  );
 }
 
 test('runs: table newest first, --json prints {"runs": [...]}, problems go to stderr', async () => {
@@ -189,7 +236,10 @@ test('runs: table newest first, --json prints {"runs": [...]}, problems go to st
     io = fakeIo(root);
     assert.equal(await runsCommand(['--json'], io), 0);
     const parsed = JSON.parse(io.stdout) as { runs: RunRecord[] };
-    assert.deepEqual(parsed.runs.map((r) => r.id), ['20250102-120000-bbbb', '20250101-120000-aaaa']);
+    assert.deepEqual(
+      parsed.runs.map((r) => r.id),
+      ['20250102-120000-bbbb', '20250101-120000-aaaa'],
+    );
     assert.deepEqual(parsed.runs[1], await store.get('20250101-120000-aaaa'));
 
     io = fakeIo(tmpdir());
@@ -203,8 +253,14 @@ test('runs: table newest first, --json prints {"runs": [...]}, problems go to st
     assert.equal(await runsCommand(['--json'], io), 0);
     assert.deepEqual(JSON.parse(io.stdout), { runs: [] });
 
-    await assert.rejects(runsCommand(['--jsn'], fakeIo(root)), (e: unknown) => e instanceof UsageError && /^runs: .*--jsn/.test(e.message) && !e.message.includes('\n'));
-    await assert.rejects(runsCommand(['extra'], fakeIo(root)), (e: unknown) => e instanceof UsageError && /takes no arguments/.test(e.message));
+    await assert.rejects(
+      runsCommand(['--jsn'], fakeIo(root)),
+      (e: unknown) => e instanceof UsageError && /^runs: .*--jsn/.test(e.message) && !e.message.includes('\n'),
+    );
+    await assert.rejects(
+      runsCommand(['extra'], fakeIo(root)),
+      (e: unknown) => e instanceof UsageError && /takes no arguments/.test(e.message),
+    );
     await assert.rejects(runsCommand(['--store'], fakeIo(root)), UsageError);
   });
 });
@@ -229,17 +285,32 @@ test('show: config, env, every metric with units, error with stderr tail; --json
     io = fakeIo(root);
     assert.equal(await showCommand(['20250102-120000-bbbb'], io), 0);
     assert.match(io.stdout, /on ssh:gpu1/);
-    assert.match(io.stdout, /Error: oom\n {2}CUDA out of memory\n {2}stderr \(tail\):\n {2}\| Traceback \(most recent call last\):\n {2}\| {3}torch\.OutOfMemoryError\uFFFD\[31m\n/);
+    assert.match(
+      io.stdout,
+      /Error: oom\n {2}CUDA out of memory\n {2}stderr \(tail\):\n {2}\| Traceback \(most recent call last\):\n {2}\| {3}torch\.OutOfMemoryError\uFFFD\[31m\n/,
+    );
     assert.ok(!io.stdout.includes('\x1b'), 'no escape sequences reach the terminal');
 
     io = fakeIo(root);
     assert.equal(await showCommand(['--json', '20250102'], io), 0);
     assert.deepEqual(JSON.parse(io.stdout), await store.get('20250102-120000-bbbb'));
 
-    await assert.rejects(showCommand([], fakeIo(root)), (e: unknown) => e instanceof UsageError && /give a run id/.test(e.message));
-    await assert.rejects(showCommand(['2025'], fakeIo(root)), (e: unknown) => e instanceof UsageError && /^show: "2025" matches 2 runs/.test(e.message));
-    await assert.rejects(showCommand(['nope'], fakeIo(root)), (e: unknown) => e instanceof UsageError && /^show: no run "nope"/.test(e.message));
+    await assert.rejects(
+      showCommand([], fakeIo(root)),
+      (e: unknown) => e instanceof UsageError && /give a run id/.test(e.message),
+    );
+    await assert.rejects(
+      showCommand(['2025'], fakeIo(root)),
+      (e: unknown) => e instanceof UsageError && /^show: "2025" matches 2 runs/.test(e.message),
+    );
+    await assert.rejects(
+      showCommand(['nope'], fakeIo(root)),
+      (e: unknown) => e instanceof UsageError && /^show: no run "nope"/.test(e.message),
+    );
     await assert.rejects(showCommand(['a', 'b'], fakeIo(root)), UsageError);
-    await assert.rejects(showCommand(['--verbose', 'x'], fakeIo(root)), (e: unknown) => e instanceof UsageError && !e.message.includes('\n'));
+    await assert.rejects(
+      showCommand(['--verbose', 'x'], fakeIo(root)),
+      (e: unknown) => e instanceof UsageError && !e.message.includes('\n'),
+    );
   });
 });

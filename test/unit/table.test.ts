@@ -3,8 +3,17 @@ import { test } from 'node:test';
 import { METRIC_NAMES } from '../../src/core/record';
 import { cleanCell, renderCells, renderSummary, renderTable, SUMMARY_COLUMNS } from '../../src/core/table';
 import {
-  formatBytes, formatCount, formatJoules, formatMetric, formatPercent, formatSeconds, formatTimestamp, formatWatts,
-  METRIC_INFO, MISSING, sig3,
+  formatBytes,
+  formatCount,
+  formatJoules,
+  formatMetric,
+  formatPercent,
+  formatSeconds,
+  formatTimestamp,
+  formatWatts,
+  METRIC_INFO,
+  MISSING,
+  sig3,
 } from '../../src/core/units';
 import { makeRunRecord } from './helpers';
 
@@ -78,7 +87,14 @@ test('every metric has a label and a formatter; null is "—", never 0', () => {
 });
 
 test('renderCells aligns columns, draws a header rule and trims trailing spaces', () => {
-  const text = renderCells(['name', 'n'], [['a', '1'], ['longer', '1000']], ['left', 'right']);
+  const text = renderCells(
+    ['name', 'n'],
+    [
+      ['a', '1'],
+      ['longer', '1000'],
+    ],
+    ['left', 'right'],
+  );
   assert.equal(text, ['name       n', '------  ----', 'a          1', 'longer  1000', ''].join('\n'));
 });
 
@@ -89,18 +105,43 @@ test('control characters cannot break a row or reach the terminal', () => {
 });
 
 test('renderTable truncates long cells with an ellipsis', () => {
-  const text = renderTable([{ key: 'k', header: 'k', align: 'left', maxWidth: 5, cell: (s: string) => s }], ['abcdefgh', 'ab']);
+  const text = renderTable(
+    [{ key: 'k', header: 'k', align: 'left', maxWidth: 5, cell: (s: string) => s }],
+    ['abcdefgh', 'ab'],
+  );
   assert.deepEqual(text.trimEnd().split('\n'), ['k', '-----', 'abcd…', 'ab']);
 });
 
 test('SUMMARY_COLUMNS cover the profile table and render a RunRecord', () => {
-  assert.deepEqual(SUMMARY_COLUMNS.map((c) => c.key), [
-    'label', 'status', 'params', 'weightBytes', 'kvCacheBytes', 'peakMemoryBytes', 'latencyS', 'ttftS', 'tpotS',
-    'tokensPerS', 'powerW', 'energyJ', 'mfu', 'rooflineFraction',
-  ]);
-  const record = makeRunRecord('20250101-120000-abcd', {}, {
-    params: 2_000_000, peakMemoryBytes: 1.5 * 1024 ** 3, latencyS: 0.0123, mfu: 0.25,
-  });
+  assert.deepEqual(
+    SUMMARY_COLUMNS.map((c) => c.key),
+    [
+      'label',
+      'status',
+      'params',
+      'weightBytes',
+      'kvCacheBytes',
+      'peakMemoryBytes',
+      'latencyS',
+      'ttftS',
+      'tpotS',
+      'tokensPerS',
+      'powerW',
+      'energyJ',
+      'mfu',
+      'rooflineFraction',
+    ],
+  );
+  const record = makeRunRecord(
+    '20250101-120000-abcd',
+    {},
+    {
+      params: 2_000_000,
+      peakMemoryBytes: 1.5 * 1024 ** 3,
+      latencyS: 0.0123,
+      mfu: 0.25,
+    },
+  );
   const lines = renderSummary([record]).trimEnd().split('\n');
   assert.equal(lines.length, 3);
   assert.match(lines[0], /^label\s+status\s+params\s+weights/);

@@ -1,19 +1,24 @@
 // Shared inputs of the vscode-*.test.ts files (the extension's vscode-free models).
-import { resolveConfig, type ProfileConfigInput } from "../../src/core/config";
-import { emptyEnv, emptyMetrics, type RunMetrics, type RunRecord } from "../../src/core/record";
+import { resolveConfig, type ProfileConfigInput } from '../../src/core/config';
+import { emptyEnv, emptyMetrics, type RunMetrics, type RunRecord } from '../../src/core/record';
 
 const GiB = 2 ** 30;
-export const H100 = { name: "NVIDIA H100 80GB HBM3", memoryBytes: 80 * GiB };
+export const H100 = { name: 'NVIDIA H100 80GB HBM3', memoryBytes: 80 * GiB };
 
-export function record(id: string, input: ProfileConfigInput, metrics: Partial<RunMetrics>, extra: Partial<RunRecord> = {}): RunRecord {
-  const cfg = resolveConfig({ model: { preset: "tiny" }, ...input });
+export function record(
+  id: string,
+  input: ProfileConfigInput,
+  metrics: Partial<RunMetrics>,
+  extra: Partial<RunRecord> = {},
+): RunRecord {
+  const cfg = resolveConfig({ model: { preset: 'tiny' }, ...input });
   if (!cfg.ok) throw new Error(JSON.stringify(cfg.errors));
   return {
     schema: 1,
     id,
     createdAt: `2025-01-01T12:${id.slice(11, 13)}:00.000Z`,
-    status: "completed",
-    target: { kind: "local", name: "local" },
+    status: 'completed',
+    target: { kind: 'local', name: 'local' },
     config: cfg.value,
     env: { ...emptyEnv(), device: H100 },
     metrics: { ...emptyMetrics(), ...metrics },
@@ -28,8 +33,12 @@ export function record(id: string, input: ProfileConfigInput, metrics: Partial<R
 /** MHA fast but big, GQA-2 nearly as fast and small, MQA smallest but slow (GQA-2 is recommended). */
 export function trio(): RunRecord[] {
   return [
-    record("20250101-120000-a1b2", { attention: { kind: "mha" } }, { latencyS: 1.0, peakMemoryBytes: 10 * GiB }),
-    record("20250101-120100-c3d4", { attention: { kind: "gqa", kvHeads: 2 } }, { latencyS: 1.02, peakMemoryBytes: 6 * GiB }),
-    record("20250101-120200-e5f6", { attention: { kind: "mqa" } }, { latencyS: 1.3, peakMemoryBytes: 5.5 * GiB }),
+    record('20250101-120000-a1b2', { attention: { kind: 'mha' } }, { latencyS: 1.0, peakMemoryBytes: 10 * GiB }),
+    record(
+      '20250101-120100-c3d4',
+      { attention: { kind: 'gqa', kvHeads: 2 } },
+      { latencyS: 1.02, peakMemoryBytes: 6 * GiB },
+    ),
+    record('20250101-120200-e5f6', { attention: { kind: 'mqa' } }, { latencyS: 1.3, peakMemoryBytes: 5.5 * GiB }),
   ];
 }

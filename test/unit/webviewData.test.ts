@@ -1,14 +1,28 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { METRIC_NAMES } from '../../src/core/record';
-import { axisFor, compareData, dashboardData, deltaOf, METRIC_DIRECTIONS, runLabels, sidebarData } from '../../src/core/webviewData';
+import {
+  axisFor,
+  compareData,
+  dashboardData,
+  deltaOf,
+  METRIC_DIRECTIONS,
+  runLabels,
+  sidebarData,
+} from '../../src/core/webviewData';
 import { sweep } from '../webview/fixtures';
 
 test('dashboard data: runs oldest first, unique labels, formatted metrics, nulls kept', () => {
   const runs = sweep();
   const d = dashboardData([...runs].reverse(), { now: new Date('2025-06-02T00:00:00Z') });
-  assert.deepEqual(d.runs.map((r) => r.id), runs.map((r) => r.id));
-  assert.deepEqual(d.runs.map((r) => r.label), ['MHA bf16', 'GQA-2 bf16', 'MQA bf16', 'GQA-2 fp16', 'MHA fp32']);
+  assert.deepEqual(
+    d.runs.map((r) => r.id),
+    runs.map((r) => r.id),
+  );
+  assert.deepEqual(
+    d.runs.map((r) => r.label),
+    ['MHA bf16', 'GQA-2 bf16', 'MQA bf16', 'GQA-2 fp16', 'MHA fp32'],
+  );
   assert.equal(d.generatedAt, '2025-06-02T00:00:00.000Z');
   const mha = d.runs[0];
   assert.deepEqual(mha.metrics.latencyS, { v: 0.0452, text: '45.2 ms' });
@@ -60,7 +74,12 @@ test('chart axes pick a unit from the data', () => {
 
 test('deltas: sign, percent and a verdict that follows the metric’s direction', () => {
   const faster = deltaOf('latencyS', 0.0452, 0.0398);
-  assert.deepEqual(faster, { absText: '−5.40 ms', pct: ((0.0398 - 0.0452) / 0.0452) * 100, pctText: '−11.9%', verdict: 'better' });
+  assert.deepEqual(faster, {
+    absText: '−5.40 ms',
+    pct: ((0.0398 - 0.0452) / 0.0452) * 100,
+    pctText: '−11.9%',
+    verdict: 'better',
+  });
   assert.equal(deltaOf('tokensPerS', 700, 800)?.verdict, 'better');
   assert.equal(deltaOf('tokensPerS', 800, 700)?.verdict, 'worse');
   assert.equal(deltaOf('peakMemoryBytes', 100, 100.2)?.verdict, 'same', 'within 0.5%');
@@ -80,7 +99,10 @@ test('compare data: deltas for every baseline; sidebar: the latest sweep', () =>
   assert.throws(() => compareData([]), /at least one run/);
   const s = sidebarData(runs);
   assert.equal(s.runs.length, 5);
-  assert.deepEqual(s.headline.map((m) => m.key), ['latencyS', 'peakMemoryBytes', 'tokensPerS', 'joulesPerToken']);
+  assert.deepEqual(
+    s.headline.map((m) => m.key),
+    ['latencyS', 'peakMemoryBytes', 'tokensPerS', 'joulesPerToken'],
+  );
   assert.equal(s.recommendation?.label, 'MQA bf16');
   assert.match(s.sweep ?? '', /^inference · tiny · /);
 });

@@ -26,9 +26,14 @@ test('ready handshake: built and recognised per panel', () => {
 });
 
 test('commands: method names and params are checked', () => {
-  assert.ok(isCommandMessage('dashboard', { kind: 'command', method: 'dashboard/compare', params: { runIds: ['a', 'b'] } }));
+  assert.ok(
+    isCommandMessage('dashboard', { kind: 'command', method: 'dashboard/compare', params: { runIds: ['a', 'b'] } }),
+  );
   assert.ok(!isCommandMessage('dashboard', { kind: 'command', method: 'dashboard/compare', params: { runIds: 'a' } }));
-  assert.ok(!isCommandMessage('dashboard', { kind: 'command', method: 'compare/openDashboard', params: { runIds: [] } }), 'another panel’s method');
+  assert.ok(
+    !isCommandMessage('dashboard', { kind: 'command', method: 'compare/openDashboard', params: { runIds: [] } }),
+    'another panel’s method',
+  );
   assert.ok(!isCommandMessage('dashboard', { kind: 'command', method: 'toString', params: {} }), 'no prototype keys');
   assert.ok(!isCommandMessage('dashboard', { kind: 'command', method: '__proto__', params: {} }));
   assert.ok(isCommandMessage('sidebar', { kind: 'command', method: 'sidebar/openDashboard', params: { runIds: [] } }));
@@ -42,14 +47,25 @@ test('requests: ids are non-negative integers; params are checked', () => {
   assert.ok(!isRequestMessage('dashboard', { ...ok, id: 1.5 }));
   assert.ok(!isRequestMessage('dashboard', { ...ok, id: '3' }));
   assert.ok(!isRequestMessage('dashboard', { ...ok, params: { format: 'xlsx', runIds: [] } }));
-  const png = { kind: 'request', id: 4, method: 'dashboard/savePng', params: { chart: 'bars', dataUrl: 'data:image/png;base64,iVBOR' } };
+  const png = {
+    kind: 'request',
+    id: 4,
+    method: 'dashboard/savePng',
+    params: { chart: 'bars', dataUrl: 'data:image/png;base64,iVBOR' },
+  };
   assert.ok(isRequestMessage('dashboard', png));
-  assert.ok(!isRequestMessage('dashboard', { ...png, params: { chart: 'bars', dataUrl: 'javascript:alert(1)' } }), 'only a PNG data: URL');
+  assert.ok(
+    !isRequestMessage('dashboard', { ...png, params: { chart: 'bars', dataUrl: 'javascript:alert(1)' } }),
+    'only a PNG data: URL',
+  );
   assert.ok(isRequestMessage('dashboard', { kind: 'request', id: 5, method: 'dashboard/refresh', params: {} }));
 });
 
 test('responses answer a request id; results are checked per method', () => {
-  const ok = responseOk<'dashboard', 'dashboard/export'>({ id: 7, method: 'dashboard/export' }, { savedTo: '/tmp/x.csv' });
+  const ok = responseOk<'dashboard', 'dashboard/export'>(
+    { id: 7, method: 'dashboard/export' },
+    { savedTo: '/tmp/x.csv' },
+  );
   assert.deepEqual(ok, { kind: 'response', id: 7, ok: true, result: { savedTo: '/tmp/x.csv' } });
   assert.ok(isResponseMessage(ok));
   const err = responseError({ id: 8 }, 'cancelled');

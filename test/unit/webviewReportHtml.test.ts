@@ -6,7 +6,15 @@ import { test } from 'node:test';
 import type { CliIo } from '../../src/cli/io';
 import { UsageError } from '../../src/cli/io';
 import { reportCommand } from '../../src/cli/report';
-import { cspHash, escapeHtml, jsonForScriptElement, pageCsp, pageHtml, reportHtml, scriptForInlining } from '../../src/core/reportHtml';
+import {
+  cspHash,
+  escapeHtml,
+  jsonForScriptElement,
+  pageCsp,
+  pageHtml,
+  reportHtml,
+  scriptForInlining,
+} from '../../src/core/reportHtml';
 import { RunStore } from '../../src/run/store';
 import { ensureBundle } from '../webview/bundle';
 import { HOSTILE, hostileSweep } from '../webview/fixtures';
@@ -17,7 +25,13 @@ test('webview shell: the webview-sample CSP with the nonce; resources by URI; no
   const html = pageHtml({
     panel: 'dashboard',
     title: `Results ${HOSTILE.script}`,
-    assets: { kind: 'webview', cspSource: 'https://file+.vscode-resource.vscode-cdn.net', nonce: NONCE, scriptUri: 'https://x/main.js?a=1&b=2', styleUris: ['https://x/main.css'] },
+    assets: {
+      kind: 'webview',
+      cspSource: 'https://file+.vscode-resource.vscode-cdn.net',
+      nonce: NONCE,
+      scriptUri: 'https://x/main.js?a=1&b=2',
+      styleUris: ['https://x/main.css'],
+    },
   });
   assert.ok(
     html.includes(
@@ -74,21 +88,35 @@ test('efficientllm report --html: one self-contained file from the store; bad in
     const out: string[] = [];
     const err: string[] = [];
     const io: CliIo = { out: (t) => void out.push(t), err: (t) => void err.push(t), isTTY: false, cwd: dir, env: {} };
-    assert.equal(await reportCommand(['--html', 'r.html', '--store', 'runs', '--json', runs[0].id.slice(0, 15), runs[2].id], io), 0);
+    assert.equal(
+      await reportCommand(['--html', 'r.html', '--store', 'runs', '--json', runs[0].id.slice(0, 15), runs[2].id], io),
+      0,
+    );
     const summary = JSON.parse(out.join(''));
     assert.deepEqual(summary.runs, [runs[0].id, runs[2].id]);
     const html = await readFile(path.join(dir, 'r.html'), 'utf8');
     const markup = html.replace(/<script\b[^>]*>[\s\S]*?<\/script>/g, '').replace(/<style>[\s\S]*?<\/style>/g, '');
     assert.ok(!/<[a-z][^>]*\s(?:src|href)=/i.test(markup), 'nothing loaded from outside the file');
     assert.ok(!html.includes(HOSTILE.img));
-    const data = JSON.parse(/<script type="application\/json" id="efficientllm-data">([\s\S]*?)<\/script>/.exec(html)?.[1] ?? 'null');
+    const data = JSON.parse(
+      /<script type="application\/json" id="efficientllm-data">([\s\S]*?)<\/script>/.exec(html)?.[1] ?? 'null',
+    );
     assert.equal(data.runs.length, 2);
     assert.equal(data.runs[0].device, HOSTILE.img, 'the text survives, as data');
     assert.ok(data.exports.csv.length > 0);
 
-    await assert.rejects(reportCommand(['--store', 'runs'], io), (e: unknown) => e instanceof UsageError && /--html FILE/.test(e.message));
-    await assert.rejects(reportCommand(['--html', 'x.html', '--store', 'empty'], io), (e: unknown) => e instanceof UsageError && /no runs in/.test(e.message));
-    await assert.rejects(reportCommand(['--html', 'x.html', '--store', 'runs', 'nope'], io), (e: unknown) => e instanceof UsageError && /no run "nope"/.test(e.message));
+    await assert.rejects(
+      reportCommand(['--store', 'runs'], io),
+      (e: unknown) => e instanceof UsageError && /--html FILE/.test(e.message),
+    );
+    await assert.rejects(
+      reportCommand(['--html', 'x.html', '--store', 'empty'], io),
+      (e: unknown) => e instanceof UsageError && /no runs in/.test(e.message),
+    );
+    await assert.rejects(
+      reportCommand(['--html', 'x.html', '--store', 'runs', 'nope'], io),
+      (e: unknown) => e instanceof UsageError && /no run "nope"/.test(e.message),
+    );
     await assert.rejects(
       reportCommand(['--html', path.join(dir, 'missing', 'x.html'), '--store', 'runs'], io),
       (e: unknown) => e instanceof UsageError && /cannot write .*ENOENT/.test(e.message),

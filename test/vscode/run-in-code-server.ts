@@ -14,7 +14,16 @@
 import { cpSync, createWriteStream, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { build } from 'esbuild';
-import { REPO, Sandbox, launchChromium, startCodeServer, tail, torchPython, type Browser, type CodeServer } from '../e2e/codeServer';
+import {
+  REPO,
+  Sandbox,
+  launchChromium,
+  startCodeServer,
+  tail,
+  torchPython,
+  type Browser,
+  type CodeServer,
+} from '../e2e/codeServer';
 import { suiteWorkspace } from './workspace';
 
 const ARTIFACTS = path.join(REPO, 'test-results', 'vscode');
@@ -46,10 +55,12 @@ async function bundleSuite(outfile: string): Promise<string> {
  * the files from under the running test.
  */
 function stageExtension(dest: string): string {
-  if (!existsSync(path.join(REPO, 'dist', 'extension.js'))) throw new Error('dist/extension.js is missing: run `npm run build` first');
+  if (!existsSync(path.join(REPO, 'dist', 'extension.js')))
+    throw new Error('dist/extension.js is missing: run `npm run build` first');
   mkdirSync(dest, { recursive: true });
   const wanted = (name: string): boolean =>
-    ['package.json', 'dist', 'media', 'l10n', 'README.md', 'LICENSE', 'CHANGELOG.md'].includes(name) || /^package\.nls(\..+)?\.json$/.test(name);
+    ['package.json', 'dist', 'media', 'l10n', 'README.md', 'LICENSE', 'CHANGELOG.md'].includes(name) ||
+    /^package\.nls(\..+)?\.json$/.test(name);
   for (const name of readdirSync(REPO).filter(wanted)) {
     cpSync(path.join(REPO, name), path.join(dest, name), { recursive: true, filter: (src) => !src.endsWith('.map') });
   }
@@ -92,7 +103,9 @@ async function main(): Promise<number> {
     });
     page.on('pageerror', (error) => consoleLog.write(`[pageerror] ${error.message}\n`));
     const exited = new Promise<number>((resolve) => {
-      void page.exposeFunction('codeAutomationExit', (exitCode: unknown) => resolve(typeof exitCode === 'number' ? exitCode : 1));
+      void page.exposeFunction('codeAutomationExit', (exitCode: unknown) =>
+        resolve(typeof exitCode === 'number' ? exitCode : 1),
+      );
     });
     // URIs must name the server (vscode-remote://host:port/path), or they go to the web worker host.
     const remote = (p: string): string => `vscode-remote://${server?.authority ?? ''}${p}`;
@@ -100,12 +113,19 @@ async function main(): Promise<number> {
       ['extensionDevelopmentPath', remote(extension)],
       ['extensionTestsPath', remote(suite)],
     ];
-    await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(JSON.stringify(payload))}`);
+    await page.goto(
+      `${server.url}/?folder=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(JSON.stringify(payload))}`,
+    );
     log('workbench opened; suite running in the extension host');
-    const result = await Promise.race([exited, new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), SUITE_TIMEOUT_MS))]);
+    const result = await Promise.race([
+      exited,
+      new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), SUITE_TIMEOUT_MS)),
+    ]);
     if (result === 'timeout') {
       await page.screenshot({ path: path.join(ARTIFACTS, 'timeout.png') }).catch(() => undefined);
-      console.error(`the suite did not finish within ${SUITE_TIMEOUT_MS / 1000} s; see ${path.relative(REPO, ARTIFACTS)}/`);
+      console.error(
+        `the suite did not finish within ${SUITE_TIMEOUT_MS / 1000} s; see ${path.relative(REPO, ARTIFACTS)}/`,
+      );
       code = 1;
     } else {
       code = result;
@@ -129,7 +149,9 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {
-    console.error(`VS Code tests in code-server failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    console.error(
+      `VS Code tests in code-server failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+    );
     process.exit(1);
   },
 );

@@ -22,7 +22,9 @@ export const CHROMIUM_ARGS = [
 ];
 
 export function chromiumMissing(): string | false {
-  return existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing (Debian: apt-get install chromium; scripts/setup.sh installs it as root)`;
+  return existsSync(CHROMIUM)
+    ? false
+    : `${CHROMIUM} is missing (Debian: apt-get install chromium; scripts/setup.sh installs it as root)`;
 }
 
 export interface Browser {
@@ -38,7 +40,12 @@ export async function launch(): Promise<Browser> {
     executablePath: CHROMIUM,
     headless: true,
     args: CHROMIUM_ARGS,
-    env: { ...process.env, HOME: home, XDG_CONFIG_HOME: path.join(home, '.config'), XDG_CACHE_HOME: path.join(home, '.cache') },
+    env: {
+      ...process.env,
+      HOME: home,
+      XDG_CONFIG_HOME: path.join(home, '.config'),
+      XDG_CACHE_HOME: path.join(home, '.cache'),
+    },
     viewport: { width: 1200, height: 900 },
     acceptDownloads: true,
   });
@@ -74,7 +81,10 @@ export async function watch(page: Page): Promise<PageWatch> {
   });
   return {
     errors,
-    violations: () => page.evaluate(() => (window as unknown as { __csp: { directive: string; blocked: string; sample: string }[] }).__csp),
+    violations: () =>
+      page.evaluate(
+        () => (window as unknown as { __csp: { directive: string; blocked: string; sample: string }[] }).__csp,
+      ),
   };
 }
 
@@ -92,7 +102,11 @@ export function inkedPixels(page: Page): Promise<Record<string, number>> {
       const [r, g, b, a] = [data[0], data[1], data[2], data[3]];
       let n = 0;
       for (let i = 0; i < data.length; i += 4) {
-        if (Math.abs(data[i] - r) + Math.abs(data[i + 1] - g) + Math.abs(data[i + 2] - b) + Math.abs(data[i + 3] - a) > 30) n++;
+        if (
+          Math.abs(data[i] - r) + Math.abs(data[i + 1] - g) + Math.abs(data[i + 2] - b) + Math.abs(data[i + 3] - a) >
+          30
+        )
+          n++;
       }
       out[c.id] = n;
     });

@@ -27,7 +27,12 @@ function samples(peak: number, powerW: number, n = 40): RunRecord['samples'] {
   const out: RunRecord['samples'] = [];
   for (let i = 0; i < n; i++) {
     const ramp = Math.min(1, (i + 1) / 8);
-    out.push({ t: 100 + i * 0.05, memoryBytes: Math.round(peak * (0.55 + 0.45 * ramp)), utilization: Math.round(60 + 35 * ramp), powerW: Math.round(90 + (powerW - 90) * ramp) });
+    out.push({
+      t: 100 + i * 0.05,
+      memoryBytes: Math.round(peak * (0.55 + 0.45 * ramp)),
+      utilization: Math.round(60 + 35 * ramp),
+      powerW: Math.round(90 + (powerW - 90) * ramp),
+    });
   }
   return out;
 }
@@ -71,8 +76,21 @@ interface Options {
 /** Five runs: four completed (one clearly best on latency and memory), one out of memory. */
 export function sweep(options: Options = {}): RunRecord[] {
   const device = options.device ?? 'NVIDIA H100 80GB HBM3';
-  const env: RunRecord['env'] = { python: '3.11.2', torch: '2.4.0', cuda: '12.4', device: { name: device, memoryBytes: 80 * GiB }, nvml: true, powerScope: 'gpu', memorySource: 'nvml' };
-  const measurement = { memory: 'NVML device memory used', utilization: 'NVML kernel-busy share', power: 'NVML power (GPU)', timing: 'CUDA events' };
+  const env: RunRecord['env'] = {
+    python: '3.11.2',
+    torch: '2.4.0',
+    cuda: '12.4',
+    device: { name: device, memoryBytes: 80 * GiB },
+    nvml: true,
+    powerScope: 'gpu',
+    memorySource: 'nvml',
+  };
+  const measurement = {
+    memory: 'NVML device memory used',
+    utilization: 'NVML kernel-busy share',
+    power: 'NVML power (GPU)',
+    timing: 'CUDA events',
+  };
   const target = { kind: 'ssh' as const, name: options.target ?? 'gpu-box' };
   const suffix = options.labelSuffix ?? '';
   const base = (id: string, minute: number, input: ProfileConfigInput, m: RunMetrics, peakGiB: number): RunRecord => ({
@@ -90,19 +108,51 @@ export function sweep(options: Options = {}): RunRecord[] {
     error: null,
   });
   const runs = [
-    base('20250601-100000-a1b2', 0, { label: `tiny mha bf16${suffix}`, attention: { kind: 'mha' }, precision: 'bf16' }, metrics(0.0452, 2.6, 318, 1), 2.6),
-    base('20250601-100100-c3d4', 1, { label: `tiny gqa-2 bf16${suffix}`, attention: { kind: 'gqa', kvHeads: 2 }, precision: 'bf16' }, metrics(0.0398, 1.9, 305, 0.998), 1.9),
-    base('20250601-100200-e5f6', 2, { label: `tiny mqa bf16${suffix}`, attention: { kind: 'mqa' }, precision: 'bf16' }, metrics(0.0391, 1.8, 300, 0.981), 1.8),
-    base('20250601-100300-a7b8', 3, { label: `tiny gqa-2 fp16${suffix}`, attention: { kind: 'gqa', kvHeads: 2 }, precision: 'fp16' }, metrics(0.0440, 2.3, 312, 0.997), 2.3),
+    base(
+      '20250601-100000-a1b2',
+      0,
+      { label: `tiny mha bf16${suffix}`, attention: { kind: 'mha' }, precision: 'bf16' },
+      metrics(0.0452, 2.6, 318, 1),
+      2.6,
+    ),
+    base(
+      '20250601-100100-c3d4',
+      1,
+      { label: `tiny gqa-2 bf16${suffix}`, attention: { kind: 'gqa', kvHeads: 2 }, precision: 'bf16' },
+      metrics(0.0398, 1.9, 305, 0.998),
+      1.9,
+    ),
+    base(
+      '20250601-100200-e5f6',
+      2,
+      { label: `tiny mqa bf16${suffix}`, attention: { kind: 'mqa' }, precision: 'bf16' },
+      metrics(0.0391, 1.8, 300, 0.981),
+      1.8,
+    ),
+    base(
+      '20250601-100300-a7b8',
+      3,
+      { label: `tiny gqa-2 fp16${suffix}`, attention: { kind: 'gqa', kvHeads: 2 }, precision: 'fp16' },
+      metrics(0.044, 2.3, 312, 0.997),
+      2.3,
+    ),
   ];
   const failed: RunRecord = {
-    ...base('20250601-100400-c9d0', 4, { label: `tiny mha fp32${suffix}`, attention: { kind: 'mha' }, precision: 'fp32' }, emptyMetrics(), 0),
+    ...base(
+      '20250601-100400-c9d0',
+      4,
+      { label: `tiny mha fp32${suffix}`, attention: { kind: 'mha' }, precision: 'fp32' },
+      emptyMetrics(),
+      0,
+    ),
     status: 'failed',
     samples: [],
     error: {
       kind: 'oom',
       message: options.errorMessage ?? 'CUDA out of memory. Tried to allocate 2.00 GiB',
-      stderrTail: options.stderrTail ?? 'Traceback (most recent call last):\n  File "run.py", line 3\ntorch.OutOfMemoryError: CUDA out of memory',
+      stderrTail:
+        options.stderrTail ??
+        'Traceback (most recent call last):\n  File "run.py", line 3\ntorch.OutOfMemoryError: CUDA out of memory',
     },
   };
   return [...runs, failed];

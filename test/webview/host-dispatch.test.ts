@@ -10,7 +10,13 @@ import type { ProfileConfig } from '../../src/core/config';
 import type { RunRecord } from '../../src/core/record';
 import { compareData, dashboardData, sidebarData } from '../../src/core/webviewData';
 import { readyMessage } from '../../src/core/webviewProtocol';
-import type { HostToPage, LauncherForm, LauncherInit, LauncherPreview, PanelKind } from '../../src/core/webviewProtocol';
+import type {
+  HostToPage,
+  LauncherForm,
+  LauncherInit,
+  LauncherPreview,
+  PanelKind,
+} from '../../src/core/webviewProtocol';
 import { describeMessage, PanelDispatcher } from '../../src/vscode/panels/dispatch';
 import { LauncherController } from '../../src/vscode/panels/launcherController';
 import type { LauncherDeps } from '../../src/vscode/panels/launcherController';
@@ -63,15 +69,20 @@ describe('PanelDispatcher', () => {
     const log = fakeLog();
     const box = outbox<'dashboard'>();
     let calls = 0;
-    const d = new PanelDispatcher('dashboard', box.post, {
-      ready: () => void calls++,
-      commands: { 'dashboard/compare': () => void calls++, 'dashboard/selectRun': () => void calls++ },
-      requests: {
-        'dashboard/export': async () => ((calls++, { savedTo: null })),
-        'dashboard/savePng': async () => ((calls++, { savedTo: null })),
-        'dashboard/refresh': async () => dashboardData([]),
+    const d = new PanelDispatcher(
+      'dashboard',
+      box.post,
+      {
+        ready: () => void calls++,
+        commands: { 'dashboard/compare': () => void calls++, 'dashboard/selectRun': () => void calls++ },
+        requests: {
+          'dashboard/export': async () => (calls++, { savedTo: null }),
+          'dashboard/savePng': async () => (calls++, { savedTo: null }),
+          'dashboard/refresh': async () => dashboardData([]),
+        },
       },
-    }, log);
+      log,
+    );
     for (const bad of [
       null,
       'ready',
@@ -80,7 +91,12 @@ describe('PanelDispatcher', () => {
       { kind: 'command', method: 'dashboard/compare', params: { runIds: 'x' } },
       { kind: 'command', method: 'compare/openDashboard', params: { runIds: [] } },
       { kind: 'request', id: -1, method: 'dashboard/refresh', params: {} },
-      { kind: 'request', id: 1, method: 'dashboard/savePng', params: { chart: 'bars', dataUrl: 'javascript:alert(1)' } },
+      {
+        kind: 'request',
+        id: 1,
+        method: 'dashboard/savePng',
+        params: { chart: 'bars', dataUrl: 'javascript:alert(1)' },
+      },
       { kind: 'request', id: 2, method: 'constructor', params: {} },
     ]) {
       await d.receive(bad);
@@ -95,19 +111,27 @@ describe('PanelDispatcher', () => {
   test('nothing is posted before ready; every ready gets data; pageGone stops notifications', async () => {
     const box = outbox<'sidebar'>();
     let readies = 0;
-    const d: PanelDispatcher<'sidebar'> = new PanelDispatcher('sidebar', box.post, {
-      ready: async () => {
-        readies++;
-        await d.notify('sidebar/data', sidebarData([]));
+    const d: PanelDispatcher<'sidebar'> = new PanelDispatcher(
+      'sidebar',
+      box.post,
+      {
+        ready: async () => {
+          readies++;
+          await d.notify('sidebar/data', sidebarData([]));
+        },
+        commands: { 'sidebar/openDashboard': () => undefined },
+        requests: {},
       },
-      commands: { 'sidebar/openDashboard': () => undefined },
-      requests: {},
-    }, fakeLog());
+      fakeLog(),
+    );
     assert.equal(await d.notify('sidebar/data', sidebarData([])), false, 'not before ready');
     assert.equal(box.sent.length, 0);
     await d.receive(readyMessage('sidebar'));
     assert.equal(readies, 1);
-    assert.deepEqual(box.sent.map((m) => m.kind === 'notification' && m.method), ['sidebar/data']);
+    assert.deepEqual(
+      box.sent.map((m) => m.kind === 'notification' && m.method),
+      ['sidebar/data'],
+    );
     d.pageGone();
     assert.equal(await d.notify('sidebar/data', sidebarData([])), false);
     await d.receive(readyMessage('sidebar'));
@@ -123,27 +147,42 @@ describe('PanelDispatcher', () => {
     const box = outbox<'dashboard'>();
     let release: () => void = () => undefined;
     const slow = new Promise<void>((r) => (release = r));
-    const d = new PanelDispatcher('dashboard', box.post, {
-      ready: () => undefined,
-      commands: {
-        'dashboard/compare': () => {
-          throw new Error('no compare today');
+    const d = new PanelDispatcher(
+      'dashboard',
+      box.post,
+      {
+        ready: () => undefined,
+        commands: {
+          'dashboard/compare': () => {
+            throw new Error('no compare today');
+          },
+          'dashboard/selectRun': () => undefined,
         },
-        'dashboard/selectRun': () => undefined,
+        requests: {
+          'dashboard/export': async (p) => {
+            await slow;
+            return { savedTo: `/tmp/runs.${p.format}` };
+          },
+          'dashboard/savePng': async () => {
+            throw new Error('disk full');
+          },
+          'dashboard/refresh': async () => dashboardData([]),
+        },
       },
-      requests: {
-        'dashboard/export': async (p) => {
-          await slow;
-          return { savedTo: `/tmp/runs.${p.format}` };
-        },
-        'dashboard/savePng': async () => {
-          throw new Error('disk full');
-        },
-        'dashboard/refresh': async () => dashboardData([]),
-      },
-    }, log);
-    const first = d.receive({ kind: 'request', id: 7, method: 'dashboard/export', params: { format: 'csv', runIds: [] } });
-    await d.receive({ kind: 'request', id: 8, method: 'dashboard/savePng', params: { chart: 'bars', dataUrl: `data:image/png;base64,${PNG_1x1}` } });
+      log,
+    );
+    const first = d.receive({
+      kind: 'request',
+      id: 7,
+      method: 'dashboard/export',
+      params: { format: 'csv', runIds: [] },
+    });
+    await d.receive({
+      kind: 'request',
+      id: 8,
+      method: 'dashboard/savePng',
+      params: { chart: 'bars', dataUrl: `data:image/png;base64,${PNG_1x1}` },
+    });
     release();
     await first;
     assert.deepEqual(box.sent, [
@@ -165,17 +204,29 @@ describe('results controllers', () => {
     const box = outbox<'dashboard'>();
     const compared: string[][] = [];
     const ids = [runs[1].id, runs[2].id];
-    const c = new DashboardController(ids, { runs: source, save: async () => null, openCompare: (x) => void compared.push(x) }, box.post, fakeLog());
+    const c = new DashboardController(
+      ids,
+      { runs: source, save: async () => null, openCompare: (x) => void compared.push(x) },
+      box.post,
+      fakeLog(),
+    );
     await c.push();
     assert.equal(box.sent.length, 0, 'nothing before ready');
     await c.dispatcher.receive(readyMessage('dashboard'));
     const first = box.sent[0];
     assert.ok(first.kind === 'notification' && first.method === 'dashboard/data');
-    assert.deepEqual(first.params.runs.map((r) => r.id), ids);
+    assert.deepEqual(
+      first.params.runs.map((r) => r.id),
+      ids,
+    );
     await c.setRunIds([]);
     const all = box.sent[1];
     assert.ok(all.kind === 'notification' && all.method === 'dashboard/data');
-    assert.deepEqual(all.params.runs.map((r) => r.id), runs.map((r) => r.id), 'no ids: every run, in sweep order');
+    assert.deepEqual(
+      all.params.runs.map((r) => r.id),
+      runs.map((r) => r.id),
+      'no ids: every run, in sweep order',
+    );
     await c.dispatcher.receive({ kind: 'command', method: 'dashboard/compare', params: { runIds: ids } });
     assert.deepEqual(compared, [ids]);
     assert.deepEqual((await c.data()).runs.length, runs.length);
@@ -185,30 +236,70 @@ describe('results controllers', () => {
     const box = outbox<'dashboard'>();
     const saves: SaveRequest[] = [];
     let answer: string | null = '/work/space/runs.csv';
-    const c = new DashboardController([], { runs: source, save: async (r) => (saves.push(r), answer), openCompare: () => undefined }, box.post, fakeLog());
+    const c = new DashboardController(
+      [],
+      { runs: source, save: async (r) => (saves.push(r), answer), openCompare: () => undefined },
+      box.post,
+      fakeLog(),
+    );
     await c.dispatcher.receive(readyMessage('dashboard'));
     const ids = [runs[3].id, runs[0].id];
-    await c.dispatcher.receive({ kind: 'request', id: 1, method: 'dashboard/export', params: { format: 'csv', runIds: ids } });
-    assert.deepEqual(box.sent.at(-1), { kind: 'response', id: 1, ok: true, result: { savedTo: '/work/space/runs.csv' } });
+    await c.dispatcher.receive({
+      kind: 'request',
+      id: 1,
+      method: 'dashboard/export',
+      params: { format: 'csv', runIds: ids },
+    });
+    assert.deepEqual(box.sent.at(-1), {
+      kind: 'response',
+      id: 1,
+      ok: true,
+      result: { savedTo: '/work/space/runs.csv' },
+    });
     assert.equal(saves[0].suggestedName, 'efficientllm-runs.csv');
     assert.deepEqual(saves[0].filters, { CSV: ['csv'] });
     assert.equal(new TextDecoder().decode(saves[0].bytes), toCsv([runs[0], runs[3]]), 'the chosen runs, oldest first');
 
     answer = null;
-    await c.dispatcher.receive({ kind: 'request', id: 2, method: 'dashboard/export', params: { format: 'md', runIds: [] } });
+    await c.dispatcher.receive({
+      kind: 'request',
+      id: 2,
+      method: 'dashboard/export',
+      params: { format: 'md', runIds: [] },
+    });
     assert.deepEqual(box.sent.at(-1), { kind: 'response', id: 2, ok: true, result: { savedTo: null } }, 'cancelled');
-    await c.dispatcher.receive({ kind: 'request', id: 3, method: 'dashboard/export', params: { format: 'json', runIds: ['20990101-000000-ffff'] } });
+    await c.dispatcher.receive({
+      kind: 'request',
+      id: 3,
+      method: 'dashboard/export',
+      params: { format: 'json', runIds: ['20990101-000000-ffff'] },
+    });
     const gone = box.sent.at(-1);
     assert.ok(gone?.kind === 'response' && !gone.ok && /none of these runs/.test(gone.error));
 
     answer = '/work/space/bars.png';
-    await c.dispatcher.receive({ kind: 'request', id: 4, method: 'dashboard/savePng', params: { chart: '../../bars', dataUrl: `data:image/png;base64,${PNG_1x1}` } });
-    assert.deepEqual(box.sent.at(-1), { kind: 'response', id: 4, ok: true, result: { savedTo: '/work/space/bars.png' } });
+    await c.dispatcher.receive({
+      kind: 'request',
+      id: 4,
+      method: 'dashboard/savePng',
+      params: { chart: '../../bars', dataUrl: `data:image/png;base64,${PNG_1x1}` },
+    });
+    assert.deepEqual(box.sent.at(-1), {
+      kind: 'response',
+      id: 4,
+      ok: true,
+      result: { savedTo: '/work/space/bars.png' },
+    });
     const png = saves.at(-1) as SaveRequest;
     assert.equal(png.suggestedName, 'efficientllm-bars.png', 'the chart name cannot reach outside a file name');
     assert.deepEqual([...png.bytes.slice(0, 4)], [0x89, 0x50, 0x4e, 0x47]);
     const notPng = Buffer.from('GIF89a not a png').toString('base64');
-    await c.dispatcher.receive({ kind: 'request', id: 5, method: 'dashboard/savePng', params: { chart: 'bars', dataUrl: `data:image/png;base64,${notPng}` } });
+    await c.dispatcher.receive({
+      kind: 'request',
+      id: 5,
+      method: 'dashboard/savePng',
+      params: { chart: 'bars', dataUrl: `data:image/png;base64,${notPng}` },
+    });
     const refused = box.sent.at(-1);
     assert.ok(refused?.kind === 'response' && refused.id === 5 && !refused.ok && /PNG signature/.test(refused.error));
     assert.equal(saves.length, 3, 'no dialog for a refused image');
@@ -248,7 +339,10 @@ describe('results controllers', () => {
     assert.deepEqual(runIdsFromState(undefined), []);
     assert.deepEqual(runIdsFromState({ runIds: 'a' }), []);
     assert.deepEqual(selectRuns(runs, []).length, runs.length);
-    assert.deepEqual(selectRuns(runs, [runs[2].id, 'nope']).map((r: RunRecord) => r.id), [runs[2].id]);
+    assert.deepEqual(
+      selectRuns(runs, [runs[2].id, 'nope']).map((r: RunRecord) => r.id),
+      [runs[2].id],
+    );
     assert.throws(() => decodePngDataUrl('data:image/jpeg;base64,AAAA'), /not a PNG data: URL/);
     assert.throws(() => decodePngDataUrl('data:image/png;base64,@@@@'), /not valid base64/);
     assert.equal(decodePngDataUrl(`data:image/png;base64,${PNG_1x1}`).length, 70);
@@ -258,7 +352,14 @@ describe('results controllers', () => {
 });
 
 describe('launcher controller', () => {
-  const site: LauncherSite = { file: '/ws/models/llama.py', line: 12, kind: 'attention', attention: 'gqa', name: 'LlamaAttention', details: { heads: 8, kvHeads: 2, hidden: 256 } };
+  const site: LauncherSite = {
+    file: '/ws/models/llama.py',
+    line: 12,
+    kind: 'attention',
+    attention: 'gqa',
+    name: 'LlamaAttention',
+    details: { heads: 8, kvHeads: 2, hidden: 256 },
+  };
   const targets = targetChoices([{ name: 'gpubox', kind: 'ssh', hosts: ['gpubox'] }]);
 
   function deps(over: Partial<LauncherDeps> = {}) {
@@ -295,7 +396,10 @@ describe('launcher controller', () => {
     assert.deepEqual(init.form.source, { kind: 'site', siteId: siteId(site) });
     assert.deepEqual(init.form.attention, ['gqa', 'mha']);
     assert.equal(init.form.kvHeads, '2');
-    assert.deepEqual(init.targets.map((t) => t.value), ['local', 'gpubox']);
+    assert.deepEqual(
+      init.targets.map((t) => t.value),
+      ['local', 'gpubox'],
+    );
     assert.equal(init.launchBlocked, null);
     await c.dispatcher.receive({ kind: 'request', id: 1, method: 'launcher/preview', params: { form: init.form } });
     const r = box.sent.at(-1);
@@ -316,55 +420,99 @@ describe('launcher controller', () => {
     });
     const form: LauncherForm = { ...init.form, target: 'gpubox', precision: ['bf16', 'fp16'] };
     await c.dispatcher.receive({ kind: 'request', id: 2, method: 'launcher/launch', params: { form } });
-    assert.deepEqual(box.sent.at(-1), { kind: 'response', id: 2, ok: true, result: { launched: 4, target: 'gpubox' } }, 'answered once handed over');
+    assert.deepEqual(
+      box.sent.at(-1),
+      { kind: 'response', id: 2, ok: true, result: { launched: 4, target: 'gpubox' } },
+      'answered once handed over',
+    );
     assert.equal(launched.length, 1);
     assert.equal(launched[0].target, 'gpubox');
     const plan = launcherPlan(form, { sites: [site], targets: ['local', 'gpubox'], sampleMs: 25 });
     assert.ok(plan.ok);
     assert.deepEqual(launched[0].configs, plan.configs);
-    assert.ok(launched[0].configs.every((cfg) => cfg.sampleMs === 25 && cfg.model.source === 'synthetic' && cfg.model.shape.heads === 8));
+    assert.ok(
+      launched[0].configs.every(
+        (cfg) => cfg.sampleMs === 25 && cfg.model.source === 'synthetic' && cfg.model.shape.heads === 8,
+      ),
+    );
     finish();
     await tick();
     await tick();
-    assert.deepEqual(box.sent.at(-1), { kind: 'notification', method: 'launcher/launchResult', params: { ok: true, message: 'Finished 4 configs on gpubox.' } });
+    assert.deepEqual(box.sent.at(-1), {
+      kind: 'notification',
+      method: 'launcher/launchResult',
+      params: { ok: true, message: 'Finished 4 configs on gpubox.' },
+    });
   });
 
   test('launch refusals: errors name the field, a blocked launcher says why, a failed sweep is reported', async () => {
     const blocked = await started({ launchBlocked: () => 'This workspace is not trusted.' });
     assert.equal(blocked.init.launchBlocked, 'This workspace is not trusted.');
-    await blocked.c.dispatcher.receive({ kind: 'request', id: 3, method: 'launcher/launch', params: { form: blocked.init.form } });
-    assert.deepEqual(blocked.box.sent.at(-1), { kind: 'response', id: 3, ok: false, error: 'This workspace is not trusted.' });
+    await blocked.c.dispatcher.receive({
+      kind: 'request',
+      id: 3,
+      method: 'launcher/launch',
+      params: { form: blocked.init.form },
+    });
+    assert.deepEqual(blocked.box.sent.at(-1), {
+      kind: 'response',
+      id: 3,
+      ok: false,
+      error: 'This workspace is not trusted.',
+    });
     assert.equal(blocked.launched.length, 0);
 
     const bad = await started();
-    await bad.c.dispatcher.receive({ kind: 'request', id: 4, method: 'launcher/launch', params: { form: { ...bad.init.form, kvHeads: '3', target: 'elsewhere' } } });
+    await bad.c.dispatcher.receive({
+      kind: 'request',
+      id: 4,
+      method: 'launcher/launch',
+      params: { form: { ...bad.init.form, kvHeads: '3', target: 'elsewhere' } },
+    });
     const r = bad.box.sent.at(-1);
     assert.ok(r?.kind === 'response' && !r.ok);
     assert.match(r.error, /^the form has errors:\nkvHeads: .*\ntarget: "elsewhere" is not a configured target/m);
     assert.equal(bad.launched.length, 0);
 
     const failing = await started({ launch: async () => Promise.reject(new Error('harness exited 1')) });
-    await failing.c.dispatcher.receive({ kind: 'request', id: 5, method: 'launcher/launch', params: { form: failing.init.form } });
+    await failing.c.dispatcher.receive({
+      kind: 'request',
+      id: 5,
+      method: 'launcher/launch',
+      params: { form: failing.init.form },
+    });
     await tick();
     await tick();
-    assert.deepEqual(failing.box.sent.at(-1), { kind: 'notification', method: 'launcher/launchResult', params: { ok: false, message: 'The sweep of 2 configs on local failed: harness exited 1' } });
+    assert.deepEqual(failing.box.sent.at(-1), {
+      kind: 'notification',
+      method: 'launcher/launchResult',
+      params: { ok: false, message: 'The sweep of 2 configs on local failed: harness exited 1' },
+    });
     assert.ok(failing.log.lines.some((l) => l.startsWith('error launcher: the sweep of 2 configs on local failed')));
   });
 
   test('sites: a failing provider leaves the list empty; openSite opens a known site only; a new seed is a new revision', async () => {
-    const { c, box, log, init, opened } = await started({ sites: async () => Promise.reject(new Error('scan not finished')) });
+    const { c, box, log, init, opened } = await started({
+      sites: async () => Promise.reject(new Error('scan not finished')),
+    });
     assert.deepEqual(init.sites, []);
     assert.equal(init.form.source.kind, 'preset');
     assert.ok(log.lines.some((l) => l.includes('scan not finished')));
 
     const ok = await started();
     await ok.c.dispatcher.receive({ kind: 'command', method: 'launcher/openSite', params: { siteId: siteId(site) } });
-    await ok.c.dispatcher.receive({ kind: 'command', method: 'launcher/openSite', params: { siteId: 'attention:/etc/passwd:1:x' } });
+    await ok.c.dispatcher.receive({
+      kind: 'command',
+      method: 'launcher/openSite',
+      params: { siteId: 'attention:/etc/passwd:1:x' },
+    });
     assert.deepEqual(ok.opened, [site]);
     assert.ok(ok.log.lines.some((l) => l.startsWith('warn launcher: no detected site')));
     void opened;
 
-    await c.setSeed({ site: { ...site, kind: 'peft', attention: null, name: 'LoraConfig', details: { method: 'dora', rank: 16 } } });
+    await c.setSeed({
+      site: { ...site, kind: 'peft', attention: null, name: 'LoraConfig', details: { method: 'dora', rank: 16 } },
+    });
     const next = box.sent.at(-1);
     assert.ok(next?.kind === 'notification' && next.method === 'launcher/init');
     const i2 = next.params as LauncherInit;

@@ -20,7 +20,11 @@ import { pageSuite } from './webviewPage';
 
 const missing = chromiumMissing();
 
-const log = { info: () => undefined, warn: (m: string) => void warnings.push(m), error: (m: string) => void warnings.push(m) };
+const log = {
+  info: () => undefined,
+  warn: (m: string) => void warnings.push(m),
+  error: (m: string) => void warnings.push(m),
+};
 const warnings: string[] = [];
 
 /** The host's post: a `message` event on the page; false once the page is gone. */
@@ -37,23 +41,38 @@ describe('host controllers with the real pages', { skip: missing }, () => {
   const pages = pageSuite();
 
   test('launcher: seed → preview → launch hands the configs to the launch function; its end is shown', async () => {
-    const site: ModelSite = { file: 'models/llama.py', line: 12, kind: 'attention', attention: 'gqa', name: 'LlamaAttention', details: { heads: 8, kvHeads: 2, hidden: 256 } };
+    const site: ModelSite = {
+      file: 'models/llama.py',
+      line: 12,
+      kind: 'attention',
+      attention: 'gqa',
+      name: 'LlamaAttention',
+      details: { heads: 8, kvHeads: 2, hidden: 256 },
+    };
     const launched: { configs: ProfileConfig[]; target: string }[] = [];
     let finish: () => void = () => undefined;
     let page: Page | undefined;
-    const controller = new LauncherController({ file: site.file, line: site.line, site }, {
-      sites: async () => [site],
-      targets: () => targetChoices([{ name: 'gpubox', kind: 'ssh', hosts: ['gpubox'] }]),
-      defaults: () => ({ preset: 'tiny', attention: ['mha', 'gqa', 'mqa'], stage: 'inference', precision: ['bf16'] }),
-      sampleMs: () => 50,
-      launchBlocked: () => null,
-      launch: (configs, target) => {
-        launched.push({ configs, target });
-        return new Promise<void>((r) => (finish = r));
+    const controller = new LauncherController(
+      { file: site.file, line: site.line, site },
+      {
+        sites: async () => [site],
+        targets: () => targetChoices([{ name: 'gpubox', kind: 'ssh', hosts: ['gpubox'] }]),
+        defaults: () => ({ preset: 'tiny', attention: ['mha', 'gqa', 'mqa'], stage: 'inference', precision: ['bf16'] }),
+        sampleMs: () => 50,
+        launchBlocked: () => null,
+        launch: (configs, target) => {
+          launched.push({ configs, target });
+          return new Promise<void>((r) => (finish = r));
+        },
+        openSite: () => undefined,
       },
-      openSite: () => undefined,
-    }, postTo(() => page), log);
-    const p = await pages.open('launcher', { toHost: (m) => controller.dispatcher.receive(m), onPage: (pg) => (page = pg) });
+      postTo(() => page),
+      log,
+    );
+    const p = await pages.open('launcher', {
+      toHost: (m) => controller.dispatcher.receive(m),
+      onPage: (pg) => (page = pg),
+    });
     await p.page.waitForFunction(() => document.querySelector('.sweep-size')?.textContent === 'Sweep: 3 configs');
     await p.page.locator('input[data-field="attention"][value="nsa"]').check();
     await p.page.waitForFunction(() => document.querySelector('.sweep-size')?.textContent === 'Sweep: 4 configs');
@@ -61,19 +80,30 @@ describe('host controllers with the real pages', { skip: missing }, () => {
       (e as HTMLElement & { value: string }).value = 'gpubox';
       e.dispatchEvent(new Event('change'));
     });
-    await p.page.waitForFunction(() => document.querySelector('.sweep-size')?.getAttribute('aria-busy') === 'false' && !document.querySelector('vscode-button[data-action="launch"]')?.hasAttribute('disabled'));
+    await p.page.waitForFunction(
+      () =>
+        document.querySelector('.sweep-size')?.getAttribute('aria-busy') === 'false' &&
+        !document.querySelector('vscode-button[data-action="launch"]')?.hasAttribute('disabled'),
+    );
     await p.page.locator('vscode-button[data-action="launch"]').click();
-    await p.page.waitForFunction(() => document.querySelector('.status')?.textContent === 'Launched 4 configs on gpubox.');
+    await p.page.waitForFunction(
+      () => document.querySelector('.status')?.textContent === 'Launched 4 configs on gpubox.',
+    );
     assert.equal(launched.length, 1);
     assert.equal(launched[0].target, 'gpubox');
-    assert.deepEqual(launched[0].configs.map((c) => c.label), [
-      'LlamaAttention gqa-2 bf16 inference',
-      'LlamaAttention mha bf16 inference',
-      'LlamaAttention mqa bf16 inference',
-      'LlamaAttention nsa-2 bf16 inference',
-    ]);
+    assert.deepEqual(
+      launched[0].configs.map((c) => c.label),
+      [
+        'LlamaAttention gqa-2 bf16 inference',
+        'LlamaAttention mha bf16 inference',
+        'LlamaAttention mqa bf16 inference',
+        'LlamaAttention nsa-2 bf16 inference',
+      ],
+    );
     finish();
-    await p.page.waitForFunction(() => document.querySelector('.status')?.textContent === 'Finished 4 configs on gpubox.');
+    await p.page.waitForFunction(
+      () => document.querySelector('.status')?.textContent === 'Finished 4 configs on gpubox.',
+    );
 
     // A reload (the panel hidden and shown again): ready again, the same form from getState.
     await p.page.reload();
@@ -89,34 +119,60 @@ describe('host controllers with the real pages', { skip: missing }, () => {
     const saves: SaveRequest[] = [];
     const compared: string[][] = [];
     let page: Page | undefined;
-    const controller = new DashboardController([], {
-      runs: { list: async () => runs },
-      save: async (r) => {
-        saves.push(r);
-        return `/work/space/${r.suggestedName}`;
+    const controller = new DashboardController(
+      [],
+      {
+        runs: { list: async () => runs },
+        save: async (r) => {
+          saves.push(r);
+          return `/work/space/${r.suggestedName}`;
+        },
+        openCompare: (ids) => void compared.push(ids),
       },
-      openCompare: (ids) => void compared.push(ids),
-    }, postTo(() => page), log);
-    const p = await pages.open('dashboard', { toHost: (m) => controller.dispatcher.receive(m), onPage: (pg) => (page = pg) });
+      postTo(() => page),
+      log,
+    );
+    const p = await pages.open('dashboard', {
+      toHost: (m) => controller.dispatcher.receive(m),
+      onPage: (pg) => (page = pg),
+    });
     await p.page.waitForFunction(() => document.documentElement.dataset.rendered === 'dashboard');
-    const charts = await p.page.evaluate(() => window.efficientllmCharts?.().map((c) => c.name).sort() ?? []);
+    const charts = await p.page.evaluate(
+      () =>
+        window
+          .efficientllmCharts?.()
+          .map((c) => c.name)
+          .sort() ?? [],
+    );
     assert.deepEqual(charts, ['bars', 'pareto', 'roofline', 'samples']);
 
     await p.page.locator('vscode-button[data-action="export-csv"]').click();
-    await p.page.waitForFunction(() => document.querySelector('.status')?.textContent === 'Saved /work/space/efficientllm-runs.csv');
+    await p.page.waitForFunction(
+      () => document.querySelector('.status')?.textContent === 'Saved /work/space/efficientllm-runs.csv',
+    );
     assert.equal(new TextDecoder().decode(saves[0].bytes), toCsv(runs));
 
     await p.page.locator('vscode-button[data-action="png-pareto"]').click();
-    await p.page.waitForFunction(() => document.querySelector('.status')?.textContent === 'Saved /work/space/efficientllm-pareto.png');
+    await p.page.waitForFunction(
+      () => document.querySelector('.status')?.textContent === 'Saved /work/space/efficientllm-pareto.png',
+    );
     const png = saves[1].bytes;
-    assert.deepEqual([...png.slice(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], 'the chart arrives as PNG bytes');
+    assert.deepEqual(
+      [...png.slice(0, 8)],
+      [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a],
+      'the chart arrives as PNG bytes',
+    );
     assert.ok(png.length > 2000);
 
     const boxes = p.page.locator('tbody input[type="checkbox"]');
     await boxes.nth(1).check();
     await boxes.nth(3).check();
     await p.page.locator('vscode-button[data-action="compare"]').click();
-    await p.page.waitForFunction(() => (window as unknown as { __rec: { posted: { method?: string }[] } }).__rec.posted.some((m) => m.method === 'dashboard/compare'));
+    await p.page.waitForFunction(() =>
+      (window as unknown as { __rec: { posted: { method?: string }[] } }).__rec.posted.some(
+        (m) => m.method === 'dashboard/compare',
+      ),
+    );
     await new Promise((r) => setTimeout(r, 50));
     assert.deepEqual(compared, [[runs[1].id, runs[3].id]]);
 
@@ -135,8 +191,15 @@ describe('host controllers with the real pages', { skip: missing }, () => {
     const runs = sweep();
     const opened: string[][] = [];
     let page: Page | undefined;
-    const controller = new SidebarController({ runs: { list: async () => runs }, openDashboard: (ids) => void opened.push(ids) }, postTo(() => page), log);
-    const p = await pages.open('sidebar', { toHost: (m) => controller.dispatcher.receive(m), onPage: (pg) => (page = pg) });
+    const controller = new SidebarController(
+      { runs: { list: async () => runs }, openDashboard: (ids) => void opened.push(ids) },
+      postTo(() => page),
+      log,
+    );
+    const p = await pages.open('sidebar', {
+      toHost: (m) => controller.dispatcher.receive(m),
+      onPage: (pg) => (page = pg),
+    });
     await p.page.waitForFunction(() => document.documentElement.dataset.rendered === 'sidebar');
     await p.page.locator('vscode-button[data-action="open-dashboard"]').click();
     await p.page.waitForFunction(() => (window as unknown as { __rec: { posted: unknown[] } }).__rec.posted.length > 1);

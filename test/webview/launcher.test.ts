@@ -16,11 +16,29 @@ import type { WebviewPage } from './webviewPage';
 
 const missing = chromiumMissing();
 
-const ATTENTION_SITE = llamaAttentionSite({ heads: 8, kvHeads: 2, hidden: 256, headDim: 32, evidence: ['q_proj', 'k_proj', 'repeat_kv'] });
-const MOE_SITE: ModelSite = { file: 'models/llama.py', line: 40, kind: 'moe', attention: null, name: 'SparseMoe', details: { experts: 4, topK: 2 } };
+const ATTENTION_SITE = llamaAttentionSite({
+  heads: 8,
+  kvHeads: 2,
+  hidden: 256,
+  headDim: 32,
+  evidence: ['q_proj', 'k_proj', 'repeat_kv'],
+});
+const MOE_SITE: ModelSite = {
+  file: 'models/llama.py',
+  line: 40,
+  kind: 'moe',
+  attention: null,
+  name: 'SparseMoe',
+  details: { experts: 4, topK: 2 },
+};
 const TARGETS = targetChoices([{ name: 'gpubox', kind: 'ssh', hosts: ['gpubox'] }]);
 
-function init(sites: ModelSite[], seedSite: ModelSite | undefined, revision = 7, launchBlocked: string | null = null): LauncherInit {
+function init(
+  sites: ModelSite[],
+  seedSite: ModelSite | undefined,
+  revision = 7,
+  launchBlocked: string | null = null,
+): LauncherInit {
   return launcherInit({
     sites,
     seed: seedSite ? { file: seedSite.file, line: seedSite.line, site: seedSite } : undefined,
@@ -51,9 +69,16 @@ describe('launcher page in a simulated VS Code webview', { skip: missing }, () =
   async function answerPreview(p: WebviewPage, req: LauncherRequest, env: LauncherEnv): Promise<void> {
     assert.equal(req.method, 'launcher/preview');
     const preview = launcherPreview((req.params as { form: LauncherForm }).form, env);
-    await p.fromHost(responseOk<'launcher', 'launcher/preview'>(req as { id: number; method: 'launcher/preview' }, preview));
+    await p.fromHost(
+      responseOk<'launcher', 'launcher/preview'>(req as { id: number; method: 'launcher/preview' }, preview),
+    );
     const want = preview.sweepSize === null ? '' : String(preview.sweepSize);
-    await p.page.waitForFunction((w) => document.querySelector('.sweep-size')?.getAttribute('data-size') === w && document.querySelector('.sweep-size')?.getAttribute('aria-busy') === 'false', want);
+    await p.page.waitForFunction(
+      (w) =>
+        document.querySelector('.sweep-size')?.getAttribute('data-size') === w &&
+        document.querySelector('.sweep-size')?.getAttribute('aria-busy') === 'false',
+      want,
+    );
   }
 
   test('ready first; renders the seed; ticking a box updates the sweep size; Launch posts the form', async () => {
@@ -61,7 +86,11 @@ describe('launcher page in a simulated VS Code webview', { skip: missing }, () =
     const env = envOf(sites);
     const p = await pages.open('launcher');
     const first = await p.postedMoreThan(0);
-    assert.deepEqual(first, [{ kind: 'ready', panel: 'launcher', protocol: 1 }], 'ready and nothing else before the host answers');
+    assert.deepEqual(
+      first,
+      [{ kind: 'ready', panel: 'launcher', protocol: 1 }],
+      'ready and nothing else before the host answers',
+    );
     assert.equal(await p.page.locator('#app').getAttribute('aria-busy'), 'true');
 
     // A malformed init and another panel's data are ignored.
@@ -73,17 +102,27 @@ describe('launcher page in a simulated VS Code webview', { skip: missing }, () =
     await p.fromHost(notification('launcher', 'launcher/init', data));
     await p.page.waitForFunction(() => document.documentElement.dataset.rendered === 'launcher');
     let { req, count } = await nextRequest(p, 1);
-    assert.deepEqual((req.params as { form: LauncherForm }).form, data.form, 'the first preview asks about the seeded form');
+    assert.deepEqual(
+      (req.params as { form: LauncherForm }).form,
+      data.form,
+      'the first preview asks about the seeded form',
+    );
 
     // The seed: its site is the model, its attention kind and KV heads are in the sweep.
     assert.equal(await p.page.locator('.seed-note').textContent(), 'From models/llama.py:12 · LlamaAttention');
-    const source = await p.page.locator('vscode-single-select[data-field="source"]').evaluate((e) => (e as HTMLElement & { value: string }).value);
+    const source = await p.page
+      .locator('vscode-single-select[data-field="source"]')
+      .evaluate((e) => (e as HTMLElement & { value: string }).value);
     assert.equal(source, `site:${siteId(ATTENTION_SITE)}`);
     assert.match((await p.page.locator('.site-detail').textContent()) ?? '', /heads 8, KV heads 2/);
     assert.equal(await p.page.locator('input[data-field="attention"][value="gqa"]').isChecked(), true);
     assert.equal(await p.page.locator('input[data-field="attention"][value="mla"]').isChecked(), false);
     assert.equal(await p.page.locator('input[data-field="kvHeads"]').inputValue(), '2');
-    assert.equal(await p.page.locator('input[data-field="mla.kvRank"]').isVisible(), false, 'MLA options only when MLA is ticked');
+    assert.equal(
+      await p.page.locator('input[data-field="mla.kvRank"]').isVisible(),
+      false,
+      'MLA options only when MLA is ticked',
+    );
     await answerPreview(p, req, env);
     assert.equal(await p.page.locator('.sweep-size').textContent(), 'Sweep: 3 configs');
     assert.deepEqual(await p.page.locator('table.launcher-configs tbody th').allTextContents(), [
@@ -91,7 +130,10 @@ describe('launcher page in a simulated VS Code webview', { skip: missing }, () =
       'LlamaAttention mha fp32 inference',
       'LlamaAttention mqa fp32 inference',
     ]);
-    assert.match((await p.page.locator('table.launcher-configs thead').textContent()) ?? '', /Parameters.*Weights.*KV cache \/ 1k tokens/);
+    assert.match(
+      (await p.page.locator('table.launcher-configs thead').textContent()) ?? '',
+      /Parameters.*Weights.*KV cache \/ 1k tokens/,
+    );
 
     // Ticking MLA: one more config, and its options appear.
     await p.page.locator('input[data-field="attention"][value="mla"]').check();
@@ -114,11 +156,18 @@ describe('launcher page in a simulated VS Code webview', { skip: missing }, () =
     const kv = p.page.locator('input[data-field="kvHeads"]');
     assert.equal(await kv.getAttribute('aria-invalid'), 'true');
     const errorId = (await kv.getAttribute('aria-describedby')) as string;
-    assert.match((await p.page.locator(`[id="${errorId}"]`).textContent()) ?? '', /3 does not divide the 8 query heads; use one of 1, 2, 4, 8/);
+    assert.match(
+      (await p.page.locator(`[id="${errorId}"]`).textContent()) ?? '',
+      /3 does not divide the 8 query heads; use one of 1, 2, 4, 8/,
+    );
     assert.match((await p.page.locator('.error-list').textContent()) ?? '', /^KV heads: 3 does not divide/);
     assert.equal(await p.page.locator('vscode-button[data-action="launch"]').getAttribute('disabled'), '');
     await p.page.locator('.error-list button[data-field="kvHeads"]').click();
-    assert.equal(await p.page.evaluate(() => document.activeElement?.getAttribute('data-field')), 'kvHeads', 'the error list jumps to the field');
+    assert.equal(
+      await p.page.evaluate(() => document.activeElement?.getAttribute('data-field')),
+      'kvHeads',
+      'the error list jumps to the field',
+    );
 
     await kv.fill('2, 4');
     ({ req, count } = await nextRequest(p, count));
@@ -136,14 +185,36 @@ describe('launcher page in a simulated VS Code webview', { skip: missing }, () =
     const plan = launcherPlan(form, env);
     assert.ok(plan.ok);
     assert.equal(plan.configs.length, 10);
-    assert.deepEqual(plan.configs.map((c) => c.label).filter((l) => l.includes('gqa')), [
-      'LlamaAttention gqa-2 fp32 inference', 'LlamaAttention gqa-4 fp32 inference', 'LlamaAttention gqa-2 fp16 inference', 'LlamaAttention gqa-4 fp16 inference',
-    ]);
-    assert.ok(plan.configs.every((c) => c.model.source === 'synthetic' && c.model.shape.heads === 8 && c.model.shape.hidden === 256));
+    assert.deepEqual(
+      plan.configs.map((c) => c.label).filter((l) => l.includes('gqa')),
+      [
+        'LlamaAttention gqa-2 fp32 inference',
+        'LlamaAttention gqa-4 fp32 inference',
+        'LlamaAttention gqa-2 fp16 inference',
+        'LlamaAttention gqa-4 fp16 inference',
+      ],
+    );
+    assert.ok(
+      plan.configs.every(
+        (c) => c.model.source === 'synthetic' && c.model.shape.heads === 8 && c.model.shape.hidden === 256,
+      ),
+    );
     assert.equal(await p.page.locator('.status').textContent(), 'Launching 10 configs…');
-    await p.fromHost(responseOk<'launcher', 'launcher/launch'>(req as { id: number; method: 'launcher/launch' }, { launched: 10, target: 'local' }));
-    await p.page.waitForFunction(() => document.querySelector('.status')?.textContent === 'Launched 10 configs on local.');
-    await p.fromHost(notification('launcher', 'launcher/launchResult', { ok: false, message: 'The sweep of 10 configs on local failed: harness exited 1' }));
+    await p.fromHost(
+      responseOk<'launcher', 'launcher/launch'>(req as { id: number; method: 'launcher/launch' }, {
+        launched: 10,
+        target: 'local',
+      }),
+    );
+    await p.page.waitForFunction(
+      () => document.querySelector('.status')?.textContent === 'Launched 10 configs on local.',
+    );
+    await p.fromHost(
+      notification('launcher', 'launcher/launchResult', {
+        ok: false,
+        message: 'The sweep of 10 configs on local failed: harness exited 1',
+      }),
+    );
     await p.page.waitForFunction(() => document.querySelector('.status')?.classList.contains('problem') === true);
 
     // The form is kept with setState, tagged with the init's revision.
@@ -163,14 +234,25 @@ describe('launcher page in a simulated VS Code webview', { skip: missing }, () =
     let { req, count } = await nextRequest(p, 1);
     await answerPreview(p, req, env);
     assert.equal(await p.page.locator('.seed-note').count(), 0);
-    assert.equal(await p.page.locator('vscode-single-select[data-field="source"]').evaluate((e) => (e as HTMLElement & { value: string }).value), 'preset');
+    assert.equal(
+      await p.page
+        .locator('vscode-single-select[data-field="source"]')
+        .evaluate((e) => (e as HTMLElement & { value: string }).value),
+      'preset',
+    );
     await p.page.locator('vscode-button[data-action="launch"]').click();
     ({ req, count } = await nextRequest(p, count));
     await p.fromHost(responseError(req, 'the workspace is not trusted; nothing was launched'));
-    await p.page.waitForFunction(() => document.querySelector('.status')?.textContent === 'Not launched: the workspace is not trusted; nothing was launched');
+    await p.page.waitForFunction(
+      () =>
+        document.querySelector('.status')?.textContent ===
+        'Not launched: the workspace is not trusted; nothing was launched',
+    );
 
     // A new init that blocks launching (untrusted): the reason is shown and Launch stays off.
-    await p.fromHost(notification('launcher', 'launcher/init', init([], undefined, 1, 'This workspace is not trusted.')));
+    await p.fromHost(
+      notification('launcher', 'launcher/init', init([], undefined, 1, 'This workspace is not trusted.')),
+    );
     ({ req } = await nextRequest(p, count));
     await answerPreview(p, req, env);
     assert.equal(await p.page.locator('.launch-blocked').textContent(), 'This workspace is not trusted.');
@@ -181,7 +263,11 @@ describe('launcher page in a simulated VS Code webview', { skip: missing }, () =
   test('a restored page keeps its form for the same revision and takes the new seed’s form for another', async () => {
     const sites = [ATTENTION_SITE];
     const data = init(sites, ATTENTION_SITE, 42);
-    const saved: LauncherForm = { ...structuredClone(data.form), precision: ['bf16', 'int8'], workload: { ...data.form.workload, batch: '1, 8' } };
+    const saved: LauncherForm = {
+      ...structuredClone(data.form),
+      precision: ['bf16', 'int8'],
+      workload: { ...data.form.workload, batch: '1, 8' },
+    };
     const p = await pages.open('launcher', { initialState: { form: saved, revision: 42 } });
     await p.postedMoreThan(0);
     await p.fromHost(notification('launcher', 'launcher/init', data));
@@ -222,13 +308,23 @@ describe('launcher page in a simulated VS Code webview', { skip: missing }, () =
 
     assert.equal(await p.page.locator('.seed-note').textContent(), `From ${HOSTILE.svg}/model.py:3 · ${HOSTILE.img}`);
     const options = await p.page.locator('vscode-single-select[data-field="source"] vscode-option').allTextContents();
-    assert.deepEqual(options.slice(1), data.sites.map((s) => s.text));
+    assert.deepEqual(
+      options.slice(1),
+      data.sites.map((s) => s.text),
+    );
     assert.ok(options[1].includes(HOSTILE.img) && options[2].includes(HOSTILE.comment));
     assert.equal(await p.page.locator('.site-detail').textContent(), `checkpoint ${HOSTILE.script}`);
     const labels = await p.page.locator('table.launcher-configs tbody th').allTextContents();
-    assert.ok(labels.length > 0 && labels.every((l) => l.startsWith('<imgsrc=xonerror=window.__pwned=1>')), labels.join(' | '));
+    assert.ok(
+      labels.length > 0 && labels.every((l) => l.startsWith('<imgsrc=xonerror=window.__pwned=1>')),
+      labels.join(' | '),
+    );
     assert.match((await p.page.locator('.notes').textContent()) ?? '', /<\/script><script>/);
-    assert.equal(await p.page.evaluate(() => document.querySelectorAll('img, svg, script:not([src])').length), 0, 'no element was made from the text');
+    assert.equal(
+      await p.page.evaluate(() => document.querySelectorAll('img, svg, script:not([src])').length),
+      0,
+      'no element was made from the text',
+    );
     assert.equal(await p.page.evaluate(() => (window as unknown as { __pwned?: unknown }).__pwned), undefined);
     assert.deepEqual(await p.watch.violations(), []);
     assert.deepEqual(p.watch.errors, []);

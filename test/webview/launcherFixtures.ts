@@ -2,7 +2,12 @@
 import type { ModelSite, SiteDetails } from '../../src/detect/site';
 
 /** The `efficientllm.defaultSweep` settings the launcher tests start from. */
-export const LAUNCHER_SETTINGS = { preset: 'tiny', attention: ['mha', 'gqa', 'mqa'], stage: 'inference', precision: ['fp32'] };
+export const LAUNCHER_SETTINGS = {
+  preset: 'tiny',
+  attention: ['mha', 'gqa', 'mqa'],
+  stage: 'inference',
+  precision: ['fp32'],
+};
 
 /** The GQA attention site at models/llama.py:12, with the shape each test needs. */
 export function llamaAttentionSite(details: SiteDetails): ModelSite {

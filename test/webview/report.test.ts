@@ -49,7 +49,9 @@ describe('static report in Chromium', { skip: missing }, () => {
     const page = await browser.context.newPage();
     const w = await watch(page);
     await page.goto(pathToFileURL(file).href);
-    await page.waitForFunction(() => document.documentElement.dataset.rendered === 'dashboard', undefined, { timeout: 10_000 });
+    await page.waitForFunction(() => document.documentElement.dataset.rendered === 'dashboard', undefined, {
+      timeout: 10_000,
+    });
     return { page, w };
   }
 
@@ -91,7 +93,11 @@ describe('static report in Chromium', { skip: missing }, () => {
     assert.equal(await page.evaluate(() => (window as unknown as { __pwned?: unknown }).__pwned), undefined);
     // Nothing hostile became an element.
     // (document.querySelectorAll: the page's own DOM, not the shadow roots of @vscode-elements, whose icons are SVG.)
-    const made = await page.evaluate(() => document.querySelectorAll('#app img, #app svg, #app iframe, #app a, #app script, #app object, #app embed').length);
+    const made = await page.evaluate(
+      () =>
+        document.querySelectorAll('#app img, #app svg, #app iframe, #app a, #app script, #app object, #app embed')
+          .length,
+    );
     assert.equal(made, 0);
     assert.equal(await page.locator('h1').textContent(), `Report ${HOSTILE.script}`);
     const device = await page.locator('tbody tr').first().locator('td').nth(1).textContent();
@@ -99,10 +105,16 @@ describe('static report in Chromium', { skip: missing }, () => {
     const target = await page.locator('tbody tr').first().locator('td').nth(2).textContent();
     assert.equal(target, `ssh:${HOSTILE.svg}`);
     const configLabels = await page.locator('.config-label').allTextContents();
-    assert.ok(configLabels.some((t) => t.includes(HOSTILE.script) && t.includes(HOSTILE.js)), configLabels.join(' | '));
+    assert.ok(
+      configLabels.some((t) => t.includes(HOSTILE.script) && t.includes(HOSTILE.js)),
+      configLabels.join(' | '),
+    );
     await page.locator('details.run-error summary').first().click();
     assert.equal(await page.locator('.error-message-full').first().textContent(), `${HOSTILE.script}\n${HOSTILE.img}`);
-    assert.equal(await page.locator('pre.stderr').first().textContent(), `${HOSTILE.comment}\n${HOSTILE.svg}\n${HOSTILE.js}`);
+    assert.equal(
+      await page.locator('pre.stderr').first().textContent(),
+      `${HOSTILE.comment}\n${HOSTILE.svg}\n${HOSTILE.js}`,
+    );
     // Hovering every chart shows tooltips drawn on the canvas (text, not DOM).
     await page.locator('#chart-bars').hover({ position: { x: 200, y: 200 } });
     assert.equal(await page.evaluate(() => (window as unknown as { __pwned?: unknown }).__pwned), undefined);
@@ -140,12 +152,18 @@ describe('static report in Chromium', { skip: missing }, () => {
   test('exports download from the page itself (Blob), and a chart saves as PNG', async () => {
     const file = await writeReport('exports', sweep());
     const { page } = await open(file);
-    const [csv] = await Promise.all([page.waitForEvent('download'), page.locator('vscode-button[data-action="export-csv"]').click()]);
+    const [csv] = await Promise.all([
+      page.waitForEvent('download'),
+      page.locator('vscode-button[data-action="export-csv"]').click(),
+    ]);
     assert.equal(csv.suggestedFilename(), 'efficientllm-runs.csv');
     const text = await readFile(await csv.path(), 'utf8');
     assert.match(text, /^id,createdAt,status,/);
     assert.equal(text.trim().split('\r\n').length, 6);
-    const [png] = await Promise.all([page.waitForEvent('download'), page.locator('vscode-button[data-action="png-pareto"]').click()]);
+    const [png] = await Promise.all([
+      page.waitForEvent('download'),
+      page.locator('vscode-button[data-action="png-pareto"]').click(),
+    ]);
     assert.equal(png.suggestedFilename(), 'efficientllm-pareto.png');
     const bytes = await readFile(await png.path());
     assert.deepEqual([...bytes.subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47]);

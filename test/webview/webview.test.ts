@@ -46,7 +46,11 @@ describe('pages in a simulated VS Code webview', { skip: missing }, () => {
     const ink = await inkedPixels(page);
     assert.ok((ink['chart-pareto'] ?? 0) > 1500, `pareto drawn (${ink['chart-pareto']})`);
     rec = await recorded(page);
-    assert.deepEqual((rec.state as { runIds: string[] }).runIds, data.runs.map((r) => r.id), 'setState keeps the runs for the serializer');
+    assert.deepEqual(
+      (rec.state as { runIds: string[] }).runIds,
+      data.runs.map((r) => r.id),
+      'setState keeps the runs for the serializer',
+    );
 
     // Export: a request with an id; the page shows the host's answer.
     await page.locator('vscode-button[data-action="export-md"]').click();
@@ -68,7 +72,9 @@ describe('pages in a simulated VS Code webview', { skip: missing }, () => {
     assert.ok(isPageToHost('dashboard', png) && png.kind === 'request' && png.method === 'dashboard/savePng');
     assert.ok(png.id !== req.id, 'each request has its own id');
     await fromHost(page, { kind: 'response', id: png.id, ok: false, error: 'disk full' });
-    await page.waitForFunction(() => document.querySelector('.status')?.textContent === 'Saving the chart failed: disk full');
+    await page.waitForFunction(
+      () => document.querySelector('.status')?.textContent === 'Saving the chart failed: disk full',
+    );
 
     // Compare: tick two runs, press the button: a command.
     const boxes = page.locator('tbody input[type="checkbox"]');
@@ -77,21 +83,37 @@ describe('pages in a simulated VS Code webview', { skip: missing }, () => {
     await page.locator('vscode-button[data-action="compare"]').click();
     await page.waitForFunction(() => (window as unknown as { __rec: Recorded }).__rec.posted.length > 3);
     rec = await recorded(page);
-    assert.deepEqual(rec.posted[3], { kind: 'command', method: 'dashboard/compare', params: { runIds: [data.runs[0].id, data.runs[2].id] } });
+    assert.deepEqual(rec.posted[3], {
+      kind: 'command',
+      method: 'dashboard/compare',
+      params: { runIds: [data.runs[0].id, data.runs[2].id] },
+    });
     assert.deepEqual(await w.violations(), [], 'the nonce script and the cspSource styles load under the CSP');
     assert.deepEqual(w.errors, []);
     await page.close();
   });
 
   test('dashboard: state from getState (restored panel) picks the metric and sort', async () => {
-    const { page } = await openPanel('dashboard', { metric: 'peakMemoryBytes', sort: { key: 'tokensPerS', dir: 'descending' } });
+    const { page } = await openPanel('dashboard', {
+      metric: 'peakMemoryBytes',
+      sort: { key: 'tokensPerS', dir: 'descending' },
+    });
     await page.waitForFunction(() => (window as unknown as { __rec: Recorded }).__rec.posted.length > 0);
     await fromHost(page, notification('dashboard', 'dashboard/data', dashboardData(sweep())));
     await page.waitForFunction(() => document.documentElement.dataset.rendered === 'dashboard');
-    assert.equal(await page.locator('th:has(button.sort[data-key="tokensPerS"])').getAttribute('aria-sort'), 'descending');
+    assert.equal(
+      await page.locator('th:has(button.sort[data-key="tokensPerS"])').getAttribute('aria-sort'),
+      'descending',
+    );
     const yTitle = await page.evaluate(() => window.efficientllmCharts?.().find((c) => c.name === 'bars')?.points);
     assert.equal(yTitle, 5);
-    assert.equal(await page.locator('vscode-single-select').first().evaluate((e) => (e as HTMLElement & { value: string }).value), 'peakMemoryBytes');
+    assert.equal(
+      await page
+        .locator('vscode-single-select')
+        .first()
+        .evaluate((e) => (e as HTMLElement & { value: string }).value),
+      'peakMemoryBytes',
+    );
     await page.close();
   });
 

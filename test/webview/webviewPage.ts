@@ -66,12 +66,23 @@ export interface WebviewPage {
   fromHost(message: unknown): Promise<void>;
 }
 
-export async function openWebviewPage(browser: Browser, bundle: { script: Buffer; css: Buffer }, panel: PanelKind, options: OpenOptions = {}): Promise<WebviewPage> {
+export async function openWebviewPage(
+  browser: Browser,
+  bundle: { script: Buffer; css: Buffer },
+  panel: PanelKind,
+  options: OpenOptions = {},
+): Promise<WebviewPage> {
   const nonce = randomBytes(16).toString('base64');
   const html = pageHtml({
     panel,
     title: `EfficientLLM ${panel}`,
-    assets: { kind: 'webview', cspSource: ORIGIN, nonce, scriptUri: `${ORIGIN}/dist/main.js`, styleUris: [`${ORIGIN}/dist/main.css`] },
+    assets: {
+      kind: 'webview',
+      cspSource: ORIGIN,
+      nonce,
+      scriptUri: `${ORIGIN}/dist/main.js`,
+      styleUris: [`${ORIGIN}/dist/main.css`],
+    },
   });
   const page = await browser.context.newPage();
   options.onPage?.(page);

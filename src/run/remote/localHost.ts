@@ -81,7 +81,8 @@ export class LocalHost implements RemoteHost {
     } else {
       const r = await this.script('cd && pwd -P', []);
       const home = r.stdout.trim();
-      if (r.code !== 0 || !home.startsWith('/')) throw new Error(`cannot find the home folder of ${this.runAs}: ${r.stderr.trim()}`);
+      if (r.code !== 0 || !home.startsWith('/'))
+        throw new Error(`cannot find the home folder of ${this.runAs}: ${r.stderr.trim()}`);
       this.homeDir = home;
     }
     return this.homeDir;
@@ -96,8 +97,14 @@ export class LocalHost implements RemoteHost {
     return { code: r.code, signal: r.signal, stdout: r.stdout.toString('utf8'), stderr: r.stderr.toString('utf8') };
   }
 
-  private run(command: string, options: ExecOptions): Promise<{ code: number | null; signal: string | null; stdout: Buffer; stderr: Buffer }> {
-    const [file, args] = this.runAs === undefined ? ['/bin/sh', ['-c', command]] : ['runuser', ['-u', this.runAs, '--', '/bin/sh', '-c', command]];
+  private run(
+    command: string,
+    options: ExecOptions,
+  ): Promise<{ code: number | null; signal: string | null; stdout: Buffer; stderr: Buffer }> {
+    const [file, args] =
+      this.runAs === undefined
+        ? ['/bin/sh', ['-c', command]]
+        : ['runuser', ['-u', this.runAs, '--', '/bin/sh', '-c', command]];
     return new Promise((resolve, reject) => {
       if (options.signal?.aborted) {
         reject(new Error('aborted'));

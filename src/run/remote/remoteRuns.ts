@@ -45,7 +45,12 @@ export function remoteRunDir(paths: RemotePaths, id: string): string {
 }
 
 function firstLine(text: string): string {
-  return text.trim().split('\n').filter((l) => l.trim() !== '').slice(-3).join(' / ');
+  return text
+    .trim()
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .slice(-3)
+    .join(' / ');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -66,7 +71,8 @@ export function loadHarnessBundle(root: string = findHarnessRoot()): HarnessBund
       if (entry.name === '__pycache__' || entry.name.startsWith('.')) continue;
       const r = rel === '' ? entry.name : `${rel}/${entry.name}`;
       if (entry.isDirectory()) walk(join(dir, entry.name), r);
-      else if (entry.isFile() && entry.name.endsWith('.py')) files.push({ rel: r, data: readFileSync(join(dir, entry.name)) });
+      else if (entry.isFile() && entry.name.endsWith('.py'))
+        files.push({ rel: r, data: readFileSync(join(dir, entry.name)) });
     }
   };
   walk(join(root, HARNESS_MODULE), HARNESS_MODULE);
@@ -90,7 +96,11 @@ rm -rf "$final" && mv "$tmp" "$final"`;
  * Makes sure `<harness>/<hash>/` exists on the host: skipped when its marker file is there,
  * otherwise uploaded to a temporary folder and renamed into place (a crash leaves no half folder).
  */
-export async function ensureHarness(host: RemoteHost, paths: RemotePaths, bundle: HarnessBundle): Promise<{ dir: string; uploaded: boolean }> {
+export async function ensureHarness(
+  host: RemoteHost,
+  paths: RemotePaths,
+  bundle: HarnessBundle,
+): Promise<{ dir: string; uploaded: boolean }> {
   const dir = posix.join(paths.harness, bundle.hash);
   const marker = posix.join(dir, '.complete');
   if ((await host.readFrom(marker, 0)).length > 0) return { dir, uploaded: false };
@@ -102,7 +112,10 @@ export async function ensureHarness(host: RemoteHost, paths: RemotePaths, bundle
     throw asTargetError(e, host, `cannot upload the harness to ${paths.harness}`);
   }
   const r = await host.script(INSTALL_HARNESS, [tmp, dir]);
-  if (r.code !== 0) throw new TargetError(`cannot install the harness in ${dir} on ${host.name}: ${firstLine(r.stderr) || `exit ${r.code}`}`);
+  if (r.code !== 0)
+    throw new TargetError(
+      `cannot install the harness in ${dir} on ${host.name}: ${firstLine(r.stderr) || `exit ${r.code}`}`,
+    );
   return { dir, uploaded: true };
 }
 
@@ -132,8 +145,13 @@ export async function checkCacheWritable(host: RemoteHost, paths: RemotePaths): 
   const r = await host.script(CHECK_CACHE, [paths.root, String(Math.floor(MIN_FREE_BYTES / 1024))]);
   if (r.code === 0) return;
   const why = firstLine(r.stderr) || `exit ${r.code}`;
-  if (r.code === 12) throw new TargetError(`the cache folder ${paths.root} on ${host.name} is full (${why}); free some space there (old runs live in ${paths.runs})`);
-  throw new TargetError(`the cache folder ${paths.root} on ${host.name} is not writable (${why}); fix its permissions (e.g. ssh ${host.name} chmod -R u+w ${paths.root}) or free the disk`);
+  if (r.code === 12)
+    throw new TargetError(
+      `the cache folder ${paths.root} on ${host.name} is full (${why}); free some space there (old runs live in ${paths.runs})`,
+    );
+  throw new TargetError(
+    `the cache folder ${paths.root} on ${host.name} is not writable (${why}); fix its permissions (e.g. ssh ${host.name} chmod -R u+w ${paths.root}) or free the disk`,
+  );
 }
 
 /** `~/…` in a --python path means the remote home. */
@@ -148,9 +166,17 @@ exec "$py" -c 'import importlib.util,sys; sys.exit(0 if importlib.util.find_spec
 export async function checkPython(host: RemoteHost, python: string): Promise<void> {
   const r = await host.script(CHECK_PYTHON, [python], { timeoutMs: 60_000 });
   if (r.code === 0) return;
-  if (r.code === 127) throw new TargetError(`Python interpreter "${python}" was not found on ${host.name}; pass --python with the path of a Python that has torch there (e.g. --python /usr/bin/python3)`);
-  if (r.code === 3) throw new TargetError(`Python interpreter "${python}" on ${host.name} has no torch; install PyTorch for it (pip install torch, or Debian: apt-get install python3-torch) or pass --python with one that has it`);
-  throw new TargetError(`Python interpreter "${python}" on ${host.name} failed (exit ${r.code}): ${firstLine(r.stderr)}`);
+  if (r.code === 127)
+    throw new TargetError(
+      `Python interpreter "${python}" was not found on ${host.name}; pass --python with the path of a Python that has torch there (e.g. --python /usr/bin/python3)`,
+    );
+  if (r.code === 3)
+    throw new TargetError(
+      `Python interpreter "${python}" on ${host.name} has no torch; install PyTorch for it (pip install torch, or Debian: apt-get install python3-torch) or pass --python with one that has it`,
+    );
+  throw new TargetError(
+    `Python interpreter "${python}" on ${host.name} failed (exit ${r.code}): ${firstLine(r.stderr)}`,
+  );
 }
 
 const GPU_COUNT = `if command -v nvidia-smi >/dev/null 2>&1; then nvidia-smi -L 2>/dev/null | grep -c '^GPU '; else ls /dev 2>/dev/null | grep -c '^nvidia[0-9][0-9]*$'; fi; exit 0`;
@@ -191,7 +217,9 @@ export interface LaunchOptions {
 /** Writes each run's config.json (atomically; creates the run folder). */
 export async function writeRunConfigs(host: RemoteHost, runs: { dir: string; config: ProfileConfig }[]): Promise<void> {
   try {
-    await Promise.all(runs.map((r) => host.writeFileAtomic(posix.join(r.dir, 'config.json'), JSON.stringify(r.config, null, 2) + '\n')));
+    await Promise.all(
+      runs.map((r) => host.writeFileAtomic(posix.join(r.dir, 'config.json'), JSON.stringify(r.config, null, 2) + '\n')),
+    );
   } catch (e) {
     throw asTargetError(e, host, 'cannot write the run configs');
   }
@@ -205,7 +233,12 @@ export async function launchedPid(host: RemoteHost, firstRunDir: string): Promis
 
 /** Starts one harness process for `runDirs` (in order), detached in its own session; returns its pid (= process group id). */
 export async function launchDetached(host: RemoteHost, options: LaunchOptions): Promise<number> {
-  const r = await host.script(LAUNCH, [options.harnessDir, options.python, options.cudaVisibleDevices ?? '', ...options.runDirs]);
+  const r = await host.script(LAUNCH, [
+    options.harnessDir,
+    options.python,
+    options.cudaVisibleDevices ?? '',
+    ...options.runDirs,
+  ]);
   const pid = Number.parseInt(r.stdout.trim(), 10);
   if (r.code !== 0 || !Number.isInteger(pid) || pid <= 1) {
     throw new TargetError(`cannot start the harness on ${host.name}: ${firstLine(r.stderr) || `exit ${r.code}`}`);
@@ -265,7 +298,11 @@ function sleep(ms: number): Promise<void> {
  * Runs `op`, and while it fails with a retryable link error (dropped, refused, timed out) waits
  * 1, 2, 4 … 30 s and tries again (the host reconnects on the next call), until giveUpMs of downtime.
  */
-export async function withReconnect<T>(host: RemoteHost, op: () => Promise<T>, policy: LinkPolicy = DEFAULT_LINK_POLICY): Promise<T> {
+export async function withReconnect<T>(
+  host: RemoteHost,
+  op: () => Promise<T>,
+  policy: LinkPolicy = DEFAULT_LINK_POLICY,
+): Promise<T> {
   let attempt = 0;
   let downSince = 0;
   for (;;) {
@@ -339,7 +376,10 @@ export class RemoteRunSet {
   }
 
   private async readEvents(t: Tracked): Promise<void> {
-    const chunk = await this.host.readFrom(posix.join(t.dir, 'events.jsonl'), t.decoder.offset + t.decoder.pendingLength);
+    const chunk = await this.host.readFrom(
+      posix.join(t.dir, 'events.jsonl'),
+      t.decoder.offset + t.decoder.pendingLength,
+    );
     if (chunk.length === 0 || t.ended) return;
     const batch = t.decoder.push(chunk);
     for (const ev of batch.events) applyEvent(t.state, ev);

@@ -161,7 +161,11 @@ export class SshHost implements RemoteHost {
     return new Promise<ExecResult>((resolve, reject) => {
       live.conn.client.exec(command, (err, stream) => {
         if (err) {
-          reject(live.conn.isClosed() ? new SshError('lost', this.name, `the connection to ${this.name} closed`) : new SshError('channel', this.name, `${this.name}: could not run a command (${err.message})`));
+          reject(
+            live.conn.isClosed()
+              ? new SshError('lost', this.name, `the connection to ${this.name} closed`)
+              : new SshError('channel', this.name, `${this.name}: could not run a command (${err.message})`),
+          );
           return;
         }
         this.stats.execs += 1;
@@ -222,7 +226,14 @@ export class SshHost implements RemoteHost {
         this.trackPeak(live.pool);
         return new Promise<SFTPWrapper>((resolve, reject) => {
           live.conn.client.sftp((err, sftp) => {
-            if (err) reject(new SshError(live.conn.isClosed() ? 'lost' : 'channel', this.name, `${this.name}: SFTP is not available (${err.message}); the server needs "Subsystem sftp"`));
+            if (err)
+              reject(
+                new SshError(
+                  live.conn.isClosed() ? 'lost' : 'channel',
+                  this.name,
+                  `${this.name}: SFTP is not available (${err.message}); the server needs "Subsystem sftp"`,
+                ),
+              );
             else resolve(sftp);
           });
         });
@@ -237,8 +248,17 @@ export class SshHost implements RemoteHost {
   private fileError(e: unknown, path: string, doing: string): Error {
     if (e instanceof SshError) return e;
     const code = sftpCode(e);
-    const why = code === SFTP_NO_SUCH_FILE ? 'no such file or folder' : code === SFTP_PERMISSION_DENIED ? 'permission denied' : (e as Error).message;
-    return new RemoteFileError(code === SFTP_NO_SUCH_FILE ? 'ENOENT' : code === SFTP_PERMISSION_DENIED ? 'EACCES' : 'EIO', path, `cannot ${doing} ${path} on ${this.name}: ${why}`);
+    const why =
+      code === SFTP_NO_SUCH_FILE
+        ? 'no such file or folder'
+        : code === SFTP_PERMISSION_DENIED
+          ? 'permission denied'
+          : (e as Error).message;
+    return new RemoteFileError(
+      code === SFTP_NO_SUCH_FILE ? 'ENOENT' : code === SFTP_PERMISSION_DENIED ? 'EACCES' : 'EIO',
+      path,
+      `cannot ${doing} ${path} on ${this.name}: ${why}`,
+    );
   }
 
   private call<T>(op: (cb: (err: Error | null | undefined, value: T) => void) => void): Promise<T> {
@@ -354,7 +374,8 @@ export class SshHost implements RemoteHost {
       const sftp = await this.sftp(live);
       return this.call<string>((cb) => sftp.realpath('.', cb));
     });
-    if (!home.startsWith('/')) throw new SshError('channel', this.name, `${this.name}: the home folder "${home}" is not an absolute path`);
+    if (!home.startsWith('/'))
+      throw new SshError('channel', this.name, `${this.name}: the home folder "${home}" is not an absolute path`);
     this.homeDir = home;
     return home;
   }

@@ -73,11 +73,17 @@ export interface SlurmTargetFromFlagsInput {
 /** `slurm:local` is a login node that is this machine; any other alias is an SSH alias of the login node. */
 export function slurmTargetFromFlags(input: SlurmTargetFromFlagsInput): SlurmTarget {
   const { alias } = input;
-  if (alias === '') throw new TargetError('--target slurm:ALIAS needs the SSH alias of the login node (or slurm:local for this machine)');
+  if (alias === '')
+    throw new TargetError(
+      '--target slurm:ALIAS needs the SSH alias of the login node (or slurm:local for this machine)',
+    );
   let host: RemoteHost;
   if (alias === 'local') host = new LocalHost({ name: 'local', env: input.env });
   else if (input.sshHost) host = input.sshHost(alias);
-  else throw new TargetError(`--target slurm:${alias}: a login node over SSH is not available in this build yet; run on the login node with --target slurm:local`);
+  else
+    throw new TargetError(
+      `--target slurm:${alias}: a login node over SSH is not available in this build yet; run on the login node with --target slurm:local`,
+    );
   try {
     return new SlurmTarget({
       host,

@@ -1,7 +1,14 @@
 // One round trip to the login node per poll: for every open run folder, whether its exit file exists
 // and how big events.jsonl is; then the job as sacct, squeue and scontrol see it. Over SSH this is one
 // exec, however many runs the array holds.
-import { mergeTaskStatuses, parseSacct, parseScontrol, parseSqueue, sacctUnavailable, type SlurmTaskStatus } from './state';
+import {
+  mergeTaskStatuses,
+  parseSacct,
+  parseScontrol,
+  parseSqueue,
+  sacctUnavailable,
+  type SlurmTaskStatus,
+} from './state';
 
 /** $1 job id, $2 sacct format ("" = skip sacct), then pairs INDEX DIR. Our own text; args come quoted. */
 export const POLL_SCRIPT = `job=$1; fmt=$2; shift 2
@@ -76,7 +83,8 @@ export function parsePollOutput(text: string, jobId: string): PollResult {
   const fromSqueue = squeue && squeue.rc === 0 ? parseSqueue(squeue.body, jobId) : [];
   // scontrol answers "Invalid job id specified" (rc 1) once the job is past MinJobAge.
   const fromScontrol = scontrol && scontrol.rc === 0 ? parseScontrol(scontrol.body, jobId) : [];
-  for (const [name, s] of sections) if (s.rc !== 0) errors.push(`${name}: ${s.body.trim().split('\n').slice(-2).join(' ')}`);
+  for (const [name, s] of sections)
+    if (s.rc !== 0) errors.push(`${name}: ${s.body.trim().split('\n').slice(-2).join(' ')}`);
   return {
     runs,
     tasks: mergeTaskStatuses(fromSacct, fromSqueue, fromScontrol),

@@ -31,15 +31,38 @@ export class SlurmOptionError extends Error {
 const PLAIN = /^[A-Za-z0-9_.,:@%+=/-]+$/;
 const NAME_LIKE = /^[A-Za-z0-9_.-]+$/;
 const GRES = /^[A-Za-z0-9_.-]+(?::[A-Za-z0-9_.-]+){0,2}(?:,[A-Za-z0-9_.-]+(?::[A-Za-z0-9_.-]+){0,2})*$/;
-const TIME = /^(?:\d+|\d+:\d{1,2}|\d+:\d{1,2}:\d{1,2}|\d+-\d{1,2}|\d+-\d{1,2}:\d{1,2}|\d+-\d{1,2}:\d{1,2}:\d{1,2}|UNLIMITED|INFINITE)$/i;
+const TIME =
+  /^(?:\d+|\d+:\d{1,2}|\d+:\d{1,2}:\d{1,2}|\d+-\d{1,2}|\d+-\d{1,2}:\d{1,2}|\d+-\d{1,2}:\d{1,2}:\d{1,2}|UNLIMITED|INFINITE)$/i;
 const MEM = /^\d+[KMGT]?$/i;
 /** Options the target sets itself; an extra line may not override them. */
-const RESERVED = new Set(['array', 'a', 'output', 'o', 'error', 'e', 'input', 'i', 'parsable', 'wrap', 'chdir', 'D', 'export', 'wait', 'W', 'test-only', 'hold', 'H', 'uid', 'gid']);
+const RESERVED = new Set([
+  'array',
+  'a',
+  'output',
+  'o',
+  'error',
+  'e',
+  'input',
+  'i',
+  'parsable',
+  'wrap',
+  'chdir',
+  'D',
+  'export',
+  'wait',
+  'W',
+  'test-only',
+  'hold',
+  'H',
+  'uid',
+  'gid',
+]);
 
 function plainValue(flag: string, value: string, pattern: RegExp, example: string): string {
   if (/[\r\n\0]/.test(value)) throw new SlurmOptionError(`${flag}: must be one line, without newlines`);
   const v = value.trim();
-  if (v === '' || !pattern.test(v)) throw new SlurmOptionError(`${flag}: "${value}" is not a plain value (e.g. ${example})`);
+  if (v === '' || !pattern.test(v))
+    throw new SlurmOptionError(`${flag}: "${value}" is not a plain value (e.g. ${example})`);
   return v;
 }
 
@@ -65,9 +88,14 @@ export function validateExtraLine(line: string): string {
   } else {
     throw new SlurmOptionError(`--sbatch-extra: "${line}" is not an sbatch option such as --qos=high or -C h100`);
   }
-  if (RESERVED.has(name)) throw new SlurmOptionError(`--sbatch-extra: ${long ? '--' : '-'}${name} is set by the Slurm target itself and cannot be overridden`);
+  if (RESERVED.has(name))
+    throw new SlurmOptionError(
+      `--sbatch-extra: ${long ? '--' : '-'}${name} is set by the Slurm target itself and cannot be overridden`,
+    );
   if (value !== undefined && !PLAIN.test(value)) {
-    throw new SlurmOptionError(`--sbatch-extra: the value of "${line}" is not a plain value (letters, digits and _.,:@%+=/- only)`);
+    throw new SlurmOptionError(
+      `--sbatch-extra: the value of "${line}" is not a plain value (letters, digits and _.,:@%+=/- only)`,
+    );
   }
   if (value === undefined) return long ? `--${name}` : `-${name}`;
   return long ? `--${name}=${value}` : `-${name} ${value}`;
@@ -77,12 +105,17 @@ export function validateExtraLine(line: string): string {
 export function sbatchOptionLines(o: SlurmJobOptions): string[] {
   const lines: string[] = [];
   lines.push(`--job-name=${plainValue('job name', o.jobName ?? 'efficientllm', NAME_LIKE, 'efficientllm')}`);
-  if (o.partition !== undefined) lines.push(`--partition=${plainValue('--partition', o.partition, /^[A-Za-z0-9_.-]+(?:,[A-Za-z0-9_.-]+)*$/, 'gpu or gpu,debug')}`);
+  if (o.partition !== undefined)
+    lines.push(
+      `--partition=${plainValue('--partition', o.partition, /^[A-Za-z0-9_.-]+(?:,[A-Za-z0-9_.-]+)*$/, 'gpu or gpu,debug')}`,
+    );
   if (o.account !== undefined) lines.push(`--account=${plainValue('--account', o.account, NAME_LIKE, 'myproject')}`);
   if (o.gres !== undefined) lines.push(`--gres=${plainValue('--gres', o.gres, GRES, 'gpu:1 or gpu:h100:2')}`);
-  if (o.timeLimit !== undefined) lines.push(`--time=${plainValue('--time-limit', o.timeLimit, TIME, '30, 1:30:00 or 1-00:00:00')}`);
+  if (o.timeLimit !== undefined)
+    lines.push(`--time=${plainValue('--time-limit', o.timeLimit, TIME, '30, 1:30:00 or 1-00:00:00')}`);
   if (o.cpusPerTask !== undefined) {
-    if (!Number.isSafeInteger(o.cpusPerTask) || o.cpusPerTask < 1) throw new SlurmOptionError(`--cpus-per-task: ${o.cpusPerTask} is not a whole number ≥ 1`);
+    if (!Number.isSafeInteger(o.cpusPerTask) || o.cpusPerTask < 1)
+      throw new SlurmOptionError(`--cpus-per-task: ${o.cpusPerTask} is not a whole number ≥ 1`);
     lines.push(`--cpus-per-task=${o.cpusPerTask}`);
   }
   if (o.mem !== undefined) lines.push(`--mem=${plainValue('--mem', o.mem, MEM, '16G or 4000M')}`);
@@ -92,10 +125,12 @@ export function sbatchOptionLines(o: SlurmJobOptions): string[] {
 
 /** `--array=0-(n-1)` with `%K` when a limit is set. */
 export function arraySpec(count: number, maxConcurrent?: number): string {
-  if (!Number.isSafeInteger(count) || count < 1) throw new SlurmOptionError(`an array job needs at least one run (got ${count})`);
+  if (!Number.isSafeInteger(count) || count < 1)
+    throw new SlurmOptionError(`an array job needs at least one run (got ${count})`);
   let spec = count === 1 ? '0' : `0-${count - 1}`;
   if (maxConcurrent !== undefined) {
-    if (!Number.isSafeInteger(maxConcurrent) || maxConcurrent < 1) throw new SlurmOptionError(`--max-concurrent: ${maxConcurrent} is not a whole number ≥ 1`);
+    if (!Number.isSafeInteger(maxConcurrent) || maxConcurrent < 1)
+      throw new SlurmOptionError(`--max-concurrent: ${maxConcurrent} is not a whole number ≥ 1`);
     spec += `%${maxConcurrent}`;
   }
   return spec;
@@ -119,12 +154,16 @@ export interface BatchScriptInput {
 export function batchScript(input: BatchScriptInput): string {
   if (input.runDirs.length === 0) throw new SlurmOptionError('no runs to submit');
   for (const p of [...input.runDirs, input.harnessRoot]) {
-    if (!p.startsWith('/') || /[\r\n\0]/.test(p)) throw new SlurmOptionError(`not an absolute one-line path: ${JSON.stringify(p)}`);
+    if (!p.startsWith('/') || /[\r\n\0]/.test(p))
+      throw new SlurmOptionError(`not an absolute one-line path: ${JSON.stringify(p)}`);
   }
-  if (input.python === '' || /[\r\n\0]/.test(input.python)) throw new SlurmOptionError('--python: must be a non-empty one-line path');
+  if (input.python === '' || /[\r\n\0]/.test(input.python))
+    throw new SlurmOptionError('--python: must be a non-empty one-line path');
   const cases = input.runDirs.map((d, i) => `  ${i}) dir=${shQuote(d)} ;;`).join('\n');
   return `#!/bin/sh
-${sbatchOptionLines(input.options).map((l) => `#SBATCH ${l}`).join('\n')}
+${sbatchOptionLines(input.options)
+  .map((l) => `#SBATCH ${l}`)
+  .join('\n')}
 # Written by EfficientLLM Profiler: one array task per run folder.
 case "\${SLURM_ARRAY_TASK_ID:-}" in
 ${cases}

@@ -45,7 +45,12 @@ const STATES: Record<string, StateDef> = {
   PREEMPTED: { phase: 'failed', terminal: true, short: 'PR', describe: 'preempted by another job' },
   BOOT_FAIL: { phase: 'failed', terminal: true, short: 'BF', describe: 'its node failed to boot' },
   DEADLINE: { phase: 'failed', terminal: true, short: 'DL', describe: 'not started before its deadline' },
-  REVOKED: { phase: 'cancelled', terminal: true, short: 'RV', describe: 'revoked (a sibling job of the federation ran it)' },
+  REVOKED: {
+    phase: 'cancelled',
+    terminal: true,
+    short: 'RV',
+    describe: 'revoked (a sibling job of the federation ran it)',
+  },
   SPECIAL_EXIT: { phase: 'failed', terminal: true, short: 'SE', describe: 'ended with a special exit state' },
 };
 
@@ -59,10 +64,21 @@ export const SLURM_STATE_NAMES: readonly string[] = Object.keys(STATES);
  * to what it means for a run. An unknown name is treated as still active (never as an ending).
  */
 export function mapSlurmState(text: string): SlurmStateInfo {
-  const word = text.trim().split(/\s+/)[0]?.replace(/[+*]+$/, '').toUpperCase() ?? '';
-  const name = STATES[word] ? word : BY_SHORT.get(word) ?? word;
+  const word =
+    text
+      .trim()
+      .split(/\s+/)[0]
+      ?.replace(/[+*]+$/, '')
+      .toUpperCase() ?? '';
+  const name = STATES[word] ? word : (BY_SHORT.get(word) ?? word);
   const def = STATES[name];
-  if (!def) return { name: name || 'UNKNOWN', phase: 'running', terminal: false, describe: `in Slurm state ${name || '(empty)'}` };
+  if (!def)
+    return {
+      name: name || 'UNKNOWN',
+      phase: 'running',
+      terminal: false,
+      describe: `in Slurm state ${name || '(empty)'}`,
+    };
   return { name, phase: def.phase, terminal: def.terminal, describe: def.describe };
 }
 
@@ -126,14 +142,24 @@ function taskRows(text: string, jobId: string): { task: number; fields: string[]
 /** `sacct -j JOB --parsable2 --noheader --format=JobID,State,ExitCode,Reason` */
 export function parseSacct(text: string, jobId: string): SlurmTaskStatus[] {
   return taskRows(text, jobId).map(({ task, fields: f }) => ({
-    task, raw: f[1].trim(), state: mapSlurmState(f[1]), exitCode: nullIfNone(f[2]), reason: nullIfNone(f[3]), source: 'sacct',
+    task,
+    raw: f[1].trim(),
+    state: mapSlurmState(f[1]),
+    exitCode: nullIfNone(f[2]),
+    reason: nullIfNone(f[3]),
+    source: 'sacct',
   }));
 }
 
 /** `squeue -j JOB -h -r -o '%i|%T|%r'` (the brackets of an unexpanded pending range are handled too). */
 export function parseSqueue(text: string, jobId: string): SlurmTaskStatus[] {
   return taskRows(text, jobId).map(({ task, fields: f }) => ({
-    task, raw: f[1].trim(), state: mapSlurmState(f[1]), reason: nullIfNone(f[2]), exitCode: null, source: 'squeue',
+    task,
+    raw: f[1].trim(),
+    state: mapSlurmState(f[1]),
+    reason: nullIfNone(f[2]),
+    exitCode: null,
+    source: 'squeue',
   }));
 }
 
@@ -164,7 +190,14 @@ export function parseScontrol(text: string, jobId: string): SlurmTaskStatus[] {
     const tasks = expandTaskIds(taskExpr);
     if (!tasks) continue;
     for (const task of tasks) {
-      out.push({ task, raw: state, state: mapSlurmState(state), reason: nullIfNone(f.get('Reason')), exitCode: nullIfNone(f.get('ExitCode')), source: 'scontrol' });
+      out.push({
+        task,
+        raw: state,
+        state: mapSlurmState(state),
+        reason: nullIfNone(f.get('Reason')),
+        exitCode: nullIfNone(f.get('ExitCode')),
+        source: 'scontrol',
+      });
     }
   }
   return out;
@@ -172,7 +205,10 @@ export function parseScontrol(text: string, jobId: string): SlurmTaskStatus[] {
 
 /** `sbatch --parsable` prints "JOBID" or "JOBID;CLUSTER". */
 export function parseSbatchParsable(stdout: string): { jobId: string; cluster: string | null } | null {
-  const lines = stdout.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  const lines = stdout
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
   const last = lines[lines.length - 1];
   if (last === undefined) return null;
   const m = /^(\d+)(?:;(\S+))?$/.exec(last);

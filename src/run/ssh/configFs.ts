@@ -7,7 +7,13 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { homedir, hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
 
-import { parseSshConfig, type ParsedSshConfig, type ResolveContext, SshConfigError, type SshConfigReader } from './sshConfig';
+import {
+  parseSshConfig,
+  type ParsedSshConfig,
+  type ResolveContext,
+  SshConfigError,
+  type SshConfigReader,
+} from './sshConfig';
 
 function errCode(e: unknown): string | undefined {
   if (typeof e === 'object' && e !== null && 'code' in e) {

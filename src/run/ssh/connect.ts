@@ -17,7 +17,15 @@ import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync } from '
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Duplex } from 'node:stream';
-import { Client, utils, type AnyAuthMethod, type AuthenticationType, type ConnectConfig, type NextAuthHandler, type ParsedKey } from 'ssh2';
+import {
+  Client,
+  utils,
+  type AnyAuthMethod,
+  type AuthenticationType,
+  type ConnectConfig,
+  type NextAuthHandler,
+  type ParsedKey,
+} from 'ssh2';
 import { localResolveContext, loadSshConfig } from './configFs';
 import { SshError } from './errors';
 import { createHostVerifier } from './hostVerifier';
@@ -109,14 +117,22 @@ export function resolveChain(alias: string, options: SshConnectOptions): Resolve
     const chain = resolveConnectionChain(config, alias, ctx);
     for (const hop of chain) {
       if (hop.proxyCommand !== null) {
-        throw new SshError('config', hop.alias, `${hop.alias}: ProxyCommand is not supported (commands from ssh config are never run); use ProxyJump instead`);
+        throw new SshError(
+          'config',
+          hop.alias,
+          `${hop.alias}: ProxyCommand is not supported (commands from ssh config are never run); use ProxyJump instead`,
+        );
       }
     }
     return chain;
   } catch (e) {
     if (e instanceof SshError) throw e;
     if (e instanceof SshConfigError) throw new SshError('config', alias, `ssh config: ${e.message}`);
-    throw new SshError('config', alias, `cannot read the ssh config ${options.sshConfigFile ?? join(home, '.ssh', 'config')}: ${(e as Error).message}`);
+    throw new SshError(
+      'config',
+      alias,
+      `cannot read the ssh config ${options.sshConfigFile ?? join(home, '.ssh', 'config')}: ${(e as Error).message}`,
+    );
   }
 }
 
@@ -155,10 +171,13 @@ class Deadline {
   private start(): void {
     this.armedAt = Date.now();
     const cb = this.onExpire;
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      cb?.();
-    }, Math.max(0, this.remaining));
+    this.timer = setTimeout(
+      () => {
+        this.timer = null;
+        cb?.();
+      },
+      Math.max(0, this.remaining),
+    );
   }
 
   private stop(): void {
@@ -176,8 +195,13 @@ function where(loc: KnownHostsLocation): string {
   return `${loc.path}:${loc.line}`;
 }
 
-function knownHostsPaths(hop: ResolvedSshHost, options: SshConnectOptions, trustFile: string): { paths: string[]; required: string[] } {
-  if (options.knownHostsFile !== undefined) return { paths: [options.knownHostsFile, trustFile], required: [options.knownHostsFile] };
+function knownHostsPaths(
+  hop: ResolvedSshHost,
+  options: SshConnectOptions,
+  trustFile: string,
+): { paths: string[]; required: string[] } {
+  if (options.knownHostsFile !== undefined)
+    return { paths: [options.knownHostsFile, trustFile], required: [options.knownHostsFile] };
   return { paths: [...hop.userKnownHostsFiles, trustFile], required: [] };
 }
 
@@ -185,12 +209,17 @@ function readSources(hop: ResolvedSshHost, options: SshConnectOptions, trustFile
   const { paths, required } = knownHostsPaths(hop, options, trustFile);
   try {
     for (const r of required) {
-      if (!existsSync(r)) throw new KnownHostsReadError(r, 'ENOENT', 'the file given with --known-hosts does not exist');
+      if (!existsSync(r))
+        throw new KnownHostsReadError(r, 'ENOENT', 'the file given with --known-hosts does not exist');
     }
     return readKnownHostsFiles(paths, { missingOk: true });
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
-    throw new SshError('known-hosts-unreadable', hop.alias, `${msg}; refusing to connect to ${hop.alias} without checking its host key`);
+    throw new SshError(
+      'known-hosts-unreadable',
+      hop.alias,
+      `${msg}; refusing to connect to ${hop.alias} without checking its host key`,
+    );
   }
 }
 
@@ -211,7 +240,9 @@ export function appendTrustedKey(trustFile: string, line: string): void {
 }
 
 function describe(hop: ResolvedSshHost): string {
-  return hop.alias === hop.hostName && hop.port === 22 ? hop.alias : `${hop.alias} (${hop.user}@${hop.hostName}:${hop.port})`;
+  return hop.alias === hop.hostName && hop.port === 22
+    ? hop.alias
+    : `${hop.alias} (${hop.user}@${hop.hostName}:${hop.port})`;
 }
 
 /** Builds the refusal for a verdict that is not a match. */
@@ -219,7 +250,11 @@ function refusal(hop: ResolvedSshHost, v: Verdict, lookupName: string, trustFile
   const name = describe(hop);
   switch (v.kind) {
     case 'error':
-      return new SshError('known-hosts-unreadable', hop.alias, `cannot check the host key of ${name}: ${v.error.message}`);
+      return new SshError(
+        'known-hosts-unreadable',
+        hop.alias,
+        `cannot check the host key of ${name}: ${v.error.message}`,
+      );
     case 'changed':
       return new SshError(
         'host-key-changed',
@@ -230,7 +265,11 @@ function refusal(hop: ResolvedSshHost, v: Verdict, lookupName: string, trustFile
           `if the change is legitimate, remove the old entry (ssh-keygen -R '${lookupName}' -f FILE) after checking the new fingerprint with the host's administrator`,
       );
     case 'revoked':
-      return new SshError('host-key-revoked', hop.alias, `the host key of ${name} (${v.keyType} ${v.fingerprint}) is marked @revoked at ${where(v.revokedAt)}; refused`);
+      return new SshError(
+        'host-key-revoked',
+        hop.alias,
+        `the host key of ${name} (${v.keyType} ${v.fingerprint}) is marked @revoked at ${where(v.revokedAt)}; refused`,
+      );
     case 'unknown':
       return new SshError(
         'host-key-unknown',
@@ -248,19 +287,34 @@ function refusal(hop: ResolvedSshHost, v: Verdict, lookupName: string, trustFile
 function mapClientError(hop: ResolvedSshHost, e: Error & { level?: string; code?: string }): SshError {
   const name = describe(hop);
   if (e.level === 'client-authentication') {
-    return new SshError('auth', hop.alias, `authentication to ${name} failed: no key was accepted (tried the agent and ${hop.identityFilesDefault ? 'the default identity files' : hop.identityFiles.join(', ')}); check IdentityFile / ssh-add`);
+    return new SshError(
+      'auth',
+      hop.alias,
+      `authentication to ${name} failed: no key was accepted (tried the agent and ${hop.identityFilesDefault ? 'the default identity files' : hop.identityFiles.join(', ')}); check IdentityFile / ssh-add`,
+    );
   }
   if (e.level === 'client-timeout') return new SshError('timeout', hop.alias, `${name}: ${e.message}`);
-  if (e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN') return new SshError('network', hop.alias, `${name}: cannot resolve host name ${hop.hostName} (${e.code})`);
-  if (e.code === 'ECONNREFUSED') return new SshError('network', hop.alias, `${name}: connection refused (is sshd running on port ${hop.port}?)`);
+  if (e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN')
+    return new SshError('network', hop.alias, `${name}: cannot resolve host name ${hop.hostName} (${e.code})`);
+  if (e.code === 'ECONNREFUSED')
+    return new SshError('network', hop.alias, `${name}: connection refused (is sshd running on port ${hop.port}?)`);
   return new SshError('network', hop.alias, `${name}: ${e.message}`);
 }
 
 /** The auth methods in OpenSSH's order, built lazily so a passphrase is only asked when it is needed. */
-function authHandler(hop: ResolvedSshHost, options: SshConnectOptions, deadline: Deadline): (left: AuthenticationType[], partial: boolean, next: NextAuthHandler) => void {
+function authHandler(
+  hop: ResolvedSshHost,
+  options: SshConnectOptions,
+  deadline: Deadline,
+): (left: AuthenticationType[], partial: boolean, next: NextAuthHandler) => void {
   const env = options.env ?? process.env;
   const steps: (() => Promise<AnyAuthMethod | null>)[] = [];
-  const agent = hop.identityAgent.kind === 'socket' ? hop.identityAgent.path : hop.identityAgent.kind === 'default' ? env.SSH_AUTH_SOCK : undefined;
+  const agent =
+    hop.identityAgent.kind === 'socket'
+      ? hop.identityAgent.path
+      : hop.identityAgent.kind === 'default'
+        ? env.SSH_AUTH_SOCK
+        : undefined;
   if (agent && !hop.identitiesOnly) steps.push(async () => ({ type: 'agent', username: hop.user, agent }));
   for (const file of hop.identityFiles) {
     steps.push(async () => {
@@ -268,7 +322,10 @@ function authHandler(hop: ResolvedSshHost, options: SshConnectOptions, deadline:
       try {
         data = readFileSync(file);
       } catch (e) {
-        if (!hop.identityFilesDefault) options.log?.(`${hop.alias}: identity file ${file} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); skipped`);
+        if (!hop.identityFilesDefault)
+          options.log?.(
+            `${hop.alias}: identity file ${file} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); skipped`,
+          );
         return null;
       }
       const plain = utils.parseKey(data);
@@ -279,7 +336,9 @@ function authHandler(hop: ResolvedSshHost, options: SshConnectOptions, deadline:
       }
       const ask = options.passphrase;
       if (!ask) {
-        options.log?.(`${hop.alias}: identity file ${file} is encrypted and no passphrase prompt is available; skipped`);
+        options.log?.(
+          `${hop.alias}: identity file ${file} is encrypted and no passphrase prompt is available; skipped`,
+        );
         return null;
       }
       for (let attempt = 1; attempt <= 3; attempt++) {
@@ -326,13 +385,26 @@ interface HopResult {
 function openForward(via: Client, hop: ResolvedSshHost): Promise<Duplex> {
   return new Promise((resolve, reject) => {
     via.forwardOut('127.0.0.1', 0, hop.hostName, hop.port, (err, stream) => {
-      if (err) reject(new SshError('network', hop.alias, `the jump host could not open a tunnel to ${hop.hostName}:${hop.port} (${err.message})`));
+      if (err)
+        reject(
+          new SshError(
+            'network',
+            hop.alias,
+            `the jump host could not open a tunnel to ${hop.hostName}:${hop.port} (${err.message})`,
+          ),
+        );
       else resolve(stream);
     });
   });
 }
 
-async function connectHop(hop: ResolvedSshHost, via: Client | null, options: SshConnectOptions, trustFile: string, deadline: Deadline): Promise<HopResult> {
+async function connectHop(
+  hop: ResolvedSshHost,
+  via: Client | null,
+  options: SshConnectOptions,
+  trustFile: string,
+  deadline: Deadline,
+): Promise<HopResult> {
   const lookupName = hop.hostKeyAlias ?? knownHostsLookupName(hop.hostName, hop.port);
   let sources = readSources(hop, options, trustFile);
   let accepted: { blob: Buffer } | null = null;
@@ -360,18 +432,29 @@ async function connectHop(hop: ResolvedSshHost, via: Client | null, options: Ssh
       };
       deadline.arm(() => {
         client.destroy();
-        finish({ ok: false, error: new SshError('timeout', hop.alias, `${describe(hop)}: no SSH handshake within the connect timeout`) });
+        finish({
+          ok: false,
+          error: new SshError('timeout', hop.alias, `${describe(hop)}: no SSH handshake within the connect timeout`),
+        });
       });
       client.on('ready', () => finish({ ok: true }));
       client.on('error', (e: Error & { level?: string; code?: string }) => {
-        if (verdict !== undefined && verdict.kind !== 'match') finish({ ok: false, error: refusal(hop, verdict, lookupName, trustFile) });
+        if (verdict !== undefined && verdict.kind !== 'match')
+          finish({ ok: false, error: refusal(hop, verdict, lookupName, trustFile) });
         else finish({ ok: false, error: mapClientError(hop, e) });
       });
       client.on('close', () => {
-        if (verdict !== undefined && verdict.kind !== 'match') finish({ ok: false, error: refusal(hop, verdict, lookupName, trustFile) });
-        else finish({ ok: false, error: new SshError('network', hop.alias, `${describe(hop)}: the connection closed during the handshake`) });
+        if (verdict !== undefined && verdict.kind !== 'match')
+          finish({ ok: false, error: refusal(hop, verdict, lookupName, trustFile) });
+        else
+          finish({
+            ok: false,
+            error: new SshError('network', hop.alias, `${describe(hop)}: the connection closed during the handshake`),
+          });
       });
-      const keepaliveMs = options.keepaliveIntervalMs ?? (hop.serverAliveInterval > 0 ? hop.serverAliveInterval : DEFAULT_KEEPALIVE_S) * 1000;
+      const keepaliveMs =
+        options.keepaliveIntervalMs ??
+        (hop.serverAliveInterval > 0 ? hop.serverAliveInterval : DEFAULT_KEEPALIVE_S) * 1000;
       const config: ConnectConfig = {
         host: hop.hostName,
         port: hop.port,
@@ -412,15 +495,30 @@ async function connectHop(hop: ResolvedSshHost, via: Client | null, options: Ssh
     client.destroy();
     const v = verdict as Verdict | undefined;
     if (attempt === 0 && v?.kind === 'unknown' && presented && options.acceptNewHostKey) {
-      const info: UnknownHostKey = { alias: hop.alias, host: hop.hostName, port: hop.port, lookupName, keyType: v.keyType, fingerprint: v.fingerprint, trustFile };
+      const info: UnknownHostKey = {
+        alias: hop.alias,
+        host: hop.hostName,
+        port: hop.port,
+        lookupName,
+        keyType: v.keyType,
+        fingerprint: v.fingerprint,
+        trustFile,
+      };
       // No connection is open and no timer runs while the person decides.
       const yes = await deadline.pauseDuring(() => options.acceptNewHostKey!(info));
       if (!yes) throw outcome.error;
-      const line = hop.hostKeyAlias !== null ? `${hop.hostKeyAlias} ${v.keyType} ${presented.toString('base64')}` : formatKnownHostsLine(hop.hostName, hop.port, v.keyType, presented);
+      const line =
+        hop.hostKeyAlias !== null
+          ? `${hop.hostKeyAlias} ${v.keyType} ${presented.toString('base64')}`
+          : formatKnownHostsLine(hop.hostName, hop.port, v.keyType, presented);
       try {
         appendTrustedKey(trustFile, line);
       } catch (e) {
-        throw new SshError('known-hosts-unreadable', hop.alias, `cannot save the accepted host key to ${trustFile}: ${(e as Error).message}`);
+        throw new SshError(
+          'known-hosts-unreadable',
+          hop.alias,
+          `cannot save the accepted host key to ${trustFile}: ${(e as Error).message}`,
+        );
       }
       options.log?.(`${hop.alias}: accepted ${v.keyType} ${v.fingerprint}, saved to ${trustFile}`);
       accepted = { blob: presented };
@@ -440,8 +538,17 @@ export async function connectSsh(alias: string, options: SshConnectOptions = {})
   const reports: HostKeyReport[] = [];
   try {
     for (const hop of chain) {
-      const timeoutMs = hop.connectTimeout !== null ? hop.connectTimeout * 1000 : (options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
-      const { client, report } = await connectHop(hop, clients[clients.length - 1] ?? null, options, trustFile, new Deadline(timeoutMs));
+      const timeoutMs =
+        hop.connectTimeout !== null
+          ? hop.connectTimeout * 1000
+          : (options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
+      const { client, report } = await connectHop(
+        hop,
+        clients[clients.length - 1] ?? null,
+        options,
+        trustFile,
+        new Deadline(timeoutMs),
+      );
       clients.push(client);
       reports.push(report);
       // Until the whole chain is up, a hop that dies just ends the attempt.

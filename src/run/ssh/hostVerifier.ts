@@ -22,7 +22,12 @@ export function createHostVerifier(options: HostVerifierOptions): (key: Buffer) 
     let verdict: HostKeyVerdict;
     try {
       verdict = verifyHostKey(
-        { host: options.host, port: options.port, blob: key, ...(options.hostKeyAlias !== undefined ? { hostKeyAlias: options.hostKeyAlias } : {}) },
+        {
+          host: options.host,
+          port: options.port,
+          blob: key,
+          ...(options.hostKeyAlias !== undefined ? { hostKeyAlias: options.hostKeyAlias } : {}),
+        },
         options.sources,
       );
     } catch (e) {

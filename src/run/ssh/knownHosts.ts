@@ -222,7 +222,8 @@ export function verifyHostKey(key: PresentedHostKey, sources: readonly KnownHost
   const entries = sources.flatMap((s) => entriesFor(s, name, (w) => warnings.push(w)));
 
   const revoked = entries.find((e) => e.marker === 'revoked' && e.blob.equals(blob));
-  if (revoked !== undefined) return { kind: 'revoked', keyType: blobType, fingerprint, revokedAt: revoked.at, warnings };
+  if (revoked !== undefined)
+    return { kind: 'revoked', keyType: blobType, fingerprint, revokedAt: revoked.at, warnings };
 
   const plain = entries.filter((e) => e.marker === 'none');
   const matched = plain.find((e) => e.keyType === blobType && e.blob.equals(blob));
@@ -231,7 +232,14 @@ export function verifyHostKey(key: PresentedHostKey, sources: readonly KnownHost
   const sameType = plain.filter((e) => e.keyType === blobType);
   if (sameType.length > 0) {
     const expectedFingerprints = [...new Set(sameType.map((e) => fingerprintSha256(e.blob)))];
-    return { kind: 'changed', keyType: blobType, fingerprint, expectedFingerprints, expectedAt: sameType.map((e) => e.at), warnings };
+    return {
+      kind: 'changed',
+      keyType: blobType,
+      fingerprint,
+      expectedFingerprints,
+      expectedAt: sameType.map((e) => e.at),
+      warnings,
+    };
   }
   return {
     kind: 'unknown',
@@ -254,7 +262,8 @@ export function formatKnownHostsLine(host: string, port: number, keyType: string
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new HostKeyFormatError(`invalid port ${port}`);
   const blobType = keyTypeOfBlob(blob);
   if (blobType === undefined) throw new HostKeyFormatError('key is not a well-formed SSH key blob');
-  if (blobType !== keyType) throw new HostKeyFormatError(`key type ${keyType} does not match the key data (${blobType})`);
+  if (blobType !== keyType)
+    throw new HostKeyFormatError(`key type ${keyType} does not match the key data (${blobType})`);
   return `${knownHostsLookupName(host, port)} ${keyType} ${Buffer.from(blob).toString('base64')}`;
 }
 

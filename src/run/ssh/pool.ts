@@ -9,7 +9,8 @@ export class ChannelPool {
   private readonly waiters: (() => void)[] = [];
 
   constructor(readonly max: number) {
-    if (!Number.isInteger(max) || max < 1) throw new RangeError(`channel pool size must be a positive integer, got ${max}`);
+    if (!Number.isInteger(max) || max < 1)
+      throw new RangeError(`channel pool size must be a positive integer, got ${max}`);
   }
 
   get active(): number {
@@ -35,7 +36,8 @@ export class ChannelPool {
       if (released) return;
       released = true;
       const next = this.waiters.shift();
-      if (next) next(); // hand the slot over without decrementing
+      if (next)
+        next(); // hand the slot over without decrementing
       else this.inUse -= 1;
     };
   }

@@ -50,7 +50,13 @@ export interface SshConfigReader {
 }
 
 export type ConfigNode =
-  | { readonly kind: 'option'; readonly keyword: string; readonly args: readonly string[]; readonly rest: string; readonly at: ConfigLocation }
+  | {
+      readonly kind: 'option';
+      readonly keyword: string;
+      readonly args: readonly string[];
+      readonly rest: string;
+      readonly at: ConfigLocation;
+    }
   | { readonly kind: 'host'; readonly patterns: readonly string[]; readonly at: ConfigLocation }
   | { readonly kind: 'match'; readonly criteria: readonly string[]; readonly at: ConfigLocation }
   | { readonly kind: 'include'; readonly files: readonly IncludedFile[]; readonly at: ConfigLocation };
@@ -177,7 +183,13 @@ function parseText(text: string, file: string, options: ParseOptions, depth: num
   return nodes;
 }
 
-function parseInclude(args: readonly string[], at: ConfigLocation, options: ParseOptions, depth: number, warnings: string[]): IncludedFile[] {
+function parseInclude(
+  args: readonly string[],
+  at: ConfigLocation,
+  options: ParseOptions,
+  depth: number,
+  warnings: string[],
+): IncludedFile[] {
   const reader = options.reader;
   if (reader === undefined) {
     warnings.push(`${at.file} line ${at.line}: Include not followed (no file reader given)`);
@@ -199,7 +211,10 @@ function parseInclude(args: readonly string[], at: ConfigLocation, options: Pars
       try {
         text = reader.readFile(path);
       } catch (e) {
-        throw new SshConfigError(`cannot read included file ${path}: ${e instanceof Error ? e.message : String(e)}`, at);
+        throw new SshConfigError(
+          `cannot read included file ${path}: ${e instanceof Error ? e.message : String(e)}`,
+          at,
+        );
       }
       if (text === undefined) continue; // vanished between glob and open: ENOENT is ignored
       files.push({ path, nodes: parseText(text, path, options, depth + 1, warnings) });
@@ -244,7 +259,9 @@ function parsePort(s: string): number | undefined {
 }
 
 /** hpdelim: split `host[:port]` / `host/port` / `[v6]:port`; host brackets removed. */
-function splitHostPort(s: string): { host: string; portText: string | undefined; delim: string | undefined } | undefined {
+function splitHostPort(
+  s: string,
+): { host: string; portText: string | undefined; delim: string | undefined } | undefined {
   let end: number;
   if (s.startsWith('[')) {
     const close = s.indexOf(']');
@@ -258,7 +275,9 @@ function splitHostPort(s: string): { host: string; portText: string | undefined;
   if (end < s.length && s[end] !== ':' && s[end] !== '/') return undefined;
   const host = hostRaw.startsWith('[') && hostRaw.endsWith(']') ? hostRaw.slice(1, -1) : hostRaw;
   if (host === '') return undefined;
-  return end < s.length ? { host, portText: s.slice(end + 1), delim: s[end] } : { host, portText: undefined, delim: undefined };
+  return end < s.length
+    ? { host, portText: s.slice(end + 1), delim: s[end] }
+    : { host, portText: undefined, delim: undefined };
 }
 
 function validHostToken(h: string): boolean {
@@ -410,7 +429,15 @@ interface State {
   userKnownHostsFiles?: string[];
 }
 
-const DEFAULT_IDENTITY_FILES = ['id_rsa', 'id_ecdsa', 'id_ecdsa_sk', 'id_ed25519', 'id_ed25519_sk', 'id_xmss', 'id_dsa'];
+const DEFAULT_IDENTITY_FILES = [
+  'id_rsa',
+  'id_ecdsa',
+  'id_ecdsa_sk',
+  'id_ed25519',
+  'id_ed25519_sk',
+  'id_xmss',
+  'id_dsa',
+];
 const MAX_IDENTITY_FILES = 100;
 
 /** OpenSSH convtime: `90`, `1m30s`, `2h` … → seconds. */
@@ -450,7 +477,12 @@ function parseStrict(v: string): StrictHostKeyChecking | undefined {
 }
 
 /** Resolve `alias` against a parsed config, as `ssh alias` would (without connecting). */
-export function resolveSshHost(config: ParsedSshConfig, alias: string, ctx: ResolveContext, overrides: ResolveOverrides = {}): ResolvedSshHost {
+export function resolveSshHost(
+  config: ParsedSshConfig,
+  alias: string,
+  ctx: ResolveContext,
+  overrides: ResolveOverrides = {},
+): ResolvedSshHost {
   if (alias === '' || /[\s]/.test(alias) || alias.startsWith('-')) {
     throw new SshConfigError(`invalid host alias ${JSON.stringify(alias)}`);
   }
@@ -502,7 +534,10 @@ export function resolveSshHost(config: ParsedSshConfig, alias: string, ctx: Reso
   hostName = hostName.toLowerCase();
 
   const proxyJump = st.proxyJump ?? [];
-  const proxyCommand = proxyJump.length === 0 && st.proxyCommand !== undefined && st.proxyCommand.toLowerCase() !== 'none' ? st.proxyCommand : null;
+  const proxyCommand =
+    proxyJump.length === 0 && st.proxyCommand !== undefined && st.proxyCommand.toLowerCase() !== 'none'
+      ? st.proxyCommand
+      : null;
 
   const tokens: TokenValues = {
     alias,
@@ -527,7 +562,8 @@ export function resolveSshHost(config: ParsedSshConfig, alias: string, ctx: Reso
     else if (v.startsWith('$') && !v.startsWith('${')) {
       const name = v.slice(1);
       const val = ctx.env?.[name];
-      if (val === undefined || val === '') throw new SshConfigError(`IdentityAgent: environment variable ${name} is not set`);
+      if (val === undefined || val === '')
+        throw new SshConfigError(`IdentityAgent: environment variable ${name} is not set`);
       identityAgent = { kind: 'socket', path: val };
     } else identityAgent = { kind: 'socket', path: expandPath(v) };
   }
@@ -561,9 +597,15 @@ export function resolveSshHost(config: ParsedSshConfig, alias: string, ctx: Reso
  * Like ssh, for `ProxyJump a,b` the last hop `b` is reached with `-J a` (its own ProxyJump from
  * the config is then ignored), while a single hop uses its own ProxyJump from the config.
  */
-export function resolveConnectionChain(config: ParsedSshConfig, alias: string, ctx: ResolveContext, maxHops = 10): ResolvedSshHost[] {
+export function resolveConnectionChain(
+  config: ParsedSshConfig,
+  alias: string,
+  ctx: ResolveContext,
+  maxHops = 10,
+): ResolvedSshHost[] {
   const go = (name: string, overrides: ResolveOverrides, depth: number, seen: readonly string[]): ResolvedSshHost[] => {
-    if (depth > maxHops) throw new SshConfigError(`ProxyJump chain longer than ${maxHops} hops (loop?): ${[...seen, name].join(' -> ')}`);
+    if (depth > maxHops)
+      throw new SshConfigError(`ProxyJump chain longer than ${maxHops} hops (loop?): ${[...seen, name].join(' -> ')}`);
     const r = resolveSshHost(config, name, ctx, overrides);
     if (r.proxyJump.length === 0) return [r];
     const last = r.proxyJump[r.proxyJump.length - 1]!;
@@ -599,7 +641,14 @@ function expandHostName(value: string, alias: string): string {
   });
 }
 
-function evalMatch(criteria: readonly string[], at: ConfigLocation, alias: string, st: State, ctx: ResolveContext, warnings: string[]): boolean {
+function evalMatch(
+  criteria: readonly string[],
+  at: ConfigLocation,
+  alias: string,
+  st: State,
+  ctx: ResolveContext,
+  warnings: string[],
+): boolean {
   const where = `${at.file} line ${at.line}`;
   const host = st.hostName !== undefined ? expandHostName(st.hostName, alias) : alias;
   const ruser = st.user ?? ctx.localUser;

@@ -34,5 +34,9 @@ export function promptHidden(question: string, output: NodeJS.WritableStream = p
 
 /** The CLI's passphrase callback for SshConnectOptions.passphrase. */
 export function ttyPassphrase(keyFile: string, attempt: number): Promise<string | null> {
-  return promptHidden(attempt > 1 ? `Wrong passphrase. Enter passphrase for key '${keyFile}': ` : `Enter passphrase for key '${keyFile}': `);
+  return promptHidden(
+    attempt > 1
+      ? `Wrong passphrase. Enter passphrase for key '${keyFile}': `
+      : `Enter passphrase for key '${keyFile}': `,
+  );
 }

@@ -1,16 +1,16 @@
-import { randomBytes } from "node:crypto";
-import * as vscode from "vscode";
-import { pageHtml } from "../../core/reportHtml";
-import type { PanelKind } from "../../core/webviewProtocol";
-import type { DispatchLog, PanelDispatcher, PostToPage } from "./dispatch";
-import type { WorkspaceRuns } from "./runSource";
+import { randomBytes } from 'node:crypto';
+import * as vscode from 'vscode';
+import { pageHtml } from '../../core/reportHtml';
+import type { PanelKind } from '../../core/webviewProtocol';
+import type { DispatchLog, PanelDispatcher, PostToPage } from './dispatch';
+import type { WorkspaceRuns } from './runSource';
 
 // What every webview of ours shares (STYLE.md: webview-sample's security baseline): scripts on,
 // resources only from the bundle folder, a fresh nonce per render, the CSP of src/core/reportHtml.ts.
 
 /** The only folder a page may load from: dist/webview (main.js, main.css). */
 export function bundleRoot(extensionUri: vscode.Uri): vscode.Uri {
-  return vscode.Uri.joinPath(extensionUri, "dist", "webview");
+  return vscode.Uri.joinPath(extensionUri, 'dist', 'webview');
 }
 
 export function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions {
@@ -24,21 +24,26 @@ export function panelOptions(extensionUri: vscode.Uri): vscode.WebviewPanelOptio
 
 /** 16 random bytes as base64: a nonce that no page content can guess. */
 export function newNonce(): string {
-  return randomBytes(16).toString("base64");
+  return randomBytes(16).toString('base64');
 }
 
 /** The page of `panel` for `webview`: the shared shell with its script and CSS by webview URI. */
-export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, panel: PanelKind, title: string): string {
+export function webviewHtml(
+  webview: vscode.Webview,
+  extensionUri: vscode.Uri,
+  panel: PanelKind,
+  title: string,
+): string {
   const root = bundleRoot(extensionUri);
   return pageHtml({
     panel,
     title,
     assets: {
-      kind: "webview",
+      kind: 'webview',
       cspSource: webview.cspSource,
       nonce: newNonce(),
-      scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(root, "main.js")).toString(),
-      styleUris: [webview.asWebviewUri(vscode.Uri.joinPath(root, "main.css")).toString()],
+      scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(root, 'main.js')).toString(),
+      styleUris: [webview.asWebviewUri(vscode.Uri.joinPath(root, 'main.css')).toString()],
     },
   });
 }
@@ -104,17 +109,21 @@ export abstract class PanelHost<P extends PanelKind, C extends PanelController<P
     super();
     this.register(panel);
     panel.webview.options = webviewOptions(page.extensionUri);
-    panel.iconPath = vscode.Uri.joinPath(page.extensionUri, "media", "icon.svg");
+    panel.iconPath = vscode.Uri.joinPath(page.extensionUri, 'media', 'icon.svg');
     this.controller = makeController((m) => panel.webview.postMessage(m));
     this.connect(panel.webview, this.controller.dispatcher);
     // Hidden without a retained context, the page is torn down; it says `ready` again when shown.
-    this.register(panel.onDidChangeViewState(() => {
-      if (!panel.visible) this.controller.dispatcher.pageGone();
-    }));
-    this.register(panel.onDidDispose(() => {
-      this.dispose();
-      onDispose();
-    }));
+    this.register(
+      panel.onDidChangeViewState(() => {
+        if (!panel.visible) this.controller.dispatcher.pageGone();
+      }),
+    );
+    this.register(
+      panel.onDidDispose(() => {
+        this.dispose();
+        onDispose();
+      }),
+    );
     panel.webview.html = webviewHtml(panel.webview, page.extensionUri, page.kind, page.title);
   }
 }
@@ -132,8 +141,18 @@ interface RunSetPanelController<P extends PanelKind> extends PanelController<P> 
 }
 
 /** The dashboard and compare panels: a set of runs, refreshed when the store changes; one panel, reused for each new set. */
-export abstract class RunSetPanel<P extends "dashboard" | "compare", C extends RunSetPanelController<P>> extends PanelHost<P, C> {
-  protected constructor(panel: vscode.WebviewPanel, kind: P, title: string, env: ResultsPanelEnv, makeController: (post: PostToPage<P>) => C, onDispose: () => void) {
+export abstract class RunSetPanel<
+  P extends 'dashboard' | 'compare',
+  C extends RunSetPanelController<P>,
+> extends PanelHost<P, C> {
+  protected constructor(
+    panel: vscode.WebviewPanel,
+    kind: P,
+    title: string,
+    env: ResultsPanelEnv,
+    makeController: (post: PostToPage<P>) => C,
+    onDispose: () => void,
+  ) {
     super(panel, { kind, title, extensionUri: env.extensionUri }, makeController, onDispose);
     this.register(env.runs.onDidChange(() => void this.controller.push()));
   }

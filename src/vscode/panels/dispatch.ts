@@ -6,7 +6,7 @@
 //    and every `ready` (first load, or a reload after the panel was hidden) gets fresh data;
 //  - a request is answered exactly once, with its id: responseOk with the handler's result, or
 //    responseError with the handler's error text.
-import { isPageToHost, notification, responseError } from "../../core/webviewProtocol";
+import { isPageToHost, notification, responseError } from '../../core/webviewProtocol';
 import type {
   CommandMethod,
   CommandParams,
@@ -18,7 +18,7 @@ import type {
   RequestParams,
   RequestResult,
   ResponseMessage,
-} from "../../core/webviewProtocol";
+} from '../../core/webviewProtocol';
 
 /** What the dispatcher logs to (vscode.LogOutputChannel fits). */
 export interface DispatchLog {
@@ -81,10 +81,12 @@ export class PanelDispatcher<P extends PanelKind> {
   /** Handles one message from the page; resolves when it is handled (and answered, for a request). */
   async receive(message: unknown): Promise<void> {
     if (!isPageToHost(this.panel, message)) {
-      this.log.warn(`${this.panel} panel: ignored a message that is not part of its protocol: ${describeMessage(message)}`);
+      this.log.warn(
+        `${this.panel} panel: ignored a message that is not part of its protocol: ${describeMessage(message)}`,
+      );
       return;
     }
-    if (message.kind === "ready") {
+    if (message.kind === 'ready') {
       this.pageReady = true;
       try {
         await this.handlers.ready();
@@ -93,8 +95,10 @@ export class PanelDispatcher<P extends PanelKind> {
       }
       return;
     }
-    if (message.kind === "command") {
-      const handler = this.handlers.commands[message.method as CommandMethod<P>] as (params: unknown) => void | Promise<void>;
+    if (message.kind === 'command') {
+      const handler = this.handlers.commands[message.method as CommandMethod<P>] as (
+        params: unknown,
+      ) => void | Promise<void>;
       try {
         await handler(message.params);
       } catch (e) {
@@ -106,7 +110,7 @@ export class PanelDispatcher<P extends PanelKind> {
     const handler = this.handlers.requests[request.method] as (params: unknown) => Promise<unknown>;
     let response: ResponseMessage;
     try {
-      response = { kind: "response", id: request.id, ok: true, result: await handler(request.params) };
+      response = { kind: 'response', id: request.id, ok: true, result: await handler(request.params) };
     } catch (e) {
       this.log.warn(`${this.panel} panel: ${request.method} (request ${request.id}) failed: ${errorText(e)}`);
       response = responseError(request, errorText(e));
@@ -128,7 +132,9 @@ export class PanelDispatcher<P extends PanelKind> {
       return delivered !== false;
     } catch (e) {
       this.pageReady = false;
-      this.log.warn(`${this.panel} panel: could not post ${message.kind === "response" ? `response ${message.id}` : message.method}: ${errorText(e)}`);
+      this.log.warn(
+        `${this.panel} panel: could not post ${message.kind === 'response' ? `response ${message.id}` : message.method}: ${errorText(e)}`,
+      );
       return false;
     }
   }

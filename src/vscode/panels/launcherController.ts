@@ -3,12 +3,19 @@
 // The page sends its form; previews and launches are computed here from that form with
 // src/core/launcherData.ts, so what runs is always what the host validated, never configs the page
 // assembled.
-import type { ProfileConfig } from "../../core/config";
-import { formatLauncherErrors, launcherInit, launcherPlan, launcherPreview, launcherSites, siteId } from "../../core/launcherData";
-import type { LauncherDefaults, LauncherEnv, LauncherSeedInput, LauncherSite } from "../../core/launcherData";
-import type { LauncherChoice, LauncherForm, LauncherInit, LauncherPreview } from "../../core/webviewProtocol";
-import { PanelDispatcher } from "./dispatch";
-import type { DispatchLog, PostToPage } from "./dispatch";
+import type { ProfileConfig } from '../../core/config';
+import {
+  formatLauncherErrors,
+  launcherInit,
+  launcherPlan,
+  launcherPreview,
+  launcherSites,
+  siteId,
+} from '../../core/launcherData';
+import type { LauncherDefaults, LauncherEnv, LauncherSeedInput, LauncherSite } from '../../core/launcherData';
+import type { LauncherChoice, LauncherForm, LauncherInit, LauncherPreview } from '../../core/webviewProtocol';
+import { PanelDispatcher } from './dispatch';
+import type { DispatchLog, PostToPage } from './dispatch';
 
 export interface LauncherDeps {
   /** Detected model sites of the workspace (the detection cache); [] when there is none. */
@@ -32,23 +39,33 @@ export interface LauncherDeps {
 }
 
 export class LauncherController {
-  readonly dispatcher: PanelDispatcher<"launcher">;
+  readonly dispatcher: PanelDispatcher<'launcher'>;
   private seed: LauncherSeedInput | undefined;
   private revision = Date.now();
   /** The sites of the last init: a form's siteId refers to one of these. */
   private sites: LauncherSite[] = [];
-  private targetValues: string[] = ["local"];
+  private targetValues: string[] = ['local'];
 
-  constructor(seed: LauncherSeedInput | undefined, private readonly deps: LauncherDeps, post: PostToPage<"launcher">, private readonly log: DispatchLog) {
+  constructor(
+    seed: LauncherSeedInput | undefined,
+    private readonly deps: LauncherDeps,
+    post: PostToPage<'launcher'>,
+    private readonly log: DispatchLog,
+  ) {
     this.seed = seed;
-    this.dispatcher = new PanelDispatcher("launcher", post, {
-      ready: () => this.push(),
-      commands: { "launcher/openSite": (p) => this.openSite(p.siteId) },
-      requests: {
-        "launcher/preview": async (p) => this.preview(p.form),
-        "launcher/launch": (p) => this.launch(p.form),
+    this.dispatcher = new PanelDispatcher(
+      'launcher',
+      post,
+      {
+        ready: () => this.push(),
+        commands: { 'launcher/openSite': (p) => this.openSite(p.siteId) },
+        requests: {
+          'launcher/preview': async (p) => this.preview(p.form),
+          'launcher/launch': (p) => this.launch(p.form),
+        },
       },
-    }, log);
+      log,
+    );
   }
 
   /** Opens with another seed: the page replaces its form with the new defaults. */
@@ -63,7 +80,9 @@ export class LauncherController {
     try {
       found = await this.deps.sites();
     } catch (e) {
-      this.log.warn(`launcher: the detected model sites are not available: ${e instanceof Error ? e.message : String(e)}`);
+      this.log.warn(
+        `launcher: the detected model sites are not available: ${e instanceof Error ? e.message : String(e)}`,
+      );
     }
     this.sites = launcherSites(found, this.seed);
     const targets = this.deps.targets();
@@ -82,7 +101,7 @@ export class LauncherController {
 
   async push(): Promise<void> {
     if (!this.dispatcher.ready) return;
-    await this.dispatcher.notify("launcher/init", await this.init());
+    await this.dispatcher.notify('launcher/init', await this.init());
   }
 
   private env(): LauncherEnv {
@@ -100,7 +119,7 @@ export class LauncherController {
     const plan = launcherPlan(form, this.env());
     if (!plan.ok) throw new Error(`the form has errors:\n${formatLauncherErrors(plan.errors)}`);
     const n = plan.configs.length;
-    const what = `${n} config${n === 1 ? "" : "s"} on ${plan.target}`;
+    const what = `${n} config${n === 1 ? '' : 's'} on ${plan.target}`;
     this.log.info(`launcher: launching ${what}`);
     let running: Promise<void>;
     try {
@@ -109,11 +128,14 @@ export class LauncherController {
       throw e instanceof Error ? e : new Error(String(e), { cause: e });
     }
     running.then(
-      () => void this.dispatcher.notify("launcher/launchResult", { ok: true, message: `Finished ${what}.` }),
+      () => void this.dispatcher.notify('launcher/launchResult', { ok: true, message: `Finished ${what}.` }),
       (e: unknown) => {
         const message = e instanceof Error ? e.message : String(e);
         this.log.error(`launcher: the sweep of ${what} failed: ${message}`);
-        void this.dispatcher.notify("launcher/launchResult", { ok: false, message: `The sweep of ${what} failed: ${message}` });
+        void this.dispatcher.notify('launcher/launchResult', {
+          ok: false,
+          message: `The sweep of ${what} failed: ${message}`,
+        });
       },
     );
     return { launched: n, target: plan.target };

@@ -1,15 +1,15 @@
-import * as vscode from "vscode";
-import type { LauncherSeedInput } from "../../core/launcherData";
-import { createPanel, PanelHost } from "./base";
-import type { DispatchLog } from "./dispatch";
-import { LauncherController } from "./launcherController";
-import type { LauncherDeps } from "./launcherController";
+import * as vscode from 'vscode';
+import type { LauncherSeedInput } from '../../core/launcherData';
+import { createPanel, PanelHost } from './base';
+import type { DispatchLog } from './dispatch';
+import { LauncherController } from './launcherController';
+import type { LauncherDeps } from './launcherController';
 
-const TITLE = "EfficientLLM: Profile";
+const TITLE = 'EfficientLLM: Profile';
 
 /** The launcher; one panel, re-seeded when opened again from another site. */
-export class LauncherPanel extends PanelHost<"launcher", LauncherController> {
-  static readonly viewType = "efficientllm.launcher";
+export class LauncherPanel extends PanelHost<'launcher', LauncherController> {
+  static readonly viewType = 'efficientllm.launcher';
 
   private constructor(
     panel: vscode.WebviewPanel,
@@ -19,17 +19,37 @@ export class LauncherPanel extends PanelHost<"launcher", LauncherController> {
     log: DispatchLog,
     onDispose: () => void,
   ) {
-    super(panel, { kind: "launcher", title: TITLE, extensionUri }, (post) => new LauncherController(seed, deps, post, log), onDispose);
+    super(
+      panel,
+      { kind: 'launcher', title: TITLE, extensionUri },
+      (post) => new LauncherController(seed, deps, post, log),
+      onDispose,
+    );
     // New targets or defaults in the settings, or trust granted: the page gets a fresh init (its
     // form is kept: same revision).
-    this.register(vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration("efficientllm")) void this.controller.push();
-    }));
+    this.register(
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('efficientllm')) void this.controller.push();
+      }),
+    );
     this.register(vscode.workspace.onDidGrantWorkspaceTrust(() => void this.controller.push()));
   }
 
-  static create(seed: LauncherSeedInput | undefined, extensionUri: vscode.Uri, deps: LauncherDeps, log: DispatchLog, onDispose: () => void): LauncherPanel {
-    return new LauncherPanel(createPanel(LauncherPanel.viewType, TITLE, extensionUri), seed, extensionUri, deps, log, onDispose);
+  static create(
+    seed: LauncherSeedInput | undefined,
+    extensionUri: vscode.Uri,
+    deps: LauncherDeps,
+    log: DispatchLog,
+    onDispose: () => void,
+  ): LauncherPanel {
+    return new LauncherPanel(
+      createPanel(LauncherPanel.viewType, TITLE, extensionUri),
+      seed,
+      extensionUri,
+      deps,
+      log,
+      onDispose,
+    );
   }
 
   show(seed: LauncherSeedInput | undefined): void {

@@ -1,22 +1,22 @@
-import * as path from "node:path";
-import * as vscode from "vscode";
-import type { ProfileConfig } from "../../core/config";
-import { targetText } from "../../core/export";
-import { targetChoices } from "../../core/launcherData";
-import type { LauncherSite } from "../../core/launcherData";
-import type { RunRecord } from "../../core/record";
-import type { ModelSite } from "../../detect/site";
-import type { Ctx } from "../ctx";
-import { requireTrust } from "../trust";
-import type { ResultsPanelEnv } from "./base";
-import { ComparePanel } from "./comparePanel";
-import { DashboardPanel } from "./dashboardPanel";
-import type { LauncherDeps } from "./launcherController";
-import { LauncherPanel } from "./launcherPanel";
-import { runIdsFromState } from "./resultsControllers";
-import type { SaveRequest } from "./resultsControllers";
-import { ResultsViewProvider } from "./resultsView";
-import { WorkspaceRuns } from "./runSource";
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { ProfileConfig } from '../../core/config';
+import { targetText } from '../../core/export';
+import { targetChoices } from '../../core/launcherData';
+import type { LauncherSite } from '../../core/launcherData';
+import type { RunRecord } from '../../core/record';
+import type { ModelSite } from '../../detect/site';
+import type { Ctx } from '../ctx';
+import { requireTrust } from '../trust';
+import type { ResultsPanelEnv } from './base';
+import { ComparePanel } from './comparePanel';
+import { DashboardPanel } from './dashboardPanel';
+import type { LauncherDeps } from './launcherController';
+import { LauncherPanel } from './launcherPanel';
+import { runIdsFromState } from './resultsControllers';
+import type { SaveRequest } from './resultsControllers';
+import { ResultsViewProvider } from './resultsView';
+import { WorkspaceRuns } from './runSource';
 
 // The webview panels' entry points: the dashboard, compare and launcher panels, the results view in
 // the sidebar, and the serializers that restore dashboard and compare after a reload. Each panel kind
@@ -40,8 +40,10 @@ export type SitesProvider = () => Promise<readonly ModelSite[]> | readonly Model
 let launchHandler: LaunchSweep | undefined;
 let sitesProvider: SitesProvider | undefined;
 
-const NOT_WIRED = "Profiling is not wired into this build of the extension, so the launcher cannot start runs yet. The estimates above still hold.";
-const UNTRUSTED = "This workspace is not trusted. Launching runs Python and remote commands; trust the workspace (Manage Workspace Trust) to launch. Estimates work meanwhile.";
+const NOT_WIRED =
+  'Profiling is not wired into this build of the extension, so the launcher cannot start runs yet. The estimates above still hold.';
+const UNTRUSTED =
+  'This workspace is not trusted. Launching runs Python and remote commands; trust the workspace (Manage Workspace Trust) to launch. Estimates work meanwhile.';
 
 /** The function Launch calls. Returns a disposable that unsets it. */
 export function setLaunchHandler(fn: LaunchSweep | undefined): vscode.Disposable {
@@ -62,7 +64,7 @@ export function setSitesProvider(fn: SitesProvider | undefined): vscode.Disposab
 /** A site's file as a URI: absolute paths as they are, relative ones against the first workspace folder. */
 function siteUri(file: string): vscode.Uri | undefined {
   if (path.isAbsolute(file)) return vscode.Uri.file(file);
-  const folder = vscode.workspace.workspaceFolders?.find((f) => f.uri.scheme === "file");
+  const folder = vscode.workspace.workspaceFolders?.find((f) => f.uri.scheme === 'file');
   return folder ? vscode.Uri.joinPath(folder.uri, ...file.split(/[\\/]/)) : undefined;
 }
 
@@ -72,11 +74,11 @@ async function saveWithDialog(request: SaveRequest): Promise<string | null> {
     title: request.title,
     defaultUri: folder ? vscode.Uri.joinPath(folder, request.suggestedName) : undefined,
     filters: request.filters,
-    saveLabel: "Save",
+    saveLabel: 'Save',
   });
   if (!uri) return null;
   await vscode.workspace.fs.writeFile(uri, request.bytes);
-  return uri.scheme === "file" ? uri.fsPath : uri.toString();
+  return uri.scheme === 'file' ? uri.fsPath : uri.toString();
 }
 
 /** A quick pick of runs (newest first) for Compare; undefined when dismissed. */
@@ -86,11 +88,16 @@ async function pickRuns(runs: readonly RunRecord[], preselected: readonly string
     newest.map((r) => ({
       label: r.config.label,
       description: `${r.id} · ${r.status}`,
-      detail: `${targetText(r.target)}${r.env.device ? ` · ${r.env.device.name}` : ""}`,
+      detail: `${targetText(r.target)}${r.env.device ? ` · ${r.env.device.name}` : ''}`,
       picked: preselected.includes(r.id),
       id: r.id,
     })),
-    { canPickMany: true, title: "Compare runs", placeHolder: "Pick two or more runs to compare", matchOnDescription: true },
+    {
+      canPickMany: true,
+      title: 'Compare runs',
+      placeHolder: 'Pick two or more runs to compare',
+      matchOnDescription: true,
+    },
   );
   return picked?.map((p) => p.id);
 }
@@ -149,9 +156,15 @@ class Panels implements vscode.Disposable {
   }
 
   private adoptCompare(panel: vscode.WebviewPanel, runIds: readonly string[]): void {
-    const created = new ComparePanel(panel, runIds, this.env, { openDashboard: (ids) => this.openDashboard(ids) }, () => {
-      if (this.compare === created) this.compare = undefined;
-    });
+    const created = new ComparePanel(
+      panel,
+      runIds,
+      this.env,
+      { openDashboard: (ids) => this.openDashboard(ids) },
+      () => {
+        if (this.compare === created) this.compare = undefined;
+      },
+    );
     this.compare = created;
   }
 
@@ -171,13 +184,15 @@ class Panels implements vscode.Disposable {
     if (ids.length < 2) {
       const all = await this.runs.list();
       if (all.length < 2) {
-        void vscode.window.showInformationMessage(`EfficientLLM: Compare needs two or more runs; this workspace has ${all.length}. Profile a sweep first.`);
+        void vscode.window.showInformationMessage(
+          `EfficientLLM: Compare needs two or more runs; this workspace has ${all.length}. Profile a sweep first.`,
+        );
         return;
       }
       const picked = await pickRuns(all, ids);
       if (picked === undefined) return;
       if (picked.length < 2) {
-        void vscode.window.showInformationMessage("EfficientLLM: pick two or more runs to compare.");
+        void vscode.window.showInformationMessage('EfficientLLM: pick two or more runs to compare.');
         return;
       }
       ids = picked;
@@ -194,18 +209,19 @@ class Panels implements vscode.Disposable {
 
   private launcherDeps(): LauncherDeps {
     const { ctx } = this;
-    const settings = (): vscode.WorkspaceConfiguration => vscode.workspace.getConfiguration("efficientllm");
+    const settings = (): vscode.WorkspaceConfiguration => vscode.workspace.getConfiguration('efficientllm');
     return {
       sites: async (): Promise<readonly LauncherSite[]> => (sitesProvider ? await sitesProvider() : []),
-      targets: () => targetChoices(settings().get<unknown>("targets")),
-      defaultTarget: () => settings().get<string>("defaultTarget"),
+      targets: () => targetChoices(settings().get<unknown>('targets')),
+      defaultTarget: () => settings().get<string>('defaultTarget'),
       defaults: () => ctx.config.defaultSweep,
       sampleMs: () => ctx.config.sampleIntervalMs,
       launchBlocked: () => (!vscode.workspace.isTrusted ? UNTRUSTED : launchHandler === undefined ? NOT_WIRED : null),
       launch: async (configs, target) => {
         const fn = launchHandler;
         if (!fn) throw new Error(NOT_WIRED);
-        if (!(await requireTrust("Launch a profiling sweep"))) throw new Error("the workspace is not trusted; nothing was launched");
+        if (!(await requireTrust('Launch a profiling sweep')))
+          throw new Error('the workspace is not trusted; nothing was launched');
         await fn(configs, target);
       },
       openSite: async (site) => {
@@ -215,7 +231,11 @@ class Panels implements vscode.Disposable {
           return;
         }
         const line = Math.max(0, site.line - 1);
-        await vscode.window.showTextDocument(uri, { selection: new vscode.Range(line, 0, line, 0), viewColumn: vscode.ViewColumn.Beside, preview: true });
+        await vscode.window.showTextDocument(uri, {
+          selection: new vscode.Range(line, 0, line, 0),
+          viewColumn: vscode.ViewColumn.Beside,
+          preview: true,
+        });
       },
       displayPath: (file) => (path.isAbsolute(file) ? vscode.workspace.asRelativePath(file, false) : file),
     };
@@ -226,9 +246,15 @@ class Panels implements vscode.Disposable {
       this.launcher.show(seed);
       return;
     }
-    const created = LauncherPanel.create(seed, this.ctx.extension.extensionUri, this.launcherDeps(), this.ctx.log, () => {
-      if (this.launcher === created) this.launcher = undefined;
-    });
+    const created = LauncherPanel.create(
+      seed,
+      this.ctx.extension.extensionUri,
+      this.launcherDeps(),
+      this.ctx.log,
+      () => {
+        if (this.launcher === created) this.launcher = undefined;
+      },
+    );
     this.launcher = created;
   }
 

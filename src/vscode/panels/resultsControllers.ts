@@ -2,12 +2,12 @@
 // comes from an injected run source, files are written through an injected save function, other
 // panels are opened through injected callbacks. The vscode classes (dashboardPanel.ts, …) only wire
 // these to a webview; test/webview/host-*.test.ts drives them without VS Code.
-import { toCsv, toJson, toMarkdown } from "../../core/export";
-import type { RunRecord } from "../../core/record";
-import { compareData, dashboardData, sidebarData } from "../../core/webviewData";
-import type { CompareData, DashboardData, ExportFormat, SidebarData } from "../../core/webviewProtocol";
-import { PanelDispatcher } from "./dispatch";
-import type { DispatchLog, PostToPage } from "./dispatch";
+import { toCsv, toJson, toMarkdown } from '../../core/export';
+import type { RunRecord } from '../../core/record';
+import { compareData, dashboardData, sidebarData } from '../../core/webviewData';
+import type { CompareData, DashboardData, ExportFormat, SidebarData } from '../../core/webviewProtocol';
+import { PanelDispatcher } from './dispatch';
+import type { DispatchLog, PostToPage } from './dispatch';
 
 /** Every readable run of the workspace (any order). */
 export interface RunSource {
@@ -24,12 +24,14 @@ export interface SaveRequest {
 }
 export type SaveFile = (request: SaveRequest) => Promise<string | null>;
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** The run ids a restored panel showed (its page's getState), or [] when the state holds none. */
 export function runIdsFromState(state: unknown): string[] {
   if (!isObject(state) || !Array.isArray(state.runIds)) return [];
-  return (state.runIds as unknown[]).filter((id): id is string => typeof id === "string" && id.length > 0 && id.length <= 128);
+  return (state.runIds as unknown[]).filter(
+    (id): id is string => typeof id === 'string' && id.length > 0 && id.length <= 128,
+  );
 }
 
 /** `ids` of `all`, in the store's order; every run when `ids` is empty. */
@@ -40,31 +42,33 @@ export function selectRuns(all: readonly RunRecord[], ids: readonly string[]): R
 }
 
 const EXPORTS: Record<ExportFormat, { filter: string; ext: string; text: (runs: readonly RunRecord[]) => string }> = {
-  csv: { filter: "CSV", ext: "csv", text: toCsv },
-  md: { filter: "Markdown", ext: "md", text: toMarkdown },
-  json: { filter: "JSON", ext: "json", text: toJson },
+  csv: { filter: 'CSV', ext: 'csv', text: toCsv },
+  md: { filter: 'Markdown', ext: 'md', text: toMarkdown },
+  json: { filter: 'JSON', ext: 'json', text: toJson },
 };
 
-const PNG_PREFIX = "data:image/png;base64,";
+const PNG_PREFIX = 'data:image/png;base64,';
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 /** A chart PNG is a few hundred KiB; anything near this is not one of ours. */
 export const MAX_PNG_BYTES = 32 * 2 ** 20;
 
 /** The bytes of a `data:image/png;base64,…` URL, checked to be a PNG. */
 export function decodePngDataUrl(dataUrl: string): Uint8Array {
-  if (!dataUrl.startsWith(PNG_PREFIX)) throw new Error("the chart image is not a PNG data: URL");
+  if (!dataUrl.startsWith(PNG_PREFIX)) throw new Error('the chart image is not a PNG data: URL');
   const b64 = dataUrl.slice(PNG_PREFIX.length);
-  if (b64.length > (MAX_PNG_BYTES * 4) / 3 + 4) throw new Error(`the chart image is larger than ${MAX_PNG_BYTES / 2 ** 20} MiB`);
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(b64)) throw new Error("the chart image is not valid base64");
-  const bytes = new Uint8Array(Buffer.from(b64, "base64"));
-  if (bytes.length < PNG_SIGNATURE.length || PNG_SIGNATURE.some((b, i) => bytes[i] !== b)) throw new Error("the chart image does not start with a PNG signature");
+  if (b64.length > (MAX_PNG_BYTES * 4) / 3 + 4)
+    throw new Error(`the chart image is larger than ${MAX_PNG_BYTES / 2 ** 20} MiB`);
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(b64)) throw new Error('the chart image is not valid base64');
+  const bytes = new Uint8Array(Buffer.from(b64, 'base64'));
+  if (bytes.length < PNG_SIGNATURE.length || PNG_SIGNATURE.some((b, i) => bytes[i] !== b))
+    throw new Error('the chart image does not start with a PNG signature');
   return bytes;
 }
 
 /** A file-name-safe chart name ("bars", "pareto"). */
 export function chartFileName(chart: string): string {
-  const safe = chart.replace(/[^A-Za-z0-9_-]/g, "").slice(0, 40);
-  return `efficientllm-${safe || "chart"}.png`;
+  const safe = chart.replace(/[^A-Za-z0-9_-]/g, '').slice(0, 40);
+  return `efficientllm-${safe || 'chart'}.png`;
 }
 
 /** The dashboard and compare panels: a set of runs, replaced when the panel is reused. */
@@ -99,22 +103,32 @@ export interface DashboardDeps {
 
 /** The dashboard of a set of runs (empty: every run of the workspace). */
 export class DashboardController extends RunSetController {
-  readonly dispatcher: PanelDispatcher<"dashboard">;
+  readonly dispatcher: PanelDispatcher<'dashboard'>;
 
-  constructor(runIds: readonly string[], private readonly deps: DashboardDeps, post: PostToPage<"dashboard">, log: DispatchLog) {
+  constructor(
+    runIds: readonly string[],
+    private readonly deps: DashboardDeps,
+    post: PostToPage<'dashboard'>,
+    log: DispatchLog,
+  ) {
     super(runIds);
-    this.dispatcher = new PanelDispatcher("dashboard", post, {
-      ready: () => this.push(),
-      commands: {
-        "dashboard/compare": (p) => deps.openCompare(p.runIds),
-        "dashboard/selectRun": (p) => deps.selectRun?.(p.runId),
+    this.dispatcher = new PanelDispatcher(
+      'dashboard',
+      post,
+      {
+        ready: () => this.push(),
+        commands: {
+          'dashboard/compare': (p) => deps.openCompare(p.runIds),
+          'dashboard/selectRun': (p) => deps.selectRun?.(p.runId),
+        },
+        requests: {
+          'dashboard/export': (p) => this.exportRuns(p.format, p.runIds),
+          'dashboard/savePng': (p) => this.savePng(p.chart, p.dataUrl),
+          'dashboard/refresh': () => this.data(),
+        },
       },
-      requests: {
-        "dashboard/export": (p) => this.exportRuns(p.format, p.runIds),
-        "dashboard/savePng": (p) => this.savePng(p.chart, p.dataUrl),
-        "dashboard/refresh": () => this.data(),
-      },
-    }, log);
+      log,
+    );
   }
 
   async data(): Promise<DashboardData> {
@@ -123,7 +137,7 @@ export class DashboardController extends RunSetController {
 
   async push(): Promise<void> {
     if (!this.dispatcher.ready) return;
-    await this.dispatcher.notify("dashboard/data", await this.data());
+    await this.dispatcher.notify('dashboard/data', await this.data());
   }
 
   private async exportRuns(format: ExportFormat, runIds: string[]): Promise<{ savedTo: string | null }> {
@@ -133,7 +147,7 @@ export class DashboardController extends RunSetController {
     runs.sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : 1));
     const e = EXPORTS[format];
     const savedTo = await this.deps.save({
-      title: `Export ${runs.length} run${runs.length === 1 ? "" : "s"} as ${e.filter}`,
+      title: `Export ${runs.length} run${runs.length === 1 ? '' : 's'} as ${e.filter}`,
       suggestedName: `efficientllm-runs.${e.ext}`,
       filters: { [e.filter]: [e.ext] },
       bytes: new TextEncoder().encode(e.text(runs)),
@@ -143,7 +157,12 @@ export class DashboardController extends RunSetController {
 
   private async savePng(chart: string, dataUrl: string): Promise<{ savedTo: string | null }> {
     const bytes = decodePngDataUrl(dataUrl);
-    const savedTo = await this.deps.save({ title: "Save chart as PNG", suggestedName: chartFileName(chart), filters: { "PNG image": ["png"] }, bytes });
+    const savedTo = await this.deps.save({
+      title: 'Save chart as PNG',
+      suggestedName: chartFileName(chart),
+      filters: { 'PNG image': ['png'] },
+      bytes,
+    });
     return { savedTo };
   }
 }
@@ -155,20 +174,31 @@ export interface CompareDeps {
 
 /** Two or more runs side by side. */
 export class CompareController extends RunSetController {
-  readonly dispatcher: PanelDispatcher<"compare">;
+  readonly dispatcher: PanelDispatcher<'compare'>;
 
-  constructor(runIds: readonly string[], private readonly deps: CompareDeps, post: PostToPage<"compare">, private readonly log: DispatchLog) {
+  constructor(
+    runIds: readonly string[],
+    private readonly deps: CompareDeps,
+    post: PostToPage<'compare'>,
+    private readonly log: DispatchLog,
+  ) {
     super(runIds);
-    this.dispatcher = new PanelDispatcher("compare", post, {
-      ready: () => this.push(),
-      commands: { "compare/openDashboard": (p) => deps.openDashboard(p.runIds) },
-      requests: { "compare/refresh": () => this.data() },
-    }, log);
+    this.dispatcher = new PanelDispatcher(
+      'compare',
+      post,
+      {
+        ready: () => this.push(),
+        commands: { 'compare/openDashboard': (p) => deps.openDashboard(p.runIds) },
+        requests: { 'compare/refresh': () => this.data() },
+      },
+      log,
+    );
   }
 
   async data(): Promise<CompareData> {
     const runs = selectRuns(await this.deps.runs.list(), this.ids);
-    if (runs.length === 0 || this.ids.length === 0) throw new Error("none of the compared runs is in the workspace's run store any more");
+    if (runs.length === 0 || this.ids.length === 0)
+      throw new Error("none of the compared runs is in the workspace's run store any more");
     return compareData(runs);
   }
 
@@ -182,7 +212,7 @@ export class CompareController extends RunSetController {
       this.log.warn(`compare panel: ${e instanceof Error ? e.message : String(e)}`);
       return;
     }
-    await this.dispatcher.notify("compare/data", data);
+    await this.dispatcher.notify('compare/data', data);
   }
 }
 
@@ -193,14 +223,23 @@ export interface SidebarDeps {
 
 /** The results view: the latest sweep of the workspace. */
 export class SidebarController {
-  readonly dispatcher: PanelDispatcher<"sidebar">;
+  readonly dispatcher: PanelDispatcher<'sidebar'>;
 
-  constructor(private readonly deps: SidebarDeps, post: PostToPage<"sidebar">, log: DispatchLog) {
-    this.dispatcher = new PanelDispatcher("sidebar", post, {
-      ready: () => this.push(),
-      commands: { "sidebar/openDashboard": (p) => deps.openDashboard(p.runIds) },
-      requests: {},
-    }, log);
+  constructor(
+    private readonly deps: SidebarDeps,
+    post: PostToPage<'sidebar'>,
+    log: DispatchLog,
+  ) {
+    this.dispatcher = new PanelDispatcher(
+      'sidebar',
+      post,
+      {
+        ready: () => this.push(),
+        commands: { 'sidebar/openDashboard': (p) => deps.openDashboard(p.runIds) },
+        requests: {},
+      },
+      log,
+    );
   }
 
   async data(): Promise<SidebarData> {
@@ -209,6 +248,6 @@ export class SidebarController {
 
   async push(): Promise<void> {
     if (!this.dispatcher.ready) return;
-    await this.dispatcher.notify("sidebar/data", await this.data());
+    await this.dispatcher.notify('sidebar/data', await this.data());
   }
 }

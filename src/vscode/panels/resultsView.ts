@@ -1,27 +1,37 @@
-import * as vscode from "vscode";
-import { WebviewHost, webviewHtml, webviewOptions } from "./base";
-import type { ResultsPanelEnv } from "./base";
-import { SidebarController } from "./resultsControllers";
+import * as vscode from 'vscode';
+import { WebviewHost, webviewHtml, webviewOptions } from './base';
+import type { ResultsPanelEnv } from './base';
+import { SidebarController } from './resultsControllers';
 
 /** One resolved results view: the latest sweep, one click from the dashboard. */
-class ResultsViewHost extends WebviewHost<"sidebar"> {
-  constructor(view: vscode.WebviewView, env: ResultsPanelEnv, openDashboard: (runIds: string[]) => void | Promise<void>) {
+class ResultsViewHost extends WebviewHost<'sidebar'> {
+  constructor(
+    view: vscode.WebviewView,
+    env: ResultsPanelEnv,
+    openDashboard: (runIds: string[]) => void | Promise<void>,
+  ) {
     super();
     view.webview.options = webviewOptions(env.extensionUri);
-    const controller = new SidebarController({ runs: env.runs, openDashboard }, (m) => view.webview.postMessage(m), env.log);
+    const controller = new SidebarController(
+      { runs: env.runs, openDashboard },
+      (m) => view.webview.postMessage(m),
+      env.log,
+    );
     this.connect(view.webview, controller.dispatcher);
-    this.register(view.onDidChangeVisibility(() => {
-      if (!view.visible) controller.dispatcher.pageGone();
-    }));
+    this.register(
+      view.onDidChangeVisibility(() => {
+        if (!view.visible) controller.dispatcher.pageGone();
+      }),
+    );
     this.register(env.runs.onDidChange(() => void controller.push()));
     this.register(view.onDidDispose(() => this.dispose()));
-    view.webview.html = webviewHtml(view.webview, env.extensionUri, "sidebar", "EfficientLLM results");
+    view.webview.html = webviewHtml(view.webview, env.extensionUri, 'sidebar', 'EfficientLLM results');
   }
 }
 
 /** The `efficientllm.results` webview view under the Runs tree. */
 export class ResultsViewProvider implements vscode.WebviewViewProvider, vscode.Disposable {
-  static readonly viewId = "efficientllm.results";
+  static readonly viewId = 'efficientllm.results';
   private host: ResultsViewHost | undefined;
 
   constructor(

@@ -1,11 +1,11 @@
-import * as vscode from "vscode";
-import type { RunRecord } from "../../core/record";
-import { RunStore } from "../../run/store";
-import type { DispatchLog } from "./dispatch";
-import type { RunSource } from "./resultsControllers";
+import * as vscode from 'vscode';
+import type { RunRecord } from '../../core/record';
+import { RunStore } from '../../run/store';
+import type { DispatchLog } from './dispatch';
+import type { RunSource } from './resultsControllers';
 
 /** The glob of stored runs inside a workspace folder (src/run/store.ts STORE_SUBDIR, with "/"). */
-const RUNS_GLOB = ".efficientllm/runs/*.json";
+const RUNS_GLOB = '.efficientllm/runs/*.json';
 /** A save is a temp file and a rename, a sweep many saves: one refresh per burst. */
 const SETTLE_MS = 200;
 
@@ -37,7 +37,7 @@ export class WorkspaceRuns implements RunSource, vscode.Disposable {
   }
 
   private folders(): readonly vscode.WorkspaceFolder[] {
-    return (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === "file");
+    return (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file');
   }
 
   private watch(): void {
@@ -46,7 +46,12 @@ export class WorkspaceRuns implements RunSource, vscode.Disposable {
     for (const folder of this.folders()) {
       const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(folder, RUNS_GLOB));
       const onEvent = (): void => this.invalidate();
-      this.watchers.push(watcher, watcher.onDidCreate(onEvent), watcher.onDidChange(onEvent), watcher.onDidDelete(onEvent));
+      this.watchers.push(
+        watcher,
+        watcher.onDidCreate(onEvent),
+        watcher.onDidChange(onEvent),
+        watcher.onDidDelete(onEvent),
+      );
     }
   }
 
