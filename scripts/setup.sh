@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Prepare this machine to build, test and demo EfficientLLM Profiler. Safe to run again.
+# Prepare this machine to build and run EfficientLLM Profiler (the demo, the CLI). Safe to run again.
 #
 #   PY="$(bash scripts/setup.sh | tail -n 1)"
 #
 # Finds a Python that can `import torch`, trying in order: $EFFICIENTLLM_PYTHON, `python3` on PATH,
 # Debian's /usr/bin/python3. When none has PyTorch and this is Debian/Ubuntu as root, it installs
-# Debian's CPU build (python3-torch, with libopenblas0-pthread for fast CPU math, and python3-pytest).
-# Also runs `npm ci` when node_modules is missing, and installs Debian's chromium (webview tests) as root.
+# Debian's CPU build (python3-torch, with libopenblas0-pthread for fast CPU math). Also runs `npm ci`
+# when node_modules is missing. It installs nothing only the tests need: scripts/setup-test.sh does that.
 #
 # Output contract: every message goes to stderr; stdout carries exactly one line, the absolute
 # path of the chosen interpreter, so the caller can take the last line of stdout.
@@ -17,7 +17,7 @@ say() { printf 'setup: %s\n' "$*" >&2; }
 die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
 
 # Debian's PyTorch is 1.13 (CPU only); that is enough for the harness's CPU paths and the tests.
-DEBIAN_TORCH_PACKAGES=(python3-torch libopenblas0-pthread python3-pytest)
+DEBIAN_TORCH_PACKAGES=(python3-torch libopenblas0-pthread)
 
 # --- Node --------------------------------------------------------------------------------------
 command -v node >/dev/null 2>&1 || die "Node.js 20 or newer is needed (https://nodejs.org, or Debian: apt-get install nodejs npm)."
@@ -46,8 +46,8 @@ apt_install() {
 how_to_get_torch() {
   cat >&2 <<'HELP'
 setup: no Python with PyTorch was found, and this script can only install it on Debian/Ubuntu as root.
-  Debian/Ubuntu:  sudo apt-get install --no-install-recommends python3-torch libopenblas0-pthread python3-pytest
-  elsewhere:      python3 -m venv .venv && .venv/bin/pip install torch pytest
+  Debian/Ubuntu:  sudo apt-get install --no-install-recommends python3-torch libopenblas0-pthread
+  elsewhere:      python3 -m venv .venv && .venv/bin/pip install torch
 then point EfficientLLM at that interpreter:
   export EFFICIENTLLM_PYTHON=/path/to/python      (or pass --python /path/to/python to the CLI,
                                                     or set efficientllm.pythonPath in VS Code)
@@ -75,41 +75,16 @@ if [ -z "$PY" ]; then
   PY="$(torch_python /usr/bin/python3)" || die "/usr/bin/python3 still cannot import torch after installing python3-torch; run '/usr/bin/python3 -c \"import torch\"' to see why."
 fi
 
-# --- Extras for Debian's interpreter: pytest for the Python tests, OpenBLAS for speed -------------
-missing=()
-if ! "$PY" -c 'import pytest' >/dev/null 2>&1; then
-  case "$PY" in
-    /usr/bin/python3*) missing+=(python3-pytest) ;;
-    *) say "warning: $PY has no pytest; the Python test tier needs it ('$PY -m pip install pytest')." ;;
-  esac
-fi
+# --- OpenBLAS for Debian's torch ----------------------------------------------------------------
 if command -v dpkg >/dev/null 2>&1 && dpkg -s python3-torch >/dev/null 2>&1 \
   && ! dpkg -s libopenblas0-pthread >/dev/null 2>&1; then
   # Without it Debian's torch falls back to reference BLAS: CPU matmuls run ~15x slower.
-  missing+=(libopenblas0-pthread)
-fi
-if [ "${#missing[@]}" -gt 0 ]; then
   if can_apt; then
-    say "installing ${missing[*]} for $PY"
-    apt_install "${missing[@]}"
+    apt_install libopenblas0-pthread
   else
-    say "warning: missing Debian packages ${missing[*]}; install them as root (apt-get install ${missing[*]})."
+    say "warning: libopenblas0-pthread is missing: CPU math runs ~15x slower (as root: apt-get install libopenblas0-pthread)."
   fi
 fi
-
-# --- Chromium for the webview tier (headless pages, driven by playwright-core) ---------------------
-install_chromium() {
-  [ -x /usr/bin/chromium ] && return 0
-  if can_apt; then
-    say "installing Debian's chromium for the webview tests (about 250 MB, once)"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get -o DPkg::Lock::Timeout=600 update >&2
-    apt-get -o DPkg::Lock::Timeout=600 install -y chromium >&2
-  else
-    say "warning: no /usr/bin/chromium; the webview test tier is skipped (Debian: apt-get install chromium)."
-  fi
-}
-install_chromium
 
 say "using $PY ($("$PY" -c 'import torch; print("torch", torch.__version__)' 2>/dev/null))"
 printf '%s\n' "$PY"

@@ -7,7 +7,7 @@
 # The last two tiers run a real VS Code (code-server) from a cache folder outside the repo that
 # scripts/setup-code-server.sh fills (~90 s the first time); see test/e2e/README.md.
 #
-# EFFICIENTLLM_PYTHON is exported (from scripts/setup.sh) for every tier: it is the interpreter
+# EFFICIENTLLM_PYTHON is exported (from scripts/setup-test.sh) for every tier: it is the interpreter
 # with PyTorch that the integration tests and the harness use.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -58,7 +58,7 @@ code_server_tier() {
 }
 
 printf '=== setup\n'
-EFFICIENTLLM_PYTHON="$(bash scripts/setup.sh | tail -n 1)" || { summary+=("setup FAILED"); exit 1; }
+EFFICIENTLLM_PYTHON="$(bash scripts/setup-test.sh | tail -n 1)" || { summary+=("setup FAILED"); exit 1; }
 export EFFICIENTLLM_PYTHON
 summary+=("setup ok")
 
@@ -72,7 +72,7 @@ for tier in "${tiers[@]}"; do
       if [ "${#files[@]}" -eq 0 ]; then skip_tier unit "no test/unit/*.test.ts files"
       else run_tier unit node --import tsx --test "${files[@]}"; fi ;;
     webview)
-      # The panels' pages in headless Debian Chromium (playwright-core); setup.sh installs chromium.
+      # The panels' pages in headless Debian Chromium (playwright-core); setup-test.sh installs chromium.
       files=(test/webview/*.test.ts)
       if [ "${#files[@]}" -eq 0 ]; then skip_tier webview "no test/webview/*.test.ts files"
       elif [ ! -x /usr/bin/chromium ]; then skip_tier webview "no /usr/bin/chromium (apt-get install chromium)"
