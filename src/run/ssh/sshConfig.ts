@@ -757,9 +757,12 @@ function applyOption(st: State, node: Extract<ConfigNode, { kind: 'option' }>, w
       break;
     }
     case 'proxycommand':
-      // The raw rest of the line (ssh runs it through a shell; we never do). As in OpenSSH
-      // (`ssh -G`), the first of ProxyJump/ProxyCommand wins, and `ProxyJump none` counts as first.
-      if (st.proxyJump === undefined && st.proxyCommand === undefined) st.proxyCommand = node.rest;
+      // The raw rest of the line (ssh runs it through a shell; we never do). An earlier ProxyJump
+      // with hops wins. An earlier `ProxyJump none` does not block it: so OpenSSH resolves it since
+      // the 10.3p1 fixes (Debian 12: 9.2p1-2+deb12u10); older clients such as 9.2p1-2+deb12u6 let
+      // `ProxyJump none` win. We follow the current one; a ProxyCommand is refused anyway.
+      if ((st.proxyJump === undefined || st.proxyJump.length === 0) && st.proxyCommand === undefined)
+        st.proxyCommand = node.rest;
       break;
     case 'serveraliveinterval': {
       const v = parseTimeSpec(arg) ?? fail(`invalid time value "${arg}"`);
