@@ -1,12 +1,14 @@
 // Folds one run's harness events into its RunRecord: pure, so the local, SSH and Slurm targets share it.
 import type { ProfileConfig } from './config';
 import { computeMetrics } from './metrics';
+import { qualityMetrics } from './quality';
 import type {
   HarnessEvent,
   HelloEvent,
   ResultEvent,
   ErrorEvent,
   SampleEvent,
+  EvalEvent,
   ProtocolProblem,
   ResultCounters,
 } from './protocol';
@@ -24,6 +26,7 @@ import {
 export interface RunState {
   hello: HelloEvent | null;
   samples: SampleEvent[];
+  evals: EvalEvent[];
   result: ResultEvent | null;
   error: ErrorEvent | null;
   lastProgress: { phase: string; step: number; total: number } | null;
@@ -31,7 +34,7 @@ export interface RunState {
 }
 
 export function newRunState(): RunState {
-  return { hello: null, samples: [], result: null, error: null, lastProgress: null, problems: [] };
+  return { hello: null, samples: [], evals: [], result: null, error: null, lastProgress: null, problems: [] };
 }
 
 export function applyEvent(state: RunState, event: HarnessEvent): void {
@@ -41,6 +44,9 @@ export function applyEvent(state: RunState, event: HarnessEvent): void {
       break;
     case 'sample':
       state.samples.push(event);
+      break;
+    case 'eval':
+      state.evals.push(event);
       break;
     case 'progress':
       state.lastProgress = { phase: event.phase, step: event.step, total: event.total };
@@ -120,6 +126,7 @@ export function assembleRecord(input: AssembleInput): RunRecord {
       peakFlopsPerS: analytic.peakFlopsPerS,
       floorS: analytic.floorS,
     });
+    Object.assign(metrics, qualityMetrics(state.result.counters));
   } else if (state.error) {
     status = 'failed';
     error = { kind: state.error.kind, message: state.error.message, stderrTail: input.stderrTail };
@@ -157,6 +164,7 @@ export function assembleRecord(input: AssembleInput): RunRecord {
           peak: peakSource,
         }
       : null,
+    evals: state.evals.map(({ tokens, seconds, valLoss }) => ({ tokens, seconds, valLoss })),
     samples: thin(state.samples).map(({ t, memoryBytes, utilization, powerW }) => ({
       t,
       memoryBytes,

@@ -81,11 +81,31 @@ export interface ResultCounters {
   /** Matmul peak and copy bandwidth measured on devices without datasheet figures (CPUs); absent or null on GPUs. */
   measuredPeakFlopsPerS?: number | null;
   measuredBandwidthBytesPerS?: number | null;
+  /** Quality beside cost, with a training budget only (absent or null otherwise): the held-out loss at the end (nats/token). */
+  valLoss?: number | null;
+  /** Fine-tuning: the base model's held-out loss on the task before fine-tuning. */
+  baseValLoss?: number | null;
+  /** The synthetic source's exact conditional entropy (nats/token): the floor no model can beat. */
+  dataEntropy?: number | null;
+  /** Tokens actually trained. */
+  trainTokens?: number | null;
+  /** How `quality` was measured: held-out perplexity of a trained model, or agreement on random weights. */
+  qualitySource?: 'perplexity' | 'agreement' | null;
 }
 
 export interface ResultEvent {
   type: 'result';
   counters: ResultCounters;
+}
+
+/** A held-out evaluation while training to a budget. */
+export interface EvalEvent {
+  type: 'eval';
+  /** Tokens trained so far. */
+  tokens: number;
+  /** Training seconds so far, evaluation time excluded. */
+  seconds: number;
+  valLoss: number;
 }
 
 export interface ErrorEvent {
@@ -94,7 +114,7 @@ export interface ErrorEvent {
   message: string;
 }
 
-export type HarnessEvent = HelloEvent | ProgressEvent | SampleEvent | ResultEvent | ErrorEvent;
+export type HarnessEvent = HelloEvent | ProgressEvent | SampleEvent | EvalEvent | ResultEvent | ErrorEvent;
 
 export interface ProtocolProblem {
   line: number;
@@ -155,6 +175,8 @@ function invalidReason(o: JsonObject): string | null {
     }
     case 'progress':
       return isStr(o.phase) && isNum(o.step) && isNum(o.total) ? null : 'progress needs phase, step and total';
+    case 'eval':
+      return isNum(o.tokens) && isNum(o.seconds) && isNum(o.valLoss) ? null : 'eval needs tokens, seconds and valLoss';
     case 'sample':
       return isNum(o.t) && isNum(o.memoryBytes) && isNumOrNull(o.utilization) && isNumOrNull(o.powerW)
         ? null
@@ -164,9 +186,19 @@ function invalidReason(o: JsonObject): string | null {
       if (!isObject(c)) return 'result.counters is missing';
       for (const k of COUNTER_NUMBERS) if (!isNum(c[k])) return `result.counters.${k} is not a number`;
       for (const k of COUNTER_NULLABLE) if (!isNumOrNull(c[k])) return `result.counters.${k} is not a number or null`;
-      for (const k of ['measuredPeakFlopsPerS', 'measuredBandwidthBytesPerS'] as const) {
+      for (const k of [
+        'measuredPeakFlopsPerS',
+        'measuredBandwidthBytesPerS',
+        'valLoss',
+        'baseValLoss',
+        'dataEntropy',
+        'trainTokens',
+      ] as const) {
         if (c[k] !== undefined && !isNumOrNull(c[k])) return `result.counters.${k} is not a number or null`;
       }
+      const qs = c.qualitySource;
+      if (qs !== undefined && qs !== null && qs !== 'perplexity' && qs !== 'agreement')
+        return 'result.counters.qualitySource is not perplexity, agreement or null';
       const it = c.iterationS;
       if (!Array.isArray(it) || !it.every(isNum)) return 'result.counters.iterationS is not a list of numbers';
       return null;

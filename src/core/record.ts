@@ -45,6 +45,16 @@ export interface RunMetrics {
   mcr: number | null;
   floorS: number | null;
   rooflineFraction: number | null;
+  /** Quality beside cost (with a training budget; null otherwise): held-out loss at the end, nats/token. */
+  valLoss: number | null;
+  /** exp(valLoss). */
+  perplexity: number | null;
+  /** The synthetic source's exact conditional entropy, nats/token: the floor no loss can beat. */
+  dataEntropy: number | null;
+  /** Fine-tuning: the base model's held-out loss on the task before fine-tuning. */
+  baseValLoss: number | null;
+  /** Tokens actually trained. */
+  trainTokens: number | null;
 }
 
 export const METRIC_NAMES: readonly (keyof RunMetrics)[] = [
@@ -72,12 +82,23 @@ export const METRIC_NAMES: readonly (keyof RunMetrics)[] = [
   'mcr',
   'floorS',
   'rooflineFraction',
+  'valLoss',
+  'perplexity',
+  'dataEntropy',
+  'baseValLoss',
+  'trainTokens',
 ];
 
 export function emptyMetrics(): RunMetrics {
   const m = {} as Record<keyof RunMetrics, number | null>;
   for (const k of METRIC_NAMES) m[k] = null;
   return m;
+}
+
+export interface RunEval {
+  tokens: number;
+  seconds: number;
+  valLoss: number;
 }
 
 export interface RunError {
@@ -104,6 +125,8 @@ export interface RunRecord {
     /** What MFU and the roofline floor divide by: a datasheet figure or a calibration on the device (absent in older records). */
     peak?: string;
   } | null;
+  /** Held-out evaluations while training to a budget, in order (absent in older records). */
+  evals?: RunEval[];
   /** Monitor samples of the run (memory, utilisation, power), for charts. */
   samples: Pick<SampleEvent, 't' | 'memoryBytes' | 'utilization' | 'powerW'>[];
   /** Lines of the event stream that were not valid protocol, reported, not fatal. */

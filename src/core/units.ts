@@ -150,6 +150,11 @@ export const METRIC_INFO: Readonly<Record<keyof RunMetrics, MetricInfo>> = {
   mcr: { label: 'MCR', kind: 'number', unit: 'ratio' },
   floorS: { label: 'Roofline floor', kind: 'seconds', unit: 's' },
   rooflineFraction: { label: 'Of roofline', kind: 'fraction', unit: 'fraction (0–1)' },
+  valLoss: { label: 'Held-out loss', kind: 'number', unit: 'nats/token' },
+  perplexity: { label: 'Perplexity', kind: 'number', unit: 'exp(nats/token)' },
+  dataEntropy: { label: 'Data entropy (floor)', kind: 'number', unit: 'nats/token' },
+  baseValLoss: { label: 'Held-out loss before', kind: 'number', unit: 'nats/token' },
+  trainTokens: { label: 'Tokens trained', kind: 'count', unit: 'count' },
 };
 
 /** Formats one metric value with its unit, e.g. ("peakMemoryBytes", 1610612736) → "1.50 GiB". */

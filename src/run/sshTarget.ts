@@ -4,6 +4,7 @@
 // land on one GPU share a process (torch import and CUDA start-up once); `isolate` gives each its own.
 import { posix } from 'node:path';
 import type { RunRecord } from '../core/record';
+import { newRunState } from '../core/assemble';
 import type { RemoteHost } from './remote/host';
 import {
   checkCacheWritable,
@@ -324,7 +325,7 @@ export async function reattach(
         for (const r of left.values()) {
           await hooks.onRunEnd({
             id: r.id,
-            state: { hello: null, samples: [], result: null, error: null, lastProgress: null, problems: [] },
+            state: newRunState(),
             ending: {
               status: 'failed',
               message: `its run folder ~/.cache/efficientllm/runs/${r.id} was not found on ${aliases.join(' or ')}`,

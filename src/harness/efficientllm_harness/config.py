@@ -107,6 +107,11 @@ class ProfileConfig:
     workload: Workload
     sample_ms: int
     seed: int
+    # Quality beside cost (budget.py): where tokens come from, and a training budget. Without a
+    # budget a run measures speed only, on random tokens, as before.
+    data: str = "synthetic"
+    train_tokens: Optional[int] = None
+    eval_every: Optional[int] = None
 
 
 _MISSING = object()
@@ -254,9 +259,16 @@ def parse_config(raw: object) -> ProfileConfig:
     )
     sample_ms = c.int("sampleMs", raw, "sampleMs", 1, 60_000)
     seed = c.int("seed", raw, "seed", 0)
+    # Optional, for configs written before they existed.
+    data = c.string("data", raw, "data") if "data" in raw else "synthetic"
+    train_tokens = c.int("trainTokens", raw, "trainTokens", 1) if raw.get("trainTokens") is not None else None
+    eval_every = c.int("evalEvery", raw, "evalEvery", 1) if raw.get("evalEvery") is not None else None
+    if data is not None and data != "synthetic" and not data.startswith(("text:", "tokens:")):
+        c.fail("data", f'{json.dumps(data)} is not allowed; use "synthetic", "text:PATH" or "tokens:PATH"')
     if c.errors:
         raise ConfigError("; ".join(c.errors))
-    return ProfileConfig(label, stage, model, attention, moe, peft, precision, workload, sample_ms, seed)
+    return ProfileConfig(label, stage, model, attention, moe, peft, precision, workload, sample_ms, seed,
+                         data or "synthetic", train_tokens, eval_every)
 
 
 def check_supported(cfg: ProfileConfig) -> None:

@@ -60,6 +60,12 @@ class ResultCounters:
     # peaks come from the TS catalogue.
     measured_peak_flops_per_s: Optional[float] = None
     measured_bandwidth_bytes_per_s: Optional[float] = None
+    # Quality beside cost (budget.py), with a training budget only; null otherwise.
+    val_loss: Optional[float] = None  # held-out loss at the end (nats/token)
+    base_val_loss: Optional[float] = None  # finetune: the base model's held-out loss on the task, before
+    data_entropy: Optional[float] = None  # the synthetic source's exact conditional entropy (nats/token)
+    train_tokens: Optional[int] = None  # tokens actually trained
+    quality_source: Optional[str] = None  # how `quality` was measured: 'perplexity' | 'agreement'
 
 
 def camel(name: str) -> str:
@@ -101,6 +107,10 @@ class EventWriter:
 
     def progress(self, phase: str, step: int, total: int) -> None:
         self._emit({"type": "progress", "phase": phase, "step": step, "total": total})
+
+    def eval(self, tokens: int, seconds: float, val_loss: float) -> None:
+        """A held-out evaluation during training to a budget (budget.py)."""
+        self._emit({"type": "eval", "tokens": tokens, "seconds": seconds, "valLoss": val_loss})
 
     def sample(self, t: float, memory_bytes: int, utilization: Optional[float], power_w: Optional[float]) -> None:
         self._emit({"type": "sample", "t": t, "memoryBytes": memory_bytes, "utilization": utilization, "powerW": power_w})
