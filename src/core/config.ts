@@ -83,6 +83,23 @@ export interface ProfileConfig {
   /** Interval of the harness's monitor thread. */
   sampleMs: number;
   seed: number;
+  /**
+   * Quality beside cost: train for this many tokens (pretrain from scratch; finetune a trained base on
+   * a held-apart task; inference scores the precision on a trained model) and evaluate held-out loss.
+   * Absent (older records, speed-only runs): nothing is trained to a budget and quality is null.
+   */
+  trainTokens?: number;
+  /** Where training and held-out tokens come from (with trainTokens). */
+  data?: DataSpec;
+  /** Tokens between held-out evaluations (default: a quarter of trainTokens). */
+  evalEvery?: number;
+}
+
+/** `synthetic` (a seeded source of known entropy), `text:PATH` or `tokens:PATH` (uint16 .bin) on the target. */
+export type DataSpec = 'synthetic' | `text:${string}` | `tokens:${string}`;
+
+export function isDataSpec(v: unknown): v is DataSpec {
+  return v === 'synthetic' || (typeof v === 'string' && /^(text|tokens):./.test(v) && !/[\0\n]/.test(v));
 }
 
 // ---- input (what users write) ----
@@ -98,6 +115,9 @@ export interface ProfileConfigInput {
   workload?: Partial<Workload>;
   sampleMs?: number;
   seed?: number;
+  trainTokens?: number;
+  data?: string;
+  evalEvery?: number;
 }
 
 export interface FieldError {
@@ -273,6 +293,8 @@ function describe(cfg: Omit<ProfileConfig, 'label'>): string {
   if (cfg.moe) parts.push(`moe${cfg.moe.experts}x${cfg.moe.topK}`);
   if (cfg.peft && cfg.stage === 'finetune') parts.push(cfg.peft.method);
   parts.push(cfg.precision, cfg.stage);
+  if (cfg.trainTokens !== undefined) parts.push(`${tokenCount(cfg.trainTokens)} tokens`);
+  if (cfg.seed !== 0) parts.push(`seed ${cfg.seed}`);
   return parts.join(' ');
 }
 
@@ -315,10 +337,43 @@ export function resolveConfig(input: ProfileConfigInput): Resolved<ProfileConfig
   if (stage !== 'inference' && w.newTokens === undefined) workload.newTokens = 0;
   const sampleMs = c.int('sampleMs', input.sampleMs, DEFAULT_SAMPLE_MS, 1, 60_000);
   const seed = c.int('seed', input.seed, 0, 0);
+  const budget = resolveBudget(c, input, model);
   if (c.errors.length > 0) return { ok: false, errors: c.errors };
-  const resolved = { stage, model, attention, moe, peft, precision, workload, sampleMs, seed };
+  const resolved = { stage, model, attention, moe, peft, precision, workload, sampleMs, seed, ...budget };
   const label = typeof input.label === 'string' && input.label.length > 0 ? input.label : describe(resolved);
   return { ok: true, value: { label, ...resolved } };
+}
+
+/** 150000 → "150k", 2000000 → "2M": how budgets are written on the command line. */
+export function tokenCount(n: number): string {
+  if (n >= 1e6 && n % 1e5 === 0) return `${n / 1e6}M`;
+  if (n >= 1e3 && n % 100 === 0) return `${n / 1e3}k`;
+  return String(n);
+}
+
+function resolveBudget(
+  c: Checker,
+  input: ProfileConfigInput,
+  model: ModelSpec,
+): Pick<ProfileConfig, 'trainTokens' | 'data' | 'evalEvery'> {
+  if (input.trainTokens === undefined) {
+    if (input.data !== undefined && input.data !== 'synthetic')
+      c.fail('data', 'is read only when training to a budget; add trainTokens (--train-tokens on the command line)');
+    if (input.evalEvery !== undefined)
+      c.fail('evalEvery', 'applies only with trainTokens (--train-tokens on the command line)');
+    return {};
+  }
+  const trainTokens = c.int('trainTokens', input.trainTokens, 0, 1);
+  const data = input.data ?? 'synthetic';
+  if (!isDataSpec(data)) {
+    c.fail('data', `${JSON.stringify(data)} is not allowed; use "synthetic", "text:PATH" or "tokens:PATH"`);
+  } else if (data.startsWith('text:') && model.source === 'synthetic' && model.shape.vocab < 256) {
+    c.fail('data', `text is read as bytes and needs model.shape.vocab ≥ 256 (it is ${model.shape.vocab})`);
+  }
+  if (model.source === 'hf')
+    c.fail('trainTokens', 'training a Hugging Face checkpoint to a budget is not supported yet');
+  const evalEvery = c.int('evalEvery', input.evalEvery, Math.max(1, Math.floor(trainTokens / 4)), 1);
+  return { trainTokens, data: isDataSpec(data) ? data : 'synthetic', evalEvery };
 }
 
 export function formatFieldErrors(errors: readonly FieldError[]): string {
