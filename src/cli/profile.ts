@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import type { RunState } from '../core/assemble';
 import { formatFieldErrors, type MoeSpec, type ProfileConfig, type ProfileConfigInput } from '../core/config';
 import { expandSweep, KINDS_WITH_KV_HEADS, type SweepAxes } from '../core/sweep';
-import { renderSummary } from '../core/table';
+import { renderSummary } from '../views/table';
 import { analyticFor } from '../core/analytic';
 import { givenSlurmFlags, SLURM_CLI_OPTIONS, slurmJobOptions } from '../run/slurm/fromFlags';
 import { profile } from '../run/profile';
@@ -41,6 +41,10 @@ const OPTIONS = {
   'nsa-window': { type: 'string' },
   'sample-ms': { type: 'string' },
   seed: { type: 'string' },
+  seeds: { type: 'string' },
+  'train-tokens': { type: 'string' },
+  'eval-every': { type: 'string' },
+  data: { type: 'string' },
   target: { type: 'string', default: 'local' },
   python: { type: 'string' },
   isolate: { type: 'boolean', default: false },
@@ -72,6 +76,17 @@ function intFlag(flag: string, v: string | undefined): number | undefined {
   const values = intList(flag, v);
   if (values && values.length !== 1) throw new UsageError(`--${flag} takes one number, not a list`);
   return values?.[0];
+}
+
+/** `--train-tokens 150k`: a whole number of tokens, with an optional k (×1,000) or M (×1,000,000). */
+export function tokenBudget(flag: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const m = /^(\d+(?:\.\d+)?)([kKmM]?)$/.exec(v.trim());
+  const scaled = m ? Number(m[1]) * (m[2] === '' ? 1 : m[2].toLowerCase() === 'k' ? 1e3 : 1e6) : NaN;
+  const n = Math.abs(scaled - Math.round(scaled)) < 1e-6 ? Math.round(scaled) : scaled; // 1.1k is 1100
+  if (!Number.isInteger(n) || n < 1)
+    throw new UsageError(`--${flag}: "${v}" is not a token count; give a whole number such as 150000, 150k or 2M`);
+  return n;
 }
 
 /** `--moe none,4x2,8x2+1`: EXPERTSxTOPK[+SHARED], or none for a dense FFN. */
@@ -142,7 +157,9 @@ export const profileCommand: Subcommand = async (argv, io) => {
     newTokens: intList('new-tokens', values['new-tokens']),
     moe: moeList(values.moe),
     peft: list(values.peft),
+    seeds: intList('seeds', values.seeds),
   };
+  if (axes.seeds && values.seed !== undefined) throw new UsageError('give --seed or --seeds, not both');
   if (axes.peft && !(axes.stage ?? []).includes('finetune')) {
     throw new UsageError('--peft applies to --stage finetune; add --stage finetune');
   }
@@ -182,8 +199,17 @@ export const profileCommand: Subcommand = async (argv, io) => {
   const warmup = intFlag('warmup', values.warmup);
   const sampleMs = intFlag('sample-ms', values['sample-ms']);
   const seed = intFlag('seed', values.seed);
+  const trainTokens = tokenBudget('train-tokens', values['train-tokens']);
+  const evalEvery = tokenBudget('eval-every', values['eval-every']);
+  if (trainTokens === undefined && (values.data !== undefined || evalEvery !== undefined))
+    throw new UsageError(
+      `${values.data !== undefined ? '--data' : '--eval-every'} applies with --train-tokens N; add it`,
+    );
   const overrides = (b: ProfileConfigInput): ProfileConfigInput => ({
     ...b,
+    ...(trainTokens !== undefined ? { trainTokens } : {}),
+    ...(evalEvery !== undefined ? { evalEvery } : {}),
+    ...(values.data !== undefined ? { data: values.data } : {}),
     workload: { ...b.workload, ...(steps !== undefined ? { steps } : {}), ...(warmup !== undefined ? { warmup } : {}) },
     ...(sampleMs !== undefined ? { sampleMs } : {}),
     ...(seed !== undefined ? { seed } : {}),

@@ -23,6 +23,8 @@ export interface SweepAxes {
   moe?: (MoeSpec | null)[];
   /** PEFT methods; apply to stage finetune only and are ignored by the other stages. */
   peft?: string[];
+  /** Repeats of every config with these seeds (weights and data): a difference inside their spread is a tie. */
+  seeds?: number[];
 }
 
 export interface SweepError {
@@ -73,7 +75,10 @@ export function expandSweep(base: ProfileConfigInput, axes: SweepAxes): Expanded
     ]) as [string | undefined, MoeSpec | null | undefined, string | undefined][]) {
       const effective = kind ?? base.attention?.kind ?? 'gqa';
       const varies = (KINDS_WITH_KV_HEADS as readonly string[]).includes(effective);
-      for (const kvHeads of varies ? orBase(axes.kvHeads) : [undefined]) {
+      for (const [kvHeads, seed] of product<number | undefined>([
+        varies ? orBase(axes.kvHeads) : [undefined],
+        orBase(axes.seeds),
+      ])) {
         let input: ProfileConfigInput = {
           ...base,
           model: { ...base.model, ...(preset !== undefined ? { preset: String(preset) } : {}) },
@@ -85,6 +90,7 @@ export function expandSweep(base: ProfileConfigInput, axes: SweepAxes): Expanded
           },
         };
         if (stage !== undefined) input.stage = String(stage);
+        if (seed !== undefined) input.seed = seed;
         if (precision !== undefined) input.precision = String(precision);
         if (moe !== undefined) input.moe = moe;
         if (peft !== undefined && (input.stage ?? 'inference') === 'finetune')

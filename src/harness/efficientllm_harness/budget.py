@@ -10,6 +10,7 @@ training time so far, evaluation time excluded.
 from __future__ import annotations
 
 import math
+import sys
 import time
 from dataclasses import dataclass
 from typing import Callable, List, Optional
@@ -21,6 +22,14 @@ import torch.nn.functional as F
 from .data.sources import DataSource
 
 EVAL_TOKENS = 16_384  # held-out tokens per evaluation (fewer when the held-out data is shorter)
+# Training to a budget is about what a model learns, so it uses a learning rate a small model learns
+# with in a small budget (AdamW, constant); the speed-only runs keep 1e-4, which is never seen in the time.
+LEARNING_RATE = 1e-3
+EVALS_PER_BUDGET = 4  # evalEvery by default: a quarter of the budget, so 0, ¼, ½, ¾ and the end
+
+
+def log(message: str) -> None:
+    print(f"efficientllm harness: {message}", file=sys.stderr)
 
 
 @dataclass
@@ -55,6 +64,22 @@ def eval_points(total_steps: int, tokens_per_step: int, eval_every: int) -> List
     every = max(1, round(eval_every / tokens_per_step))
     points = list(range(0, total_steps, every)) + [total_steps]
     return sorted(set(points))
+
+
+def trainer_for(cfg, model: nn.Module, forward: Callable[[torch.Tensor], torch.Tensor], data: DataSource,
+                device: torch.device, writer) -> "BudgetTrainer":
+    """The trainer of cfg.trainTokens: at least the warmup and measured steps, evaluations to `writer`."""
+    w = cfg.workload
+    total = max(steps_for(cfg.train_tokens, w.batch, w.seq_len), w.warmup + w.steps)
+    every = cfg.eval_every or max(1, cfg.train_tokens // EVALS_PER_BUDGET)
+
+    def sync() -> None:
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+
+    return BudgetTrainer(
+        model, lambda: heldout_loss(forward, data, w.batch, w.seq_len + 1, device),
+        lambda e: writer.eval(e.tokens, e.seconds, e.val_loss), sync, total, w.batch * w.seq_len, every)
 
 
 class BudgetTrainer:

@@ -6,6 +6,7 @@ seam where a CUDA OOM can be faked on a CPU machine).
 """
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 from typing import Callable, List, Optional
@@ -14,8 +15,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from . import devices, moe, peft, quant, quality
+from . import budget, devices, moe, peft, quant, quality, trained
 from .config import ProfileConfig, Unsupported
+from .data.sources import DataSource, open_source
 from .model import Decoder, ModelArgs, cache_bytes, nbytes, weight_bytes
 from .monitor import Nvml
 from .protocol import EventWriter, ResultCounters
@@ -28,6 +30,7 @@ class RunContext:
     dtype: torch.dtype
     writer: EventWriter
     nvml: Optional[Nvml]
+    data: Optional[DataSource] = None  # with a training budget: opened (and checked) before any work
 
 
 def model_args(cfg: ProfileConfig, max_seq_len: int) -> ModelArgs:
@@ -95,7 +98,8 @@ def optimizer_state_bytes(optimizer: torch.optim.Optimizer) -> int:
 
 
 def _loop(ctx: RunContext, step: Callable[[], tuple]):
-    """warmup unmeasured iterations, then the measured window. Returns (marks, start_t, end_t, energy)."""
+    """warmup unmeasured iterations, then the measured window. Returns (marks, start_t, end_t, energy).
+    With a training budget the same loop is the first part of the training (budget.py)."""
     w = ctx.cfg.workload
     for i in range(w.warmup):
         step()
@@ -124,6 +128,11 @@ def run_inference(ctx: RunContext) -> ResultCounters:
     ctx.writer.progress("build", 0, 1)
     model = build_model(model_args(cfg, capacity), ctx.device, ctx.dtype, cfg.seed)
     model.eval()
+    reference_loss = None
+    if ctx.data is not None:  # score the precision on a trained model: the base, before quantisation
+        state = _base_state(ctx)
+        model.load_state_dict(state)
+        reference_loss = _reference_loss(ctx, state, capacity)
     # Counted unquantised: a quantised matrix is buffers, not parameters.
     params = sum(p.numel() for p in model.parameters())
     active = params - moe.inactive_params(model)
@@ -150,9 +159,39 @@ def run_inference(ctx: RunContext) -> ResultCounters:
         window_start_t=start_t, window_end_t=end_t, energy_j=energy, quality=None, loss=None,
     )
     caches = None  # after the window and its peak: free the cache before the quality pass
-    counters.quality = quality.synthetic_quality(ctx, model, lambda: build_model(
-        model_args(cfg, capacity), ctx.device, ctx.dtype, cfg.seed))
+    if ctx.data is None:  # random weights: agreement with the bf16 reference, the labelled fallback
+        counters.quality = quality.synthetic_quality(ctx, model, lambda: build_model(
+            model_args(cfg, capacity), ctx.device, ctx.dtype, cfg.seed))
+        counters.quality_source = None if counters.quality is None else "agreement"
+        return counters
+    with torch.no_grad():
+        run_loss = budget.heldout_loss(model, ctx.data, w.batch, w.seq_len + 1, ctx.device)
+    # quality = ppl(bf16) ÷ ppl(run) = exp(loss(bf16) − loss(run)); bf16 is the reference itself.
+    counters.quality = 1.0 if cfg.precision == "bf16" else math.exp(reference_loss - run_loss)
+    counters.quality_source = "perplexity"
+    counters.val_loss, counters.data_entropy, counters.train_tokens = run_loss, ctx.data.entropy, cfg.train_tokens
     return counters
+
+
+def _base_state(ctx: RunContext):
+    """The trained base model of this config's shape, seed, data and budget (trained.py)."""
+    cfg, w = ctx.cfg, ctx.cfg.workload
+    clock = devices.Clock(ctx.device)
+    return trained.base_state(
+        ctx, lambda dtype: build_model(model_args(cfg, w.seq_len), ctx.device, dtype, cfg.seed), ctx.data,
+        lambda m, opt, inputs, targets: train_step(m, opt, inputs, targets, clock))
+
+
+def _reference_loss(ctx: RunContext, state, capacity: int) -> float:
+    """Held-out loss of the trained base with its weights rounded to bf16: the reference of `quality`."""
+    cfg, w = ctx.cfg, ctx.cfg.workload
+    ref = build_model(model_args(cfg, capacity), ctx.device, trained.reference_dtype(ctx.device), cfg.seed)
+    ref.load_state_dict(state)
+    quality.round_to_bf16(ref).eval()
+    with torch.no_grad():
+        loss = budget.heldout_loss(ref, ctx.data, w.batch, w.seq_len + 1, ctx.device)
+    del ref
+    return loss
 
 
 def _quantize(ctx: RunContext, model, frozen_only: bool = False) -> None:
@@ -175,6 +214,9 @@ def run_training(ctx: RunContext) -> ResultCounters:
     ctx.writer.progress("build", 0, 1)
     model = build_model(model_args(cfg, w.seq_len), ctx.device, ctx.dtype, cfg.seed)
     model.train()
+    if ctx.data is not None and cfg.stage == "finetune":  # fine-tune a trained base on a held-apart task
+        model.load_state_dict(_base_state(ctx))
+        ctx.data = open_source(cfg.data, model.args.vocab_size, cfg.seed, w.seq_len + 1, variant="task")
     params = sum(p.numel() for p in model.parameters())
     return train(ctx, model, params, params - moe.inactive_params(model), model.args.vocab_size)
 
@@ -188,19 +230,37 @@ def train(ctx: RunContext, model: nn.Module, params: int, active: int, vocab: in
     counted before PEFT adds adapters."""
     cfg, w = ctx.cfg, ctx.cfg.workload
     base_bytes = weight_bytes(model)
+    base_loss = None
+    if ctx.data is not None and cfg.stage == "finetune":  # the task's held-out loss before fine-tuning
+        forward0 = model if logits is None else logits
+        model.eval()
+        base_loss = budget.heldout_loss(forward0, ctx.data, w.batch, w.seq_len + 1, ctx.device)
+        model.train()
     if cfg.stage == "finetune" and cfg.peft is not None:
         peft.apply_peft(model, cfg.peft)  # in place: `logits`, which holds model, sees the adapters
     if quant.is_quantised(cfg.precision):  # QLoRA-style: the frozen base quantised, adapters not
         _quantize(ctx, model, frozen_only=True)
         base_bytes = quant.frozen_base_bytes(model)
-    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-4, weight_decay=0.1)
-    tokens = random_tokens(vocab, (w.batch, w.seq_len + 1), cfg.seed, ctx.device)
-    inputs, targets = tokens[:, :-1], tokens[:, 1:]  # predict token t+1 from tokens ≤ t
-    ctx.writer.progress("build", 1, 1)
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(trainable, lr=budget.LEARNING_RATE if ctx.data else 1e-4, weight_decay=0.1)
     clock = devices.Clock(ctx.device)
     forward = model if logits is None else logits
-    marks, start_t, end_t, energy = _loop(ctx, lambda: train_step(forward, optimizer, inputs, targets, clock))
-    return ResultCounters(
+    trainer = None
+    if ctx.data is None:  # speed only: one batch of random tokens, over and over
+        tokens = random_tokens(vocab, (w.batch, w.seq_len + 1), cfg.seed, ctx.device)
+        inputs, targets = tokens[:, :-1], tokens[:, 1:]  # predict token t+1 from tokens ≤ t
+        ctx.writer.progress("build", 1, 1)
+        marks, start_t, end_t, energy = _loop(ctx, lambda: train_step(forward, optimizer, inputs, targets, clock))
+    else:
+        trainer = budget.trainer_for(ctx.cfg, model, forward, ctx.data, ctx.device, ctx.writer)
+        # The window's batches are made before it, so making them is never timed as training.
+        window = [ctx.data.train_batch(i, w.batch, w.seq_len + 1).to(ctx.device) for i in range(w.warmup + w.steps)]
+        ctx.writer.progress("build", 1, 1)
+        trainer.evals_due()  # the held-out loss before any training
+        step = lambda ids: trainer.step(lambda: train_step(forward, optimizer, ids[:, :-1], ids[:, 1:], clock))
+        marks, start_t, end_t, energy = _loop(ctx, lambda: step(window[trainer.done]))
+        trainer.finish(lambda: step(ctx.data.train_batch(trainer.done, w.batch, w.seq_len + 1).to(ctx.device)))
+    counters = ResultCounters(
         params=params, active_params=active, trainable_params=peft.trainable_params(model),
         weight_bytes=base_bytes, reference_weight_bytes=params * 2,
         kv_cache_bytes=None, optimizer_state_bytes=optimizer_state_bytes(optimizer),
@@ -210,9 +270,21 @@ def train(ctx: RunContext, model: nn.Module, params: int, active: int, vocab: in
         ttft_s=None, tpot_s=None, window_start_t=start_t, window_end_t=end_t, energy_j=energy,
         quality=None, loss=float(marks[-1][2].item()),
     )
+    if trainer is not None:
+        counters.val_loss = trainer.evals[-1].val_loss
+        counters.data_entropy = ctx.data.entropy
+        counters.train_tokens = trainer.done * w.batch * w.seq_len
+        counters.base_val_loss = base_loss
+    return counters
 
 
 def run_stage(ctx: RunContext) -> ResultCounters:
+    cfg = ctx.cfg
+    if cfg.train_tokens is not None:  # bad paths and empty files fail here, before any work
+        if cfg.model.source == "hf":
+            raise Unsupported("trainTokens: training a Hugging Face checkpoint to a budget is not supported yet; "
+                              "its quality is measured as perplexity on the bundled text without it")
+        ctx.data = open_source(cfg.data, cfg.model.shape.vocab, cfg.seed, cfg.workload.seq_len + 1)
     if ctx.cfg.model.source == "hf":
         from . import hf_model  # imports transformers, or says it is missing
         return hf_model.run_hf(ctx)

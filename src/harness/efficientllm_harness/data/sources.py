@@ -43,9 +43,9 @@ class DataSource:
 
 
 class Synthetic(DataSource):
-    def __init__(self, vocab: int, seed: int, length: int) -> None:
-        self.source = SyntheticSource(vocab, seed)
-        self.description = f"synthetic (seed {seed})"
+    def __init__(self, vocab: int, seed: int, length: int, variant: str = "") -> None:
+        self.source = SyntheticSource(vocab, seed, variant)
+        self.description = f"synthetic (seed {seed}{', ' + variant if variant else ''})"
         self.entropy = self.source.entropy_per_token(length)
 
     def train_batch(self, step: int, batch: int, length: int) -> torch.Tensor:
@@ -134,10 +134,12 @@ def _read_tokens(path: str, vocab: int) -> torch.Tensor:
     return ids
 
 
-def open_source(spec: str, vocab: int, seed: int, length: int) -> DataSource:
-    """The DataSource of a `data` field; `length` = workload.seqLen + 1 (one window)."""
+def open_source(spec: str, vocab: int, seed: int, length: int, variant: str = "") -> DataSource:
+    """The DataSource of a `data` field; `length` = workload.seqLen + 1 (one window). `variant` "task" is
+    the held-apart fine-tuning task: for synthetic data a source with its own bigram chain; text and
+    token data have one distribution, so fine-tuning continues on them (the held-out tail stays unseen)."""
     if spec == "synthetic":
-        return Synthetic(vocab, seed, length)
+        return Synthetic(vocab, seed, length, variant)
     if spec.startswith("text:"):
         path = spec[len("text:") :]
         if vocab < 256:

@@ -73,16 +73,19 @@ class Layout:
 
 
 class SyntheticSource:
-    def __init__(self, vocab: int, seed: int = 0) -> None:
+    def __init__(self, vocab: int, seed: int = 0, variant: str = "") -> None:
+        """`variant` names a related source with its own bigram chain and the same layout: "task" is the
+        held-apart task that fine-tuning moves a base model to."""
         if vocab < 8:
             raise ValueError(f"the synthetic source needs a vocabulary of at least 8 tokens (got {vocab})")
         self.vocab = vocab
         self.seed = seed
+        self.variant = variant
         self.sep, self.query = vocab - 2, vocab - 1
         self.alphabet = min(vocab - 2, MAX_ALPHABET)
         self.keys = min(self.alphabet, RECALL_ALPHABET)
         self.values = min(self.alphabet, RECALL_ALPHABET)
-        rng = random.Random(f"efficientllm-synthetic/v1/vocab={vocab}/seed={seed}")
+        rng = random.Random(f"efficientllm-synthetic/v1/vocab={vocab}/seed={seed}{'/' + variant if variant else ''}")
         unigram = _zipf_weights(self.alphabet)
         self.start_cum = _cumulative(unigram)
         # Each context's successors: `SUCCESSORS` distinct tokens drawn Zipf-weighted from the
@@ -159,5 +162,6 @@ class SyntheticSource:
         """Documents `index·batch … (index+1)·batch − 1` of a named stream ("train", "heldout", …), as a
         (batch, length) tensor. Each document has its own seed, so any batch can be made on its own
         and the held-out stream never meets the training stream."""
-        rows = [self.document(random.Random(f"{self.seed}/{stream}/{index * batch + b}"), length) for b in range(batch)]
+        rows = [self.document(random.Random(f"{self.seed}{self.variant}/{stream}/{index * batch + b}"), length)
+                for b in range(batch)]
         return torch.tensor(rows, dtype=torch.long)
