@@ -147,6 +147,9 @@ def invalid_reason(o):
         ok = (_num(o.get("t")) and _num(o.get("memoryBytes")) and "utilization" in o and "powerW" in o
               and _num_or_null(o["utilization"]) and _num_or_null(o["powerW"]))
         return None if ok else "sample needs t, memoryBytes, utilization and powerW"
+    if t == "eval":
+        ok = _num(o.get("tokens")) and _num(o.get("seconds")) and _num(o.get("valLoss"))
+        return None if ok else "eval needs tokens, seconds and valLoss"
     if t == "result":
         c = o.get("counters")
         if not isinstance(c, dict):

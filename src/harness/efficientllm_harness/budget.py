@@ -59,6 +59,12 @@ def steps_for(train_tokens: int, batch: int, seq_len: int) -> int:
     return max(1, math.ceil(train_tokens / (batch * seq_len)))
 
 
+def total_steps(cfg) -> int:
+    """Steps of a budget: enough batches for trainTokens, and at least the warmup and measured steps."""
+    w = cfg.workload
+    return max(steps_for(cfg.train_tokens, w.batch, w.seq_len), w.warmup + w.steps)
+
+
 def eval_points(total_steps: int, tokens_per_step: int, eval_every: int) -> List[int]:
     """The steps after which to evaluate: 0 (before training), every `eval_every` tokens, and the last."""
     every = max(1, round(eval_every / tokens_per_step))
@@ -70,7 +76,7 @@ def trainer_for(cfg, model: nn.Module, forward: Callable[[torch.Tensor], torch.T
                 device: torch.device, writer) -> "BudgetTrainer":
     """The trainer of cfg.trainTokens: at least the warmup and measured steps, evaluations to `writer`."""
     w = cfg.workload
-    total = max(steps_for(cfg.train_tokens, w.batch, w.seq_len), w.warmup + w.steps)
+    total = total_steps(cfg)
     every = cfg.eval_every or max(1, cfg.train_tokens // EVALS_PER_BUDGET)
 
     def sync() -> None:

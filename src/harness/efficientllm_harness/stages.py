@@ -260,6 +260,8 @@ def train(ctx: RunContext, model: nn.Module, params: int, active: int, vocab: in
         step = lambda ids: trainer.step(lambda: train_step(forward, optimizer, ids[:, :-1], ids[:, 1:], clock))
         marks, start_t, end_t, energy = _loop(ctx, lambda: step(window[trainer.done]))
         trainer.finish(lambda: step(ctx.data.train_batch(trainer.done, w.batch, w.seq_len + 1).to(ctx.device)))
+        if cfg.stage == "pretrain" and ctx.dtype == trained.reference_dtype(ctx.device):
+            trained.save_base(ctx, model)  # the base that finetune and inference of this config reuse
     counters = ResultCounters(
         params=params, active_params=active, trainable_params=peft.trainable_params(model),
         weight_bytes=base_bytes, reference_weight_bytes=params * 2,

@@ -3,10 +3,12 @@
 A PEFT method is scored by how far it moves a trained base model on a held-apart task, and a precision
 by how much held-out perplexity it costs a trained model. Both need the base model: the same shape
 trained from scratch for `trainTokens` on `data` (full parameters, the reference dtype: fp32 on a CPU,
-bf16 on a GPU). It is trained once per shape, attention, MoE, data, seed, budget and workload, kept in
-this process for the configs of a sweep that share it, and saved under
-~/.cache/efficientllm/bases/<key>.pt on the target so later sweeps reuse it. The key includes a hash of
-the harness code that defines the model and the data, so a changed harness never reuses a stale base.
+bf16 on a GPU) — exactly what a pretrain run of that config trains, batch for batch, so a pretrain run
+in the reference dtype saves its model as the base. A base is trained once per shape, attention, MoE,
+data, seed, budget and workload, kept in this process for the configs of a sweep that share it, and
+saved under ~/.cache/efficientllm/bases/<key>.pt on the target so later sweeps reuse it. The key
+includes a hash of the harness code that defines the model and the data, so a changed harness never
+reuses a stale base.
 """
 from __future__ import annotations
 
@@ -44,7 +46,7 @@ def base_key(cfg: ProfileConfig, device: torch.device) -> str:
     what = {
         "shape": dataclasses.asdict(cfg.model.shape), "attention": dataclasses.asdict(cfg.attention),
         "moe": dataclasses.asdict(cfg.moe) if cfg.moe else None, "data": cfg.data, "seed": cfg.seed,
-        "trainTokens": cfg.train_tokens, "batch": w.batch, "seqLen": w.seq_len, "device": device.type,
+        "steps": budget.total_steps(cfg), "batch": w.batch, "seqLen": w.seq_len, "device": device.type,
         "code": code.hexdigest(),
     }
     return hashlib.sha256(json.dumps(what, sort_keys=True).encode()).hexdigest()[:24]
@@ -71,13 +73,22 @@ def base_state(ctx, build: Callable[[torch.dtype], nn.Module], data: DataSource,
     model = build(reference_dtype(ctx.device))
     model.train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=budget.LEARNING_RATE, weight_decay=0.1)
-    steps = budget.steps_for(cfg.train_tokens, w.batch, w.seq_len)
+    steps = budget.total_steps(cfg)
     for i in range(steps):
         ids = data.train_batch(i, w.batch, w.seq_len + 1).to(ctx.device)
         train_step(model, optimizer, ids[:, :-1], ids[:, 1:])
         ctx.writer.progress("base model", i + 1, steps)
-    state = {k: v.detach().to("cpu") for k, v in model.state_dict().items()}
-    del model, optimizer
+    del optimizer
+    state = save_base(ctx, model)
+    budget.log(f"base model: trained {steps} steps ({steps * w.batch * w.seq_len} tokens), key {key}")
+    return state
+
+
+def save_base(ctx, model: nn.Module) -> Dict[str, torch.Tensor]:
+    """Keeps `model`'s weights as the base of ctx.cfg: in this process and in the cache folder."""
+    key = base_key(ctx.cfg, ctx.device)
+    path = os.path.join(CACHE_DIR, f"{key}.pt")
+    state = {k: v.detach().to("cpu").clone() for k, v in model.state_dict().items()}
     try:
         os.makedirs(CACHE_DIR, exist_ok=True)
         tmp = f"{path}.{os.getpid()}.tmp"
@@ -86,5 +97,4 @@ def base_state(ctx, build: Callable[[torch.dtype], nn.Module], data: DataSource,
     except OSError as e:
         budget.log(f"base model: not cached ({e}); it stays in this process only")
     _in_process[key] = state
-    budget.log(f"base model: trained {steps} steps ({steps * w.batch * w.seq_len} tokens), key {key}")
     return state
