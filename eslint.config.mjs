@@ -26,6 +26,37 @@ export default defineConfig(
     },
   },
   {
+    // src/core/ holds domain contracts and math and imports nothing of ours; presentation lives in src/views/.
+    files: ["src/core/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          paths: [{ name: "vscode", message: "Only src/extension.ts and src/vscode/ may import vscode (DESIGN.md rooms)." }],
+          patterns: [
+            {
+              group: ["../*", "!../core", "!../core/*"],
+              message: "src/core/ imports nothing of ours (DESIGN.md rooms); presentation code belongs in src/views/.",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The webview pages may import only the message types in src/core/ (DESIGN.md rooms).
+    files: ["webview/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          paths: [{ name: "vscode", message: "Only src/extension.ts and src/vscode/ may import vscode (DESIGN.md rooms)." }],
+          patterns: [{ group: ["../src/*", "!../src/core"], message: "webview/ may import only src/core/ (DESIGN.md rooms)." }],
+        },
+      ],
+    },
+  },
+  {
     // Build and CI scripts run in Node as plain ES modules.
     files: ["**/*.mjs", "**/*.cjs", "**/*.js"],
     languageOptions: {

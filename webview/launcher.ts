@@ -1,7 +1,7 @@
 // The launcher: pick a model (a detected site or a preset), stage, attention variants, MoE, PEFT
 // methods, precisions, workload and target; see the sweep size and each config's estimate before
 // launching. The page holds only the form: the host turns it into configs, estimates and field-named
-// errors (src/core/launcherData.ts) and answers `launcher/preview`; Launch sends the form, and the host
+// errors (src/views/launcherData.ts) and answers `launcher/preview`; Launch sends the form, and the host
 // validates it again. Every control is a native input or a vscode-element in tab order, each error is
 // tied to its input (aria-invalid, aria-describedby) and listed in an alert with a button that focuses
 // the field. Site names and paths are text (textContent), never markup.

@@ -1,5 +1,5 @@
 // Browser side of the EfficientLLM panels: one bundle (dist/webview/main.js) for every panel and for
-// the static report; `<body data-panel="…">` (src/core/reportHtml.ts) says which page to draw.
+// the static report; `<body data-panel="…">` (src/views/reportHtml.ts) says which page to draw.
 // Inside VS Code the page says `ready` and waits for the host's data (webview/host.ts); in the static
 // report the data is inlined as JSON. It never builds HTML from data.
 import { isPanelKind } from '../src/core/webviewProtocol';

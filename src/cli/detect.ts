@@ -3,7 +3,7 @@
 // Folders are walked (skipping node_modules, .git, virtual environments, site-packages and files over
 // 2 MB); a path that cannot be read is named on stderr and the others are still detected.
 import * as path from 'node:path';
-import { renderTable, type Column } from '../core/table';
+import { renderTable, type Column } from '../views/table';
 import { describeSite } from '../detect/describe';
 import { DetectionCache } from '../detect/detector';
 import { listModelFiles } from '../detect/scan';

@@ -16,8 +16,8 @@ import {
   shortIds,
 } from '../core/recommend';
 import type { Constraints, GroupResult, ParsedValue } from '../core/recommend';
-import { cleanCell, renderCells } from '../core/table';
-import type { Align } from '../core/table';
+import { cleanCell, renderCells } from '../views/table';
+import type { Align } from '../views/table';
 import { formatMetric } from '../core/units';
 import { UsageError } from './io';
 import type { Subcommand } from './io';

@@ -1,12 +1,12 @@
 // `efficientllm report --html FILE [--store DIR] [--title TEXT] [--json] [ID…]`: a self-contained HTML
 // dashboard of stored runs (all of them, or the given ids or id prefixes) for people outside VS Code.
 // The page is the same bundle as the extension's dashboard (dist/webview/main.js + main.css), with the
-// data inlined as JSON (src/core/reportHtml.ts).
+// data inlined as JSON (src/views/reportHtml.ts).
 import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { RunRecord } from '../core/record';
-import { reportHtml } from '../core/reportHtml';
-import { dashboardData } from '../core/webviewData';
+import { reportHtml } from '../views/reportHtml';
+import { dashboardData } from '../views/webviewData';
 import { RunLookupError } from '../run/store';
 import { UsageError } from './io';
 import type { Subcommand } from './io';

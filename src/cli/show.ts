@@ -2,7 +2,7 @@
 import { targetText } from '../core/export';
 import { METRIC_NAMES } from '../core/record';
 import type { RunRecord } from '../core/record';
-import { cleanCell, renderCells } from '../core/table';
+import { cleanCell, renderCells } from '../views/table';
 import { formatBytes, formatMetric, formatTimestamp, METRIC_INFO, MISSING } from '../core/units';
 import { RunLookupError, StoreFileError } from '../run/store';
 import { UsageError } from './io';

@@ -1,7 +1,7 @@
 // The typed message protocol between the extension host and the webview pages (STYLE.md: GitLens
 // `ipc`, vscode-pull-request-github's ready handshake and request ids). Both sides import this file;
 // the page (webview/) may import nothing else of src/core except types, so everything the page shows
-// arrives here already computed and formatted by the host (src/core/webviewData.ts builds it).
+// arrives here already computed and formatted by the host (src/views/webviewData.ts builds it).
 //
 // Envelope, per panel:
 //   page → host   {kind: 'ready', panel, protocol}                 first message, once per page load
@@ -137,7 +137,7 @@ export interface SidebarData {
 
 // ---- the launcher's data ----
 // The page holds a form of plain values (lists typed as text, "1, 2, 4"); the host turns it into
-// configs, estimates and field-named errors (src/core/launcherData.ts) and answers with a preview.
+// configs, estimates and field-named errors (src/views/launcherData.ts) and answers with a preview.
 // Launch sends the form again, never configs: the host re-derives and re-checks what it runs.
 
 /** The launcher's fields, as its errors name them (dotted like the form's paths). `sweep`: the whole product. */

@@ -15,8 +15,8 @@ import {
   siteId,
   siteShape,
   targetChoices,
-} from '../../src/core/launcherData';
-import type { LauncherEnv } from '../../src/core/launcherData';
+} from '../../src/views/launcherData';
+import type { LauncherEnv } from '../../src/views/launcherData';
 import { formatBytes, formatCount, MISSING } from '../../src/core/units';
 import { isLauncherInit, isLauncherPreview, LAUNCHER_PREVIEW_ROWS } from '../../src/core/webviewProtocol';
 import type { LauncherFieldError, LauncherForm } from '../../src/core/webviewProtocol';

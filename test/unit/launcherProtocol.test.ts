@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { defaultForm, launcherInit, launcherPreview, targetChoices } from '../../src/core/launcherData';
+import { defaultForm, launcherInit, launcherPreview, targetChoices } from '../../src/views/launcherData';
 import {
   isLauncherForm,
   isNotificationMessage,

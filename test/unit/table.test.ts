@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { METRIC_NAMES } from '../../src/core/record';
-import { cleanCell, renderCells, renderSummary, renderTable, SUMMARY_COLUMNS } from '../../src/core/table';
+import { cleanCell, renderCells, renderSummary, renderTable, SUMMARY_COLUMNS } from '../../src/views/table';
 import {
   formatBytes,
   formatCount,

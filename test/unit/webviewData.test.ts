@@ -9,7 +9,7 @@ import {
   METRIC_DIRECTIONS,
   runLabels,
   sidebarData,
-} from '../../src/core/webviewData';
+} from '../../src/views/webviewData';
 import { sweep } from '../webview/fixtures';
 
 test('dashboard data: runs oldest first, unique labels, formatted metrics, nulls kept', () => {

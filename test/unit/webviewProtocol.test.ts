@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { dashboardData, sidebarData, compareData } from '../../src/core/webviewData';
+import { dashboardData, sidebarData, compareData } from '../../src/views/webviewData';
 import {
   isCommandMessage,
   isNotificationMessage,

@@ -14,7 +14,7 @@ import {
   pageHtml,
   reportHtml,
   scriptForInlining,
-} from '../../src/core/reportHtml';
+} from '../../src/views/reportHtml';
 import { RunStore } from '../../src/run/store';
 import { ensureBundle } from '../webview/bundle';
 import { HOSTILE, hostileSweep } from '../webview/fixtures';

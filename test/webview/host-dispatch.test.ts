@@ -4,11 +4,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { toCsv } from '../../src/core/export';
-import { launcherInit, launcherPlan, launcherPreview, siteId, targetChoices } from '../../src/core/launcherData';
-import type { LauncherSite } from '../../src/core/launcherData';
+import { launcherInit, launcherPlan, launcherPreview, siteId, targetChoices } from '../../src/views/launcherData';
+import type { LauncherSite } from '../../src/views/launcherData';
 import type { ProfileConfig } from '../../src/core/config';
 import type { RunRecord } from '../../src/core/record';
-import { compareData, dashboardData, sidebarData } from '../../src/core/webviewData';
+import { compareData, dashboardData, sidebarData } from '../../src/views/webviewData';
 import { readyMessage } from '../../src/core/webviewProtocol';
 import type {
   HostToPage,

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { toCsv } from '../../src/core/export';
-import { targetChoices } from '../../src/core/launcherData';
+import { targetChoices } from '../../src/views/launcherData';
 import type { ProfileConfig } from '../../src/core/config';
 import type { HostToPage, PanelKind } from '../../src/core/webviewProtocol';
 import type { ModelSite } from '../../src/detect/site';

@@ -1,10 +1,10 @@
 // The launcher page alone in headless Chromium, inside a simulated VS Code webview. The test plays
-// the host: it answers the page's preview and launch requests with src/core/launcherData.ts, the
+// the host: it answers the page's preview and launch requests with src/views/launcherData.ts, the
 // same functions the real host uses (host-pages.test.ts runs the real host controller instead).
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { launcherInit, launcherPlan, launcherPreview, siteId, targetChoices } from '../../src/core/launcherData';
-import type { LauncherEnv } from '../../src/core/launcherData';
+import { launcherInit, launcherPlan, launcherPreview, siteId, targetChoices } from '../../src/views/launcherData';
+import type { LauncherEnv } from '../../src/views/launcherData';
 import { isPageToHost, notification, responseError, responseOk } from '../../src/core/webviewProtocol';
 import type { LauncherForm, LauncherInit, RequestMessage } from '../../src/core/webviewProtocol';
 import type { ModelSite } from '../../src/detect/site';

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { compareData, dashboardData, sidebarData } from '../../src/core/webviewData';
+import { compareData, dashboardData, sidebarData } from '../../src/views/webviewData';
 import { isPageToHost, notification, responseOk } from '../../src/core/webviewProtocol';
 import type { PanelKind } from '../../src/core/webviewProtocol';
 import { chromiumMissing, inkedPixels } from './browser';

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { after, before } from 'node:test';
 import type { Page } from 'playwright-core';
-import { pageHtml } from '../../src/core/reportHtml';
+import { pageHtml } from '../../src/views/reportHtml';
 import type { PanelKind } from '../../src/core/webviewProtocol';
 import { launch, watch } from './browser';
 import type { Browser, PageWatch } from './browser';

@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
-import { pageHtml } from '../../core/reportHtml';
+import { pageHtml } from '../../views/reportHtml';
 import type { PanelKind } from '../../core/webviewProtocol';
 import type { DispatchLog, PanelDispatcher, PostToPage } from './dispatch';
 import type { WorkspaceRuns } from './runSource';
 
 // What every webview of ours shares (STYLE.md: webview-sample's security baseline): scripts on,
-// resources only from the bundle folder, a fresh nonce per render, the CSP of src/core/reportHtml.ts.
+// resources only from the bundle folder, a fresh nonce per render, the CSP of src/views/reportHtml.ts.
 
 /** The only folder a page may load from: dist/webview (main.js, main.css). */
 export function bundleRoot(extensionUri: vscode.Uri): vscode.Uri {

@@ -1,7 +1,7 @@
 // What the launcher panel does with its messages, free of `vscode` (launcherPanel.ts wires it to a
 // webview; test/webview/host-launcher.test.ts drives it against the real page in Chromium).
 // The page sends its form; previews and launches are computed here from that form with
-// src/core/launcherData.ts, so what runs is always what the host validated, never configs the page
+// src/views/launcherData.ts, so what runs is always what the host validated, never configs the page
 // assembled.
 import type { ProfileConfig } from '../../core/config';
 import {
@@ -11,8 +11,8 @@ import {
   launcherPreview,
   launcherSites,
   siteId,
-} from '../../core/launcherData';
-import type { LauncherDefaults, LauncherEnv, LauncherSeedInput, LauncherSite } from '../../core/launcherData';
+} from '../../views/launcherData';
+import type { LauncherDefaults, LauncherEnv, LauncherSeedInput, LauncherSite } from '../../views/launcherData';
 import type { LauncherChoice, LauncherForm, LauncherInit, LauncherPreview } from '../../core/webviewProtocol';
 import { PanelDispatcher } from './dispatch';
 import type { DispatchLog, PostToPage } from './dispatch';

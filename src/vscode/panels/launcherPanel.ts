@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { LauncherSeedInput } from '../../core/launcherData';
+import type { LauncherSeedInput } from '../../views/launcherData';
 import { createPanel, PanelHost } from './base';
 import type { DispatchLog } from './dispatch';
 import { LauncherController } from './launcherController';

@@ -4,7 +4,7 @@
 // these to a webview; test/webview/host-*.test.ts drives them without VS Code.
 import { toCsv, toJson, toMarkdown } from '../../core/export';
 import type { RunRecord } from '../../core/record';
-import { compareData, dashboardData, sidebarData } from '../../core/webviewData';
+import { compareData, dashboardData, sidebarData } from '../../views/webviewData';
 import type { CompareData, DashboardData, ExportFormat, SidebarData } from '../../core/webviewProtocol';
 import { PanelDispatcher } from './dispatch';
 import type { DispatchLog, PostToPage } from './dispatch';

@@ -16,13 +16,13 @@ import {
   PRECISIONS,
   PRESET_NAMES,
   STAGES,
-} from './config';
-import type { FieldError, ModelShape, MoeSpec, ProfileConfig, ProfileConfigInput, Stage } from './config';
-import { archFromConfig, estimateModel, trainableParams } from './estimate';
-import { expandSweep, KINDS_WITH_KV_HEADS } from './sweep';
-import type { SweepAxes } from './sweep';
-import { formatBytes, formatCount, MISSING } from './units';
-import { LAUNCHER_FIELDS, LAUNCHER_PREVIEW_ROWS } from './webviewProtocol';
+} from '../core/config';
+import type { FieldError, ModelShape, MoeSpec, ProfileConfig, ProfileConfigInput, Stage } from '../core/config';
+import { archFromConfig, estimateModel, trainableParams } from '../core/estimate';
+import { expandSweep, KINDS_WITH_KV_HEADS } from '../core/sweep';
+import type { SweepAxes } from '../core/sweep';
+import { formatBytes, formatCount, MISSING } from '../core/units';
+import { LAUNCHER_FIELDS, LAUNCHER_PREVIEW_ROWS } from '../core/webviewProtocol';
 import type {
   LauncherChoice,
   LauncherConfigView,
@@ -32,7 +32,7 @@ import type {
   LauncherInit,
   LauncherPreview,
   LauncherSiteView,
-} from './webviewProtocol';
+} from '../core/webviewProtocol';
 
 /** The parts of a detected ModelSite (src/detect/site.ts) the launcher reads. */
 export interface LauncherSite {

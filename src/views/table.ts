@@ -1,8 +1,8 @@
 // A plain-text table renderer for the CLI (and anything else that prints columns): aligned
 // columns, a header rule, control characters neutralised so a hostile label cannot move the cursor
 // or break a row. Pure; the caller prints the string.
-import type { RunMetrics, RunRecord } from './record';
-import { formatMetric } from './units';
+import type { RunMetrics, RunRecord } from '../core/record';
+import { formatMetric } from '../core/units';
 
 export type Align = 'left' | 'right';
 
