@@ -2,6 +2,7 @@
 import type { ProfileConfig } from './config';
 import { computeMetrics } from './metrics';
 import { qualityMetrics } from './quality';
+import { latencyStdErr } from './repeats';
 import type {
   HarnessEvent,
   HelloEvent,
@@ -127,6 +128,7 @@ export function assembleRecord(input: AssembleInput): RunRecord {
       floorS: analytic.floorS,
     });
     Object.assign(metrics, qualityMetrics(state.result.counters));
+    metrics.latencyStdErrS = latencyStdErr(state.result.counters.iterationS);
   } else if (state.error) {
     status = 'failed';
     error = { kind: state.error.kind, message: state.error.message, stderrTail: input.stderrTail };

@@ -6,7 +6,7 @@
 // so it is excluded from that front with a reason rather than treated as 0 or as the worst value.
 import type { RunMetrics } from './record';
 
-export const OBJECTIVES = ['latency', 'memory', 'energy', 'throughput', 'quality'] as const;
+export const OBJECTIVES = ['latency', 'memory', 'energy', 'throughput', 'quality', 'perplexity'] as const;
 export type Objective = (typeof OBJECTIVES)[number];
 export type Direction = 'min' | 'max';
 
@@ -40,6 +40,14 @@ export const OBJECTIVE_SPECS: Readonly<Record<Objective, ObjectiveSpec>> = {
     missing: 'no throughput measured (tokensPerS is null)',
   },
   quality: { direction: 'max', metric: 'quality', fallback: null, missing: 'no quality measured (quality is null)' },
+  // Held-out perplexity of a run trained to a budget (--train-tokens); `quality` means this when every
+  // run of a group has it (recommend.ts).
+  perplexity: {
+    direction: 'min',
+    metric: 'perplexity',
+    fallback: null,
+    missing: 'no held-out perplexity (the run was not trained to a budget: --train-tokens)',
+  },
 };
 
 const finite = (v: number | null | undefined): v is number => typeof v === 'number' && Number.isFinite(v);
@@ -69,10 +77,20 @@ export function better(a: number, b: number, d: Direction): boolean {
   return d === 'min' ? a < b : a > b;
 }
 
-/** Whether value vector `a` dominates `b`: no worse anywhere, strictly better somewhere. */
-export function dominates(a: readonly number[], b: readonly number[], directions: readonly Direction[]): boolean {
+/**
+ * Whether value vector `a` dominates `b`: no worse anywhere, strictly better somewhere. With `tolerance`
+ * (per objective, ≥ 0: the combined spread of the two points) a difference within it counts as equal.
+ */
+export function dominates(
+  a: readonly number[],
+  b: readonly number[],
+  directions: readonly Direction[],
+  tolerance: readonly number[] = [],
+): boolean {
   let strictly = false;
   for (let i = 0; i < directions.length; i++) {
+    const tol = tolerance[i] ?? 0;
+    if (Math.abs(a[i] - b[i]) <= tol) continue;
     if (better(b[i], a[i], directions[i])) return false;
     if (better(a[i], b[i], directions[i])) strictly = true;
   }
@@ -104,6 +122,8 @@ export interface ParetoResult<T> {
 export function paretoFront<T extends Measured>(
   items: readonly T[],
   objectives: readonly Objective[],
+  /** The combined spread of two items on objective i, within which they tie (seeds, step-to-step noise). */
+  tolerance: (a: T, b: T, i: number) => number = () => 0,
 ): ParetoResult<T> {
   if (objectives.length === 0) throw new Error('paretoFront needs at least one objective');
   const directions = objectives.map((o) => OBJECTIVE_SPECS[o].direction);
@@ -121,13 +141,22 @@ export function paretoFront<T extends Measured>(
   const front: ParetoPoint<T>[] = [];
   const dominatedIdx: number[] = [];
   points.forEach((p, i) => {
-    if (points.some((q, j) => j !== i && dominates(q.values, p.values, directions))) dominatedIdx.push(i);
+    const tol = (q: ParetoPoint<T>): number[] => objectives.map((_, k) => tolerance(q.item, p.item, k));
+    if (points.some((q, j) => j !== i && dominates(q.values, p.values, directions, tol(q)))) dominatedIdx.push(i);
     else front.push(p);
   });
   // A finite dominated point is always dominated by some front point (dominance is transitive).
   const dominated = dominatedIdx.map((i) => {
     const point = points[i];
-    const by = front.find((f) => dominates(f.values, point.values, directions)) ?? front[0];
+    const by =
+      front.find((f) =>
+        dominates(
+          f.values,
+          point.values,
+          directions,
+          objectives.map((_, k) => tolerance(f.item, point.item, k)),
+        ),
+      ) ?? front[0];
     return { point, by };
   });
   return { objectives: [...objectives], front, dominated, excluded };

@@ -11,14 +11,15 @@
 //    "10% more memory"; ties go to the lower memory, then to the lower run id.
 // 5. Explain: one line comparing the choice with the best alternative on each objective, with
 //    percentages from the cited runs' metrics and "equal" within 5%.
-import { MOE_PRESETS, presetShape } from './config';
+import { MOE_PRESETS, presetShape, tokenCount } from './config';
 import type { ModelShape } from './config';
 import { OBJECTIVE_SPECS, OBJECTIVES, objectiveValue, paretoFront } from './pareto';
 import type { Objective } from './pareto';
 import { PRIORS, relevantPriors } from './priors';
 import type { Prior } from './priors';
-import type { RunRecord } from './record';
-import { formatBytes, formatSeconds } from './units';
+import type { RunMetrics, RunRecord } from './record';
+import { foldRepeats, type Repeats } from './repeats';
+import { formatBytes, formatSeconds, sig3 } from './units';
 
 // ---- input parsing (the CLI and the extension's settings share these) ----
 
@@ -141,7 +142,12 @@ export function groupKeyOf(r: RunRecord): GroupKey {
   const model = modelKey(r.config);
   const device = r.env.device?.name ?? 'unknown device';
   const workload = { batch: w.batch, seqLen: w.seqLen, newTokens: w.newTokens };
-  const key = `${r.config.stage} · ${model} · batch ${w.batch}, seqLen ${w.seqLen}, newTokens ${w.newTokens} · ${device}`;
+  // Runs trained to different budgets or on different data are not comparable in quality.
+  const budget =
+    r.config.trainTokens !== undefined
+      ? ` · ${tokenCount(r.config.trainTokens)} tokens of ${r.config.data ?? 'synthetic'}`
+      : '';
+  const key = `${r.config.stage} · ${model} · batch ${w.batch}, seqLen ${w.seqLen}, newTokens ${w.newTokens}${budget} · ${device}`;
   return { key, stage: r.config.stage, model, workload, device };
 }
 
@@ -289,6 +295,7 @@ const BETTER_WORDS: Readonly<Record<Objective, string>> = {
   energy: 'less energy',
   throughput: 'more throughput',
   quality: 'higher quality',
+  perplexity: 'lower perplexity',
 };
 const WORSE_WORDS: Readonly<Record<Objective, string>> = {
   latency: 'more latency',
@@ -296,15 +303,21 @@ const WORSE_WORDS: Readonly<Record<Objective, string>> = {
   energy: 'more energy',
   throughput: 'less throughput',
   quality: 'lower quality',
+  perplexity: 'higher perplexity',
 };
 
-type Comparison = { kind: 'better' | 'equal' | 'worse'; pct: number };
+type Comparison = { kind: 'better' | 'equal' | 'tie' | 'worse'; pct: number };
 
-/** How the chosen value `c` compares with the alternative's `a` on `o`, as a percentage of `a`. */
-export function compareValues(c: number, a: number, o: Objective): Comparison {
+/**
+ * How the chosen value `c` compares with the alternative's `a` on `o`, as a percentage of `a`. A
+ * difference inside `tolerance` (the two points' combined spread over seeds or steps) is a tie: "no
+ * measurable difference", whatever its size.
+ */
+export function compareValues(c: number, a: number, o: Objective, tolerance = 0): Comparison {
   const scale = Math.abs(a);
   const rel = scale > 0 ? Math.abs(c - a) / scale : c === a ? 0 : Infinity;
   if (rel <= EQUAL_WITHIN + 1e-12) return { kind: 'equal', pct: rel * 100 };
+  if (Math.abs(c - a) <= tolerance) return { kind: 'tie', pct: rel * 100 };
   const cBetter = OBJECTIVE_SPECS[o].direction === 'min' ? c < a : c > a;
   return { kind: cBetter ? 'better' : 'worse', pct: rel * 100 };
 }
@@ -317,16 +330,30 @@ export function comparisonClause(
   chosen: readonly number[],
   alt: readonly number[],
   altLabel: string,
+  tolerance: readonly number[] = [],
+  /** The values with their spread, for objectives whose numbers the reason quotes (quality). */
+  quote: (i: number) => string | null = () => null,
 ): string {
   const better: string[] = [];
   const equal: string[] = [];
   const worse: string[] = [];
+  const ties: string[] = [];
   objectives.forEach((o, i) => {
-    const c = compareValues(chosen[i], alt[i], o);
-    if (c.kind === 'better') better.push(`${pctText(c.pct)} ${BETTER_WORDS[o]}`);
-    else if (c.kind === 'worse') worse.push(`${pctText(c.pct)} ${WORSE_WORDS[o]}`);
-    else equal.push(o);
+    const c = compareValues(chosen[i], alt[i], o, tolerance[i] ?? 0);
+    const q = quote(i);
+    const quoted = q === null ? '' : ` (${q})`;
+    if (c.kind === 'better') better.push(`${pctText(c.pct)} ${BETTER_WORDS[o]}${quoted}`);
+    else if (c.kind === 'worse') worse.push(`${pctText(c.pct)} ${WORSE_WORDS[o]}${quoted}`);
+    else if (c.kind === 'tie') ties.push(`${o}${quoted}`);
+    else equal.push(q === null ? o : `${o}${quoted}`);
   });
+  if (better.length + equal.length + worse.length === 0)
+    return `no measurable difference from ${altLabel} in ${ties.join(', ')} (inside the spread)`;
+  const clause = clauseOf(better, equal, worse, altLabel);
+  return ties.length > 0 ? `${clause}; no measurable difference in ${ties.join(', ')} (inside the spread)` : clause;
+}
+
+function clauseOf(better: string[], equal: string[], worse: string[], altLabel: string): string {
   const and = (xs: string[]): string =>
     xs.length <= 2 ? xs.join(' and ') : `${xs.slice(0, -1).join(', ')} and ${xs[xs.length - 1]}`;
   if (better.length > 0) {
@@ -354,10 +381,14 @@ export interface Recommendation {
 }
 
 export interface GroupPoint {
+  /** The first run of the config; with seeds, the point stands for every run in runIds. */
   runId: string;
+  runIds: string[];
   label: string;
-  /** Values in the order of the group's objectives. */
+  /** Values in the order of the group's objectives (means over seeds). */
   values: number[];
+  /** Spread of each value: the seeds' standard deviation, or one run's step-to-step standard error (latency). */
+  spread: number[];
   /** Distance from the ideal point (0 = best on every objective). */
   score: number;
 }
@@ -382,12 +413,40 @@ export interface RecommendReport {
   priors: Prior[];
 }
 
-function defaultObjectives(completed: readonly RunRecord[]): Objective[] {
-  const out = [...DEFAULT_OBJECTIVES];
-  for (const o of OPTIONAL_DEFAULT_OBJECTIVES) {
-    if (completed.length > 0 && completed.every((r) => objectiveValue(r.metrics, o) !== null)) out.push(o);
-  }
-  return out;
+const measuredByAll = (completed: readonly RunRecord[], o: Objective): boolean =>
+  completed.length > 0 && completed.every((r) => objectiveValue(r.metrics, o) !== null);
+
+/**
+ * The objectives of a group: the ones asked for, or by default latency and memory plus energy and
+ * quality where every completed run measured them. Quality means held-out perplexity when every run
+ * was trained to a budget (the study's quality for pretraining and fine-tuning), else the MCR quality.
+ */
+function groupObjectives(asked: readonly Objective[] | null, completed: readonly RunRecord[]): Objective[] {
+  const perplexity = measuredByAll(completed, 'perplexity');
+  const base =
+    asked !== null && asked.length > 0
+      ? [...asked]
+      : [
+          ...DEFAULT_OBJECTIVES,
+          ...OPTIONAL_DEFAULT_OBJECTIVES.filter((o) => measuredByAll(completed, o) || (o === 'quality' && perplexity)),
+        ];
+  const out = base.map((o): Objective => (o === 'quality' && perplexity ? 'perplexity' : o));
+  return out.filter((o, i) => out.indexOf(o) === i);
+}
+
+/** The spread of one objective's value for a folded config (0 when unknown). */
+function spreadOf(rep: Repeats, o: Objective): number {
+  const spec = OBJECTIVE_SPECS[o];
+  const metric: keyof RunMetrics =
+    typeof rep.run.metrics[spec.metric] === 'number' || spec.fallback === null ? spec.metric : spec.fallback;
+  return rep.spread[metric] ?? 0;
+}
+
+/** "12.0 ± 0.3 vs 13.5 ± 0.2": the two sides of a quality comparison, as measured. */
+function quoteValues(o: Objective, c: number, cs: number, a: number, as: number): string | null {
+  if (o !== 'perplexity' && o !== 'quality') return null;
+  const side = (v: number, s: number): string => (s > 0 ? `${sig3(v)} ± ${sig3(s)}` : sig3(v));
+  return `${o === 'perplexity' ? 'ppl ' : ''}${side(c, cs)} vs ${side(a, as)}`;
 }
 
 function statusWhy(r: RunRecord): string {
@@ -400,10 +459,7 @@ function statusWhy(r: RunRecord): string {
 function recommendGroup(key: GroupKey, runs: RunRecord[], options: RecommendOptions): GroupResult | null {
   const completed = runs.filter((r) => r.status === 'completed');
   if (completed.length === 0) return null;
-  const objectives =
-    options.objectives !== null && options.objectives.length > 0
-      ? [...options.objectives]
-      : defaultObjectives(completed);
+  const objectives = groupObjectives(options.objectives, completed);
   const labels = techniqueLabels(runs);
   const excluded: { runId: string; why: string }[] = runs
     .filter((r) => r.status !== 'completed')
@@ -415,8 +471,17 @@ function recommendGroup(key: GroupKey, runs: RunRecord[], options: RecommendOpti
     if (why === null) allowed.push(r);
     else excluded.push({ runId: r.id, why });
   }
-  const pf = paretoFront(allowed, objectives);
-  for (const e of pf.excluded) excluded.push({ runId: e.item.id, why: e.why });
+  // Seeds of one config become one point (means); a difference inside the spread never dominates.
+  const folded = foldRepeats(allowed);
+  const repeatsOf = new Map(folded.map((f) => [f.run.id, f]));
+  const spreadAt = (r: RunRecord, i: number): number => spreadOf(repeatsOf.get(r.id) as Repeats, objectives[i]);
+  const pf = paretoFront(
+    folded.map((f) => f.run),
+    objectives,
+    (a, b, i) => spreadAt(a, i) + spreadAt(b, i),
+  );
+  for (const e of pf.excluded)
+    for (const id of repeatsOf.get(e.item.id)?.runIds ?? [e.item.id]) excluded.push({ runId: id, why: e.why });
 
   const placed = [...pf.front, ...pf.dominated.map((d) => d.point)];
   const ideal = objectives.map((o, i) => {
@@ -428,13 +493,19 @@ function recommendGroup(key: GroupKey, runs: RunRecord[], options: RecommendOpti
     return OBJECTIVE_SPECS[o].direction === 'min' ? Math.max(...vs) : Math.min(...vs);
   });
   const memOf = (r: RunRecord): number => objectiveValue(r.metrics, 'memory') ?? Infinity;
-  const points: GroupPoint[] = placed.map((p) => ({
-    runId: p.item.id,
-    label: labels.get(p.item.id) ?? p.item.id,
-    values: p.values,
-    score: pf.front.length > 0 ? idealDistance(p.values, ideal, worst) : Infinity,
-  }));
-  const byId = new Map(allowed.map((r) => [r.id, r]));
+  const points: GroupPoint[] = placed.map((p) => {
+    const runIds = repeatsOf.get(p.item.id)?.runIds ?? [p.item.id];
+    const label = labels.get(p.item.id) ?? p.item.id;
+    return {
+      runId: p.item.id,
+      runIds,
+      label: runIds.length > 1 ? `${label} (${runIds.length} seeds)` : label,
+      values: p.values,
+      spread: objectives.map((_, i) => spreadAt(p.item, i)),
+      score: pf.front.length > 0 ? idealDistance(p.values, ideal, worst) : Infinity,
+    };
+  });
+  const byId = new Map(folded.map((f) => [f.run.id, f.run]));
   const rank = (a: GroupPoint, b: GroupPoint): number => {
     if (Math.abs(a.score - b.score) > 1e-9) return a.score - b.score;
     const ma = memOf(byId.get(a.runId) as RunRecord);
@@ -454,7 +525,9 @@ function recommendGroup(key: GroupKey, runs: RunRecord[], options: RecommendOpti
     objectives,
     front: frontPoints.map((p) => p.runId),
     points: [...frontPoints, ...otherPoints],
-    dominated: pf.dominated.map((d) => ({ runId: d.point.item.id, by: d.by.item.id })),
+    dominated: pf.dominated.flatMap((d) =>
+      (repeatsOf.get(d.point.item.id)?.runIds ?? [d.point.item.id]).map((runId) => ({ runId, by: d.by.item.id })),
+    ),
     excluded,
     recommendation,
     priors: relevantPriors(runs).map((p) => p.id),
@@ -470,12 +543,13 @@ function explain(
   rank: (a: GroupPoint, b: GroupPoint) => number,
 ): Recommendation {
   if (others.length === 0) {
-    const s = shortIds([choice.runId]);
+    const s = shortIds(choice.runIds);
+    const cited = choice.runIds.map((id) => s.get(id) ?? id).join(', ');
     return {
       runId: choice.runId,
       label: choice.label,
-      reason: `${choice.label}: the only comparable run that meets the constraints and measured ${objectives.join(', ')} — run ${s.get(choice.runId)}`,
-      evidence: [choice.runId],
+      reason: `${choice.label}: the only comparable ${choice.runIds.length > 1 ? 'config' : 'run'} that meets the constraints and measured ${objectives.join(', ')} — ${choice.runIds.length > 1 ? 'runs' : 'run'} ${cited}`,
+      evidence: [...choice.runIds],
     };
   }
   const alts: GroupPoint[] = [];
@@ -487,8 +561,17 @@ function explain(
     })[0];
     if (!alts.includes(best)) alts.push(best);
   });
-  const clauses = alts.map((a) => comparisonClause(objectives, choice.values, a.values, a.label));
-  const evidence = [choice.runId, ...alts.map((a) => a.runId)];
+  const clauses = alts.map((a) =>
+    comparisonClause(
+      objectives,
+      choice.values,
+      a.values,
+      a.label,
+      objectives.map((_, i) => choice.spread[i] + a.spread[i]),
+      (i) => quoteValues(objectives[i], choice.values[i], choice.spread[i], a.values[i], a.spread[i]),
+    ),
+  );
+  const evidence = [...choice.runIds, ...alts.flatMap((a) => a.runIds)];
   const s = shortIds(evidence);
   const cited = evidence.map((id) => s.get(id) ?? id).join(', ');
   return {

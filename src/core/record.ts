@@ -55,6 +55,8 @@ export interface RunMetrics {
   baseValLoss: number | null;
   /** Tokens actually trained. */
   trainTokens: number | null;
+  /** Standard error of the mean step time (latencyS): within one run, a latency difference inside it is a tie. */
+  latencyStdErrS: number | null;
 }
 
 export const METRIC_NAMES: readonly (keyof RunMetrics)[] = [
@@ -87,6 +89,7 @@ export const METRIC_NAMES: readonly (keyof RunMetrics)[] = [
   'dataEntropy',
   'baseValLoss',
   'trainTokens',
+  'latencyStdErrS',
 ];
 
 export function emptyMetrics(): RunMetrics {

@@ -155,6 +155,7 @@ export const METRIC_INFO: Readonly<Record<keyof RunMetrics, MetricInfo>> = {
   dataEntropy: { label: 'Data entropy (floor)', kind: 'number', unit: 'nats/token' },
   baseValLoss: { label: 'Held-out loss before', kind: 'number', unit: 'nats/token' },
   trainTokens: { label: 'Tokens trained', kind: 'count', unit: 'count' },
+  latencyStdErrS: { label: 'Latency ± (std. error)', kind: 'seconds', unit: 's' },
 };
 
 /** Formats one metric value with its unit, e.g. ("peakMemoryBytes", 1610612736) → "1.50 GiB". */

@@ -53,6 +53,7 @@ export const METRIC_DIRECTIONS: Readonly<Record<MetricKey, MetricDirection>> = {
   dataEntropy: null,
   baseValLoss: null,
   trainTokens: null,
+  latencyStdErrS: null,
 };
 
 const finite = (v: number | null | undefined): v is number => typeof v === 'number' && Number.isFinite(v);
