@@ -6,7 +6,7 @@ trained from scratch for `trainTokens` on `data` (full parameters, the reference
 bf16 on a GPU) — exactly what a pretrain run of that config trains, batch for batch, so a pretrain run
 in the reference dtype saves its model as the base. A base is trained once per shape, attention, MoE,
 data, seed, budget and workload, kept in this process for the configs of a sweep that share it, and
-saved under ~/.cache/efficientllm/bases/<key>.pt on the target so later sweeps reuse it. The key
+saved under ~/.cache/efficientllm/bases/<key>.pt on the target ($EFFICIENTLLM_CACHE/bases where set) so later sweeps reuse it. The key
 includes a hash of the harness code that defines the model and the data, so a changed harness never
 reuses a stale base.
 """
@@ -25,7 +25,16 @@ from . import budget
 from .config import ProfileConfig
 from .data.sources import DataSource
 
-CACHE_DIR = os.path.join(os.path.expanduser("~"), ".cache", "efficientllm", "bases")
+# None: $EFFICIENTLLM_CACHE/bases, else ~/.cache/efficientllm/bases (as the targets' run folders); tests set it.
+CACHE_DIR = None
+
+
+def cache_dir() -> str:
+    if CACHE_DIR is not None:
+        return CACHE_DIR
+    root = os.environ.get("EFFICIENTLLM_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "efficientllm")
+    return os.path.join(root, "bases")
 # The files whose code decides what a base model is: any change to them makes a new key.
 _KEY_SOURCES = ("model.py", "attention_mla.py", "attention_nsa.py", "moe.py", "budget.py", "trained.py",
                 os.path.join("data", "synthetic.py"), os.path.join("data", "sources.py"))
@@ -60,7 +69,7 @@ def base_state(ctx, build: Callable[[torch.dtype], nn.Module], data: DataSource,
     key = base_key(cfg, ctx.device)
     if key in _in_process:
         return _in_process[key]
-    path = os.path.join(CACHE_DIR, f"{key}.pt")
+    path = os.path.join(cache_dir(), f"{key}.pt")
     if os.path.exists(path):
         try:
             state = torch.load(path, map_location="cpu")
@@ -87,10 +96,10 @@ def base_state(ctx, build: Callable[[torch.dtype], nn.Module], data: DataSource,
 def save_base(ctx, model: nn.Module) -> Dict[str, torch.Tensor]:
     """Keeps `model`'s weights as the base of ctx.cfg: in this process and in the cache folder."""
     key = base_key(ctx.cfg, ctx.device)
-    path = os.path.join(CACHE_DIR, f"{key}.pt")
+    path = os.path.join(cache_dir(), f"{key}.pt")
     state = {k: v.detach().to("cpu").clone() for k, v in model.state_dict().items()}
     try:
-        os.makedirs(CACHE_DIR, exist_ok=True)
+        os.makedirs(cache_dir(), exist_ok=True)
         tmp = f"{path}.{os.getpid()}.tmp"
         torch.save(state, tmp)
         os.replace(tmp, path)  # atomic: a concurrent run never reads half a file
