@@ -13,15 +13,29 @@ export const EXPORT_COLUMNS: readonly string[] = [
   'target',
   'label',
   'stage',
+  'model',
+  'device',
   'attention',
   'kvHeads',
+  'moe',
+  'peft',
+  'peftRank',
   'precision',
   'batch',
   'seqLen',
   'newTokens',
+  'seed',
+  'data',
   ...METRIC_NAMES,
   'errorKind',
 ];
+
+/** The model as a column: the preset, or "custom" with its layers, or the Hugging Face path. */
+function modelText(cfg: RunRecord['config']): string {
+  const m = cfg.model;
+  if (m.source === 'hf') return m.path;
+  return m.preset ?? `custom L${m.shape.layers} h${m.shape.hidden}`;
+}
 
 /** "local", or "ssh:ALIAS" / "slurm:ALIAS", the way `--target` spells it. */
 export function targetText(target: RunRecord['target']): string {
@@ -38,12 +52,21 @@ export function exportRow(r: RunRecord): Cell[] {
     targetText(r.target),
     r.config.label,
     r.config.stage,
+    modelText(r.config),
+    r.env.device?.name ?? null,
     r.config.attention.kind,
     r.config.attention.kvHeads,
+    r.config.moe
+      ? `${r.config.moe.experts}x${r.config.moe.topK}${r.config.moe.shared ? `+${r.config.moe.shared}` : ''}`
+      : null,
+    r.config.peft?.method ?? null,
+    r.config.peft && r.config.peft.rank > 0 ? r.config.peft.rank : null,
     r.config.precision,
     r.config.workload.batch,
     r.config.workload.seqLen,
     r.config.workload.newTokens,
+    r.config.seed,
+    r.config.trainTokens !== undefined ? (r.config.data ?? 'synthetic') : null,
     ...METRIC_NAMES.map((m) => {
       const v = metrics[m];
       return typeof v === 'number' && Number.isFinite(v) ? v : null;
@@ -86,7 +109,15 @@ export function markdownCell(cell: Cell): string {
     .replace(/\r\n|[\r\n]/g, ' ');
 }
 
-const NUMERIC_COLUMNS = new Set<string>(['kvHeads', 'batch', 'seqLen', 'newTokens', ...METRIC_NAMES]);
+const NUMERIC_COLUMNS = new Set<string>([
+  'kvHeads',
+  'peftRank',
+  'batch',
+  'seqLen',
+  'newTokens',
+  'seed',
+  ...METRIC_NAMES,
+]);
 
 /** A Markdown (GFM) table, numbers right-aligned, missing values as "—". */
 export function toMarkdown(records: readonly RunRecord[]): string {

@@ -194,3 +194,33 @@ test('export subcommand: stdout, --out FILE, --store DIR, bad flags', async () =
     await assert.rejects(exportCommand(['--format', 'csv', '--out', 'no/such/dir/x.csv'], fakeIo(root)), UsageError);
   });
 });
+
+test('tidy columns: model, device, MoE, PEFT with rank, seed and the data of a budget run', () => {
+  const r = makeRunRecord(
+    'tidy1',
+    {
+      stage: 'finetune',
+      moe: { experts: 4, topK: 2 },
+      peft: { method: 'lora', rank: 8 },
+      seed: 3,
+      trainTokens: 60_000,
+    },
+    { valLoss: 4.2, perplexity: Math.exp(4.2) },
+  );
+  r.env.device = { name: 'NVIDIA H200', memoryBytes: 141e9 };
+  const row = Object.fromEntries(EXPORT_COLUMNS.map((c, i) => [c, toJsonRow(r)[i]]));
+  assert.deepEqual(
+    [row.model, row.device, row.moe, row.peft, row.peftRank, row.seed, row.data, row.valLoss],
+    ['tiny', 'NVIDIA H200', '4x2', 'lora', 8, 3, 'synthetic', 4.2],
+  );
+  // a speed-only run: no data column, and no rank for full fine-tuning
+  const plain = Object.fromEntries(
+    EXPORT_COLUMNS.map((c, i) => [c, toJsonRow(makeRunRecord('tidy2', { stage: 'finetune' }))[i]]),
+  );
+  assert.deepEqual([plain.peft, plain.peftRank, plain.data, plain.moe], ['full', null, null, null]);
+});
+
+function toJsonRow(r: RunRecord): (string | number | null)[] {
+  const [obj] = (JSON.parse(toJson([r])) as { runs: Record<string, string | number | null>[] }).runs;
+  return EXPORT_COLUMNS.map((c) => obj[c] ?? null);
+}
