@@ -111,11 +111,6 @@ export function drawChart<T extends ChartType>(
   return chart;
 }
 
-export function destroyChart(name: string): void {
-  charts.get(name)?.destroy();
-  charts.delete(name);
-}
-
 /** What is drawn, for tests and the e2e check from inside the webview (read-only summary). */
 export interface ChartSummary {
   name: string;

@@ -1,7 +1,8 @@
 // Compare: two or more runs side by side, each metric against a baseline run with the absolute and
 // percent difference, and "better" / "worse" / "same" in words and a mark, not only in colour.
-import type { CompareData, DeltaView, RunView } from '../src/core/webviewProtocol';
-import { isCompareData } from '../src/core/webviewProtocol';
+import type { CompareData, DeltaView } from '../src/core/webviewProtocol/compare';
+import type { RunView } from '../src/core/webviewProtocol/results';
+import { isCompareData } from '../src/core/webviewProtocol/compare';
 import { button, select } from './controls';
 import { clear, el, showProblem } from './dom';
 import type { Environment } from './host';

@@ -1,8 +1,9 @@
 // The results dashboard: the recommendation, bars per metric across the sweep's configs, the
 // latency–memory(–energy) Pareto scatter, a run's samples, % of roofline, a sortable table with
 // exports, and the errors of failed runs. One render function for the webview and the static report.
-import type { DashboardData, ExportFormat, MetricKey, RunView } from '../src/core/webviewProtocol';
-import { isDashboardData } from '../src/core/webviewProtocol';
+import type { DashboardData, ExportFormat } from '../src/core/webviewProtocol/dashboard';
+import type { MetricKey, RunView } from '../src/core/webviewProtocol/results';
+import { isDashboardData } from '../src/core/webviewProtocol/dashboard';
 import { chartPng, onThemeChange } from './charts';
 import { button, dataUrlBlob, download, select } from './controls';
 import { drawMetricBars, drawPareto, drawRoofline, drawSamples, recommendedIds } from './dashboardCharts';

@@ -1,7 +1,8 @@
 // The dashboard's four charts. Labels and tooltips are chart.js text drawn on a canvas: run labels
 // and device names never become markup.
 import type { TooltipItem } from 'chart.js';
-import type { DashboardData, MetricColumnView, MetricKey, RunView } from '../src/core/webviewProtocol';
+import type { DashboardData } from '../src/core/webviewProtocol/dashboard';
+import type { MetricColumnView, MetricKey, RunView } from '../src/core/webviewProtocol/results';
 import { drawChart, readTheme, tickText } from './charts';
 
 const axisTitle = (m: MetricColumnView): string => (m.axis.unit ? `${m.label} (${m.axis.unit})` : m.label);

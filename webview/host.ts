@@ -1,13 +1,8 @@
 // Where a page gets its data and keeps its state: inside VS Code (acquireVsCodeApi: ready handshake,
 // notifications, requests with ids, getState/setState) or in the static report (data inlined as
 // JSON in the page, state kept in memory only).
-import {
-  INLINE_DATA_ELEMENT_ID,
-  isNotificationMessage,
-  isRequestResult,
-  isResponseMessage,
-  readyMessage,
-} from '../src/core/webviewProtocol';
+import { isResponseMessage, readyMessage } from '../src/core/webviewProtocol/envelope';
+import { INLINE_DATA_ELEMENT_ID, isNotificationMessage, isRequestResult } from '../src/core/webviewProtocol/panels';
 import type {
   CommandMessage,
   NotificationMessage,
@@ -17,7 +12,7 @@ import type {
   RequestMethod,
   RequestParams,
   RequestResult,
-} from '../src/core/webviewProtocol';
+} from '../src/core/webviewProtocol/panels';
 
 /** The API VS Code injects into a webview. */
 export interface VsCodeApi {

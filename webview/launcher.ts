@@ -11,8 +11,8 @@ import type {
   LauncherForm,
   LauncherInit,
   LauncherPreview,
-} from '../src/core/webviewProtocol';
-import { isLauncherForm } from '../src/core/webviewProtocol';
+} from '../src/core/webviewProtocol/launcher';
+import { isLauncherForm } from '../src/core/webviewProtocol/launcher';
 import { button, select } from './controls';
 import { clear, el, showProblem, uid } from './dom';
 import type { Environment } from './host';

@@ -2,7 +2,7 @@
 // the static report; `<body data-panel="…">` (src/views/reportHtml.ts) says which page to draw.
 // Inside VS Code the page says `ready` and waits for the host's data (webview/host.ts); in the static
 // report the data is inlined as JSON. It never builds HTML from data.
-import { isPanelKind } from '../src/core/webviewProtocol';
+import { isPanelKind } from '../src/core/webviewProtocol/panels';
 import { chartSummaries } from './charts';
 import type { ChartSummary } from './charts';
 import { startCompare } from './compare';

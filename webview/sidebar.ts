@@ -1,7 +1,7 @@
 // The sidebar view under Runs: the latest sweep's headline metrics as small bar charts and the
 // current recommendation, one click from the dashboard.
-import type { SidebarData } from '../src/core/webviewProtocol';
-import { isSidebarData } from '../src/core/webviewProtocol';
+import type { SidebarData } from '../src/core/webviewProtocol/sidebar';
+import { isSidebarData } from '../src/core/webviewProtocol/sidebar';
 import { drawChart, onThemeChange, readTheme, tickText } from './charts';
 import { button } from './controls';
 import { clear, el, showProblem } from './dom';

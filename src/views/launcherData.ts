@@ -6,8 +6,6 @@
 //  - launcherPreview: the plan as the page shows it: sweep size and each config's instant estimate
 //    (parameters, weight memory, KV cache per 1k tokens).
 // Lists arrive as typed text ("1, 8"); parsing them here keeps every message in one tested place.
-// DESIGN.md rooms: core imports nothing of ours outside core, so a detected site is described by the
-// structural `LauncherSite` (src/detect/site.ts's ModelSite fits it).
 import {
   ATTENTION_KINDS,
   DEFAULT_WORKLOAD,
@@ -22,7 +20,8 @@ import { archFromConfig, estimateModel, trainableParams } from '../core/estimate
 import { expandSweep, KINDS_WITH_KV_HEADS } from '../core/sweep';
 import type { SweepAxes } from '../core/sweep';
 import { formatBytes, formatCount, MISSING } from '../core/units';
-import { LAUNCHER_FIELDS, LAUNCHER_PREVIEW_ROWS } from '../core/webviewProtocol';
+import type { ModelSite } from '../detect/site';
+import { LAUNCHER_FIELDS, LAUNCHER_PREVIEW_ROWS } from '../core/webviewProtocol/launcher';
 import type {
   LauncherChoice,
   LauncherConfigView,
@@ -32,48 +31,13 @@ import type {
   LauncherInit,
   LauncherPreview,
   LauncherSiteView,
-} from '../core/webviewProtocol';
-
-/** The parts of a detected ModelSite (src/detect/site.ts) the launcher reads. */
-export interface LauncherSite {
-  file: string;
-  line: number;
-  kind: string;
-  attention: string | null;
-  name: string;
-  details: {
-    heads?: number;
-    kvHeads?: number;
-    hidden?: number;
-    headDim?: number;
-    layers?: number;
-    ffn?: number;
-    vocab?: number;
-    kvRank?: number;
-    qRank?: number;
-    ropeDim?: number;
-    blockSize?: number;
-    selectedBlocks?: number;
-    slidingWindow?: number | true;
-    experts?: number;
-    topK?: number;
-    sharedExperts?: number;
-    method?: string;
-    rank?: number;
-    model?: string;
-    dtype?: string;
-    precision?: string;
-    loadIn4bit?: boolean;
-    loadIn8bit?: boolean;
-    problem?: string;
-  };
-}
+} from '../core/webviewProtocol/launcher';
 
 /** Where the launcher was opened from: a CodeLens passes its file, line and site. */
 export interface LauncherSeedInput {
   file?: string;
   line?: number;
-  site?: LauncherSite;
+  site?: ModelSite;
 }
 
 /** `efficientllm.defaultSweep` (src/vscode/config.ts); read loosely, it is user-written JSON. */
@@ -103,12 +67,12 @@ const unique = <T>(xs: readonly T[]): T[] => [...new Set(xs)];
 // ---- sites ----
 
 /** A site's id: stable across rescans of an unchanged file (kind, file, line, name). */
-export function siteId(site: LauncherSite): string {
+export function siteId(site: ModelSite): string {
   return `${site.kind}:${site.file}:${site.line}:${site.name}`;
 }
 
 /** The shape numbers a site states, as overrides of a preset's shape (empty when it states none). */
-export function siteShape(site: LauncherSite): Partial<ModelShape> {
+export function siteShape(site: ModelSite): Partial<ModelShape> {
   const d = site.details;
   const out: Partial<ModelShape> = {};
   for (const k of ['layers', 'hidden', 'heads', 'kvHeads', 'headDim', 'ffn', 'vocab'] as const) {
@@ -126,20 +90,20 @@ export function siteShape(site: LauncherSite): Partial<ModelShape> {
 }
 
 /** The checkpoint a loading site names (`from_pretrained("Qwen/Qwen2.5-0.5B")`), or null. */
-function siteCheckpoint(site: LauncherSite): string | null {
+function siteCheckpoint(site: ModelSite): string | null {
   const m = site.details.model;
   return site.kind === 'load' && typeof m === 'string' && m.trim().length > 0 ? m.trim() : null;
 }
 
 /** True when a site can stand for the model (it has a shape or names a checkpoint). */
-function isModelSource(site: LauncherSite): boolean {
+function isModelSource(site: ModelSite): boolean {
   return (
     siteCheckpoint(site) !== null ||
     ((site.kind === 'attention' || site.kind === 'config') && Object.keys(siteShape(site)).length > 0)
   );
 }
 
-function siteDetail(site: LauncherSite): string {
+function siteDetail(site: ModelSite): string {
   const d = site.details;
   const parts: string[] = [];
   const ckpt = siteCheckpoint(site);
@@ -165,7 +129,7 @@ function siteDetail(site: LauncherSite): string {
   return parts.join(', ');
 }
 
-function sitePrecision(site: LauncherSite): string | null {
+function sitePrecision(site: ModelSite): string | null {
   const d = site.details;
   if (d.loadIn4bit) return 'int4';
   if (d.loadIn8bit) return 'int8';
@@ -175,7 +139,7 @@ function sitePrecision(site: LauncherSite): string | null {
 }
 
 export function siteViews(
-  sites: readonly LauncherSite[],
+  sites: readonly ModelSite[],
   displayPath: (file: string) => string = (f) => f,
 ): LauncherSiteView[] {
   return sites.map((s) => ({
@@ -186,14 +150,14 @@ export function siteViews(
 }
 
 /** The sites the launcher lists: the seed's own site first when the scan has not seen it. */
-export function launcherSites(sites: readonly LauncherSite[], seed: LauncherSeedInput | undefined): LauncherSite[] {
+export function launcherSites(sites: readonly ModelSite[], seed: LauncherSeedInput | undefined): ModelSite[] {
   const list = [...sites];
-  if (seed?.site && !list.some((s) => siteId(s) === siteId(seed.site as LauncherSite))) list.unshift(seed.site);
+  if (seed?.site && !list.some((s) => siteId(s) === siteId(seed.site as ModelSite))) list.unshift(seed.site);
   return list;
 }
 
 /** The seed's site: the one given, else the nearest site at or above `line` in `file`. */
-export function seedSite(seed: LauncherSeedInput | undefined, sites: readonly LauncherSite[]): LauncherSite | null {
+export function seedSite(seed: LauncherSeedInput | undefined, sites: readonly ModelSite[]): ModelSite | null {
   if (!seed) return null;
   if (seed.site) return seed.site;
   if (seed.file === undefined) return null;
@@ -274,11 +238,7 @@ export function defaultForm(defaults: LauncherDefaults, target = 'local'): Launc
  * a shape site of the same file when there is one) and what it uses added to the settings' sweep,
  * so the sweep measures the code as written against the alternatives.
  */
-export function seededForm(
-  base: LauncherForm,
-  site: LauncherSite | null,
-  sites: readonly LauncherSite[],
-): LauncherForm {
+export function seededForm(base: LauncherForm, site: ModelSite | null, sites: readonly ModelSite[]): LauncherForm {
   if (!site) return base;
   const form: LauncherForm = structuredClone(base);
   const d = site.details;
@@ -317,7 +277,7 @@ export function seededForm(
 }
 
 export interface LauncherInitInput {
-  sites: readonly LauncherSite[];
+  sites: readonly ModelSite[];
   seed?: LauncherSeedInput;
   defaults: LauncherDefaults;
   targets: LauncherChoice[];
@@ -461,7 +421,7 @@ export function formFieldOf(configField: string, fromSite: boolean): LauncherFie
 
 export interface LauncherEnv {
   /** The sites the form's `source.siteId` may name. */
-  sites: readonly LauncherSite[];
+  sites: readonly ModelSite[];
   /** The allowed target values (LauncherInit.targets). */
   targets: readonly string[];
   /** `efficientllm.sampleIntervalMs`. */

@@ -11,8 +11,8 @@
 // Nothing from a run (labels, device names, errors, paths) is put into the markup except inside
 // that JSON; the page renders it with textContent.
 import { createHash } from 'node:crypto';
-import { INLINE_DATA_ELEMENT_ID } from '../core/webviewProtocol';
-import type { PanelKind } from '../core/webviewProtocol';
+import { INLINE_DATA_ELEMENT_ID } from '../core/webviewProtocol/panels';
+import type { PanelKind } from '../core/webviewProtocol/panels';
 
 export type PageAssets =
   | {

@@ -1,4 +1,4 @@
-// Builds what the webview pages show (src/core/webviewProtocol.ts) from RunRecords: labels, formatted
+// Builds what the webview pages show (src/core/webviewProtocol/) from RunRecords: labels, formatted
 // metrics, chart axis units, the recommendation per group of comparable runs, deltas for Compare.
 // Pure; the extension host and the CLI's static report both call it, so the page itself needs no
 // formatting or recommendation code (DESIGN.md rooms: webview/ imports only the message types).
@@ -8,19 +8,17 @@ import { METRIC_NAMES } from '../core/record';
 import type { RunMetrics, RunRecord } from '../core/record';
 import { formatMetric, formatTimestamp, METRIC_INFO, MISSING, sig3 } from '../core/units';
 import type { MetricKind } from '../core/units';
+import type { CompareData, DeltaVerdict, DeltaView } from '../core/webviewProtocol/compare';
+import type { DashboardData } from '../core/webviewProtocol/dashboard';
 import type {
-  CompareData,
-  DashboardData,
-  DeltaVerdict,
-  DeltaView,
   MetricCell,
   MetricColumnView,
   MetricDirection,
   MetricKey,
   RecommendationView,
   RunView,
-  SidebarData,
-} from '../core/webviewProtocol';
+} from '../core/webviewProtocol/results';
+import type { SidebarData } from '../core/webviewProtocol/sidebar';
 
 /** Lower is better for these; higher for the `max` ones; parameter counts and utilisation are neither. */
 export const METRIC_DIRECTIONS: Readonly<Record<MetricKey, MetricDirection>> = {

@@ -18,8 +18,8 @@ import {
 } from '../../src/views/launcherData';
 import type { LauncherEnv } from '../../src/views/launcherData';
 import { formatBytes, formatCount, MISSING } from '../../src/core/units';
-import { isLauncherInit, isLauncherPreview, LAUNCHER_PREVIEW_ROWS } from '../../src/core/webviewProtocol';
-import type { LauncherFieldError, LauncherForm } from '../../src/core/webviewProtocol';
+import { isLauncherInit, isLauncherPreview, LAUNCHER_PREVIEW_ROWS } from '../../src/core/webviewProtocol/launcher';
+import type { LauncherFieldError, LauncherForm } from '../../src/core/webviewProtocol/launcher';
 import type { ModelSite } from '../../src/detect/site';
 import { LAUNCHER_SETTINGS, llamaAttentionSite } from '../webview/launcherFixtures';
 

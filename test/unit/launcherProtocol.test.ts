@@ -1,16 +1,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { defaultForm, launcherInit, launcherPreview, targetChoices } from '../../src/views/launcherData';
+import { isReadyMessage, readyMessage } from '../../src/core/webviewProtocol/envelope';
+import { isLauncherForm } from '../../src/core/webviewProtocol/launcher';
 import {
-  isLauncherForm,
   isNotificationMessage,
   isPageToHost,
   isPanelKind,
-  isReadyMessage,
   isRequestResult,
   notification,
-  readyMessage,
-} from '../../src/core/webviewProtocol';
+} from '../../src/core/webviewProtocol/panels';
 
 const form = defaultForm({ preset: 'tiny' });
 

@@ -2,18 +2,20 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { dashboardData, sidebarData, compareData } from '../../src/views/webviewData';
 import {
+  isReadyMessage,
+  isResponseMessage,
+  readyMessage,
+  responseError,
+} from '../../src/core/webviewProtocol/envelope';
+import {
   isCommandMessage,
   isNotificationMessage,
   isPageToHost,
-  isReadyMessage,
   isRequestMessage,
   isRequestResult,
-  isResponseMessage,
   notification,
-  readyMessage,
-  responseError,
   responseOk,
-} from '../../src/core/webviewProtocol';
+} from '../../src/core/webviewProtocol/panels';
 import { sweep } from '../webview/fixtures';
 
 test('ready handshake: built and recognised per panel', () => {

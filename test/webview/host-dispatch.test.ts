@@ -5,18 +5,13 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { toCsv } from '../../src/core/export';
 import { launcherInit, launcherPlan, launcherPreview, siteId, targetChoices } from '../../src/views/launcherData';
-import type { LauncherSite } from '../../src/views/launcherData';
+import type { ModelSite } from '../../src/detect/site';
 import type { ProfileConfig } from '../../src/core/config';
 import type { RunRecord } from '../../src/core/record';
 import { compareData, dashboardData, sidebarData } from '../../src/views/webviewData';
-import { readyMessage } from '../../src/core/webviewProtocol';
-import type {
-  HostToPage,
-  LauncherForm,
-  LauncherInit,
-  LauncherPreview,
-  PanelKind,
-} from '../../src/core/webviewProtocol';
+import { readyMessage } from '../../src/core/webviewProtocol/envelope';
+import type { LauncherForm, LauncherInit, LauncherPreview } from '../../src/core/webviewProtocol/launcher';
+import type { HostToPage, PanelKind } from '../../src/core/webviewProtocol/panels';
 import { describeMessage, PanelDispatcher } from '../../src/vscode/panels/dispatch';
 import { LauncherController } from '../../src/vscode/panels/launcherController';
 import type { LauncherDeps } from '../../src/vscode/panels/launcherController';
@@ -352,7 +347,7 @@ describe('results controllers', () => {
 });
 
 describe('launcher controller', () => {
-  const site: LauncherSite = {
+  const site: ModelSite = {
     file: '/ws/models/llama.py',
     line: 12,
     kind: 'attention',
@@ -364,7 +359,7 @@ describe('launcher controller', () => {
 
   function deps(over: Partial<LauncherDeps> = {}) {
     const launched: { configs: ProfileConfig[]; target: string }[] = [];
-    const opened: LauncherSite[] = [];
+    const opened: ModelSite[] = [];
     const d: LauncherDeps = {
       sites: async () => [site],
       targets: () => targets,

@@ -8,7 +8,7 @@ import type { Page } from 'playwright-core';
 import { toCsv } from '../../src/core/export';
 import { targetChoices } from '../../src/views/launcherData';
 import type { ProfileConfig } from '../../src/core/config';
-import type { HostToPage, PanelKind } from '../../src/core/webviewProtocol';
+import type { HostToPage, PanelKind } from '../../src/core/webviewProtocol/panels';
 import type { ModelSite } from '../../src/detect/site';
 import type { PostToPage } from '../../src/vscode/panels/dispatch';
 import { LauncherController } from '../../src/vscode/panels/launcherController';

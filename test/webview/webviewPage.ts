@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before } from 'node:test';
 import type { Page } from 'playwright-core';
 import { pageHtml } from '../../src/views/reportHtml';
-import type { PanelKind } from '../../src/core/webviewProtocol';
+import type { PanelKind } from '../../src/core/webviewProtocol/panels';
 import { launch, watch } from './browser';
 import type { Browser, PageWatch } from './browser';
 import { loadBundle } from './bundle';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import { pageHtml } from '../../views/reportHtml';
-import type { PanelKind } from '../../core/webviewProtocol';
+import type { PanelKind } from '../../core/webviewProtocol/panels';
 import type { DispatchLog, PanelDispatcher, PostToPage } from './dispatch';
 import type { WorkspaceRuns } from './runSource';
 

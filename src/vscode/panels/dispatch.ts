@@ -1,4 +1,4 @@
-// The host's end of one page's protocol (src/core/webviewProtocol.ts), free of `vscode` so that
+// The host's end of one page's protocol (src/core/webviewProtocol/), free of `vscode` so that
 // node:test drives it directly (STYLE.md: vscode-python-environments' thin I/O seams):
 //  - every message from the page is checked with isPageToHost down to each method's params; anything
 //    else is logged and ignored;
@@ -6,7 +6,9 @@
 //    and every `ready` (first load, or a reload after the panel was hidden) gets fresh data;
 //  - a request is answered exactly once, with its id: responseOk with the handler's result, or
 //    responseError with the handler's error text.
-import { isPageToHost, notification, responseError } from '../../core/webviewProtocol';
+import { responseError } from '../../core/webviewProtocol/envelope';
+import { isPageToHost, notification } from '../../core/webviewProtocol/panels';
+import type { ResponseMessage } from '../../core/webviewProtocol/envelope';
 import type {
   CommandMethod,
   CommandParams,
@@ -17,8 +19,7 @@ import type {
   RequestMethod,
   RequestParams,
   RequestResult,
-  ResponseMessage,
-} from '../../core/webviewProtocol';
+} from '../../core/webviewProtocol/panels';
 
 /** What the dispatcher logs to (vscode.LogOutputChannel fits). */
 export interface DispatchLog {

@@ -12,8 +12,9 @@ import {
   launcherSites,
   siteId,
 } from '../../views/launcherData';
-import type { LauncherDefaults, LauncherEnv, LauncherSeedInput, LauncherSite } from '../../views/launcherData';
-import type { LauncherChoice, LauncherForm, LauncherInit, LauncherPreview } from '../../core/webviewProtocol';
+import type { ModelSite as LauncherSite } from '../../detect/site';
+import type { LauncherDefaults, LauncherEnv, LauncherSeedInput } from '../../views/launcherData';
+import type { LauncherChoice, LauncherForm, LauncherInit, LauncherPreview } from '../../core/webviewProtocol/launcher';
 import { PanelDispatcher } from './dispatch';
 import type { DispatchLog, PostToPage } from './dispatch';
 

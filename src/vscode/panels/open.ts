@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import type { ProfileConfig } from '../../core/config';
 import { targetText } from '../../core/export';
 import { targetChoices } from '../../views/launcherData';
-import type { LauncherSite } from '../../views/launcherData';
+import type { ModelSite as LauncherSite } from '../../detect/site';
 import type { RunRecord } from '../../core/record';
 import type { ModelSite } from '../../detect/site';
 import type { Ctx } from '../ctx';

@@ -5,7 +5,9 @@
 import { toCsv, toJson, toMarkdown } from '../../core/export';
 import type { RunRecord } from '../../core/record';
 import { compareData, dashboardData, sidebarData } from '../../views/webviewData';
-import type { CompareData, DashboardData, ExportFormat, SidebarData } from '../../core/webviewProtocol';
+import type { CompareData } from '../../core/webviewProtocol/compare';
+import type { DashboardData, ExportFormat } from '../../core/webviewProtocol/dashboard';
+import type { SidebarData } from '../../core/webviewProtocol/sidebar';
 import { PanelDispatcher } from './dispatch';
 import type { DispatchLog, PostToPage } from './dispatch';
 
