@@ -4,8 +4,14 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { RunState } from '../core/assemble';
-import { formatFieldErrors, type MoeSpec, type ProfileConfig, type ProfileConfigInput } from '../core/config';
-import { expandSweep, KINDS_WITH_KV_HEADS, type SweepAxes } from '../core/sweep';
+import {
+  editDistance,
+  formatFieldErrors,
+  type MoeSpec,
+  type ProfileConfig,
+  type ProfileConfigInput,
+} from '../core/config';
+import { expandSweep, KINDS_WITH_KV_HEADS, parsePlan, type SweepAxes, type SweepPlan } from '../core/sweep';
 import { renderSummary } from '../views/table';
 import { analyticFor } from '../core/analytic';
 import { givenSlurmFlags, SLURM_CLI_OPTIONS, slurmJobOptions } from '../run/slurm/fromFlags';
@@ -99,21 +105,17 @@ function moeList(v: string | undefined): (MoeSpec | null)[] | undefined {
   });
 }
 
-/** A plan file holds either one config input, a list of them, or {base, axes}. */
-async function configsFromPlan(path: string): Promise<{ base: ProfileConfigInput; axes: SweepAxes }[]> {
+/** A plan file holds one config input, a list of them, or {base, axes}; every field is checked (parsePlan). */
+async function configsFromPlan(path: string): Promise<SweepPlan[]> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(await readFile(path, 'utf8'));
   } catch (e) {
     throw new UsageError(`--plan ${path}: ${(e as Error).message}`);
   }
-  const items = Array.isArray(parsed) ? parsed : [parsed];
-  return items.map((item: unknown, i) => {
-    if (typeof item !== 'object' || item === null)
-      throw new UsageError(`--plan ${path}: entry ${i} is not a JSON object`);
-    const o = item as { base?: ProfileConfigInput; axes?: SweepAxes };
-    return o.base !== undefined ? { base: o.base, axes: o.axes ?? {} } : { base: item as ProfileConfigInput, axes: {} };
-  });
+  const plan = parsePlan(parsed);
+  if (!plan.ok) throw new UsageError(`--plan ${path}: ${formatFieldErrors(plan.errors).replace(/\n/g, '; ')}`);
+  return plan.sweeps;
 }
 
 /** A one-line progress bar on stderr, redrawn in place (TTY only). */
@@ -144,8 +146,59 @@ function progressPrinter(
   };
 }
 
+/** parseArgs, with an unknown flag named beside the nearest known one (--seqlen → --seq-len). */
+function parseFlags(
+  argv: string[],
+): ReturnType<typeof parseArgs<{ args: string[]; options: typeof OPTIONS }>>['values'] {
+  try {
+    return parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false }).values;
+  } catch (e) {
+    const code = e instanceof TypeError && 'code' in e ? String(e.code) : '';
+    const flag = /'(--?[^']+)'/.exec((e as Error).message)?.[1];
+    if (code !== 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || flag === undefined) throw e;
+    const name = flag.replace(/^-+/, '').split('=')[0];
+    const nearest = Object.keys(OPTIONS)
+      .map((k) => ({ k, d: editDistance(k.replace(/-/g, ''), name.replace(/-/g, '')) }))
+      .sort((a, b) => a.d - b.d)[0];
+    const hint =
+      nearest && nearest.d <= Math.max(1, Math.floor(name.length / 3)) ? `; did you mean --${nearest.k}?` : '';
+    throw new UsageError(`${flag}: unknown flag${hint}`);
+  }
+}
+
+/** Sweep flags that a plan file replaces: given with --plan they would be ignored, so they are refused. */
+const SWEEP_FLAGS = [
+  'preset',
+  'attention',
+  'kv-heads',
+  'stage',
+  'precision',
+  'batch',
+  'seq-len',
+  'new-tokens',
+  'moe',
+  'peft',
+  'peft-rank',
+  'peft-alpha',
+  'peft-targets',
+  'mla-kv-rank',
+  'mla-q-rank',
+  'mla-rope-dim',
+  'nsa-block',
+  'nsa-selected',
+  'nsa-window',
+  'seeds',
+] as const;
+
 export const profileCommand: Subcommand = async (argv, io) => {
-  const { values } = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false });
+  const values = parseFlags(argv);
+  if (values.plan !== undefined) {
+    const ignored = SWEEP_FLAGS.filter((f) => values[f] !== undefined).map((f) => `--${f}`);
+    if (ignored.length > 0)
+      throw new UsageError(
+        `${ignored.join(', ')} ${ignored.length === 1 ? 'does' : 'do'} not apply with --plan; put ${ignored.length === 1 ? 'it' : 'them'} in the plan file or drop --plan`,
+      );
+  }
   const axes: SweepAxes = {
     preset: list(values.preset),
     stage: list(values.stage),
@@ -221,7 +274,8 @@ export const profileCommand: Subcommand = async (argv, io) => {
     const expanded = expandSweep(overrides(sweep.base), values.plan ? { ...sweep.axes } : sweep.axes);
     if (!expanded.ok) {
       const lines = expanded.problems.map(
-        (p) => `config ${p.index + 1} (${p.label}): ${formatFieldErrors(p.errors).replace(/\n/g, '; ')}`,
+        (p) =>
+          `${p.index < 0 ? '' : `config ${p.index + 1} (${p.label}): `}${formatFieldErrors(p.errors).replace(/\n/g, '; ')}`,
       );
       throw new UsageError(lines.join(' | '));
     }

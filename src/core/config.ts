@@ -183,7 +183,42 @@ class Checker {
     }
     return v;
   }
+
+  /** A size with a sanity bound (SHAPE_LIMITS, WORKLOAD_LIMITS): beyond it the message says why. */
+  size(field: string, v: unknown, fallback: number, min: number, max: number): number {
+    if (typeof v === 'number' && Number.isInteger(v) && v > max) {
+      this.fail(
+        field,
+        `${v} is beyond any published model (at most ${max.toLocaleString('en-US')}, about ten times the largest); check for a typo`,
+      );
+      return fallback;
+    }
+    return this.int(field, v, fallback, min);
+  }
 }
+
+/**
+ * Upper bounds of a model's shape and workload, each about ten times the largest published value, so
+ * that they catch only what cannot be meant (an extra zero, a pasted number) and leave every real model,
+ * and some headroom, to the fit check against the target's memory (fit.ts). The largest published:
+ * layers 126 (Llama 3.1 405B; PaLM 540B has 118), hidden 20,480 (Megatron-Turing NLG 530B), heads 128
+ * (Llama 3.1 405B, DeepSeek-V3), head dimension 256 (Gemma), FFN 81,920 (MT-NLG), vocabulary 262,144
+ * (Gemma 3), context 10M tokens (Llama 4 Scout), 2,048 sequences per step (PaLM, Llama 3).
+ */
+export const SHAPE_LIMITS: Readonly<Record<keyof ModelShape, number>> = {
+  layers: 1_000,
+  hidden: 200_000,
+  heads: 1_000,
+  kvHeads: 1_000,
+  headDim: 2_048,
+  ffn: 1_000_000,
+  vocab: 2_621_440,
+};
+export const WORKLOAD_LIMITS: Readonly<Pick<Workload, 'batch' | 'seqLen' | 'newTokens'>> = {
+  batch: 20_480,
+  seqLen: 100_000_000,
+  newTokens: 100_000_000,
+};
 
 function resolveShape(c: Checker, input: ProfileConfigInput['model']): { preset: string | null; shape: ModelShape } {
   const presetName = input?.preset;
@@ -199,13 +234,13 @@ function resolveShape(c: Checker, input: ProfileConfigInput['model']): { preset:
   }
   const from = base ?? PRESETS.tiny;
   const shape: ModelShape = {
-    layers: c.int('model.shape.layers', given.layers, from.layers, 1),
-    hidden: c.int('model.shape.hidden', given.hidden, from.hidden, 1),
-    heads: c.int('model.shape.heads', given.heads, from.heads, 1),
-    kvHeads: c.int('model.shape.kvHeads', given.kvHeads, from.kvHeads, 1),
-    headDim: c.int('model.shape.headDim', given.headDim, from.headDim, 1),
-    ffn: c.int('model.shape.ffn', given.ffn, from.ffn, 1),
-    vocab: c.int('model.shape.vocab', given.vocab, from.vocab, 2),
+    layers: c.size('model.shape.layers', given.layers, from.layers, 1, SHAPE_LIMITS.layers),
+    hidden: c.size('model.shape.hidden', given.hidden, from.hidden, 1, SHAPE_LIMITS.hidden),
+    heads: c.size('model.shape.heads', given.heads, from.heads, 1, SHAPE_LIMITS.heads),
+    kvHeads: c.size('model.shape.kvHeads', given.kvHeads, from.kvHeads, 1, SHAPE_LIMITS.kvHeads),
+    headDim: c.size('model.shape.headDim', given.headDim, from.headDim, 1, SHAPE_LIMITS.headDim),
+    ffn: c.size('model.shape.ffn', given.ffn, from.ffn, 1, SHAPE_LIMITS.ffn),
+    vocab: c.size('model.shape.vocab', given.vocab, from.vocab, 2, SHAPE_LIMITS.vocab),
   };
   if (shape.headDim % 2 !== 0)
     c.fail('model.shape.headDim', `${shape.headDim} is odd; RoPE needs an even head dimension`);
@@ -298,12 +333,140 @@ function describe(cfg: Omit<ProfileConfig, 'label'>): string {
   return parts.join(' ');
 }
 
+// ---- strict fields: nothing a user writes is silently ignored ----
+
+/** The fields an input may hold: `true` for a value, a nested tree for an object of fields. */
+export interface FieldTree {
+  readonly [field: string]: true | FieldTree;
+}
+
+/** Every field of ProfileConfigInput; `moe` and `peft` may also be null (off). */
+export const CONFIG_FIELDS: FieldTree = {
+  label: true,
+  stage: true,
+  model: {
+    source: true,
+    preset: true,
+    path: true,
+    shape: { layers: true, hidden: true, heads: true, kvHeads: true, headDim: true, ffn: true, vocab: true },
+  },
+  attention: {
+    kind: true,
+    kvHeads: true,
+    mla: { kvRank: true, qRank: true, ropeDim: true },
+    nsa: { block: true, selected: true, window: true },
+  },
+  moe: { experts: true, topK: true, shared: true },
+  peft: { method: true, rank: true, alpha: true, targets: true },
+  precision: true,
+  workload: { batch: true, seqLen: true, newTokens: true, steps: true, warmup: true },
+  sampleMs: true,
+  seed: true,
+  trainTokens: true,
+  data: true,
+  evalEvery: true,
+};
+
+/** Objects that may be null to mean "off". */
+const NULLABLE = new Set(['moe', 'peft']);
+
+/**
+ * Edits from one name to another (insert, delete, replace, swap two neighbours: bacth → batch is one),
+ * ignoring case, since kvheads is kvHeads misspelt, not another word.
+ */
+export function editDistance(a: string, b: string): number {
+  const x = a.toLowerCase();
+  const y = b.toLowerCase();
+  const d: number[][] = Array.from({ length: x.length + 1 }, (_, i) =>
+    Array.from({ length: y.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
+  for (let i = 1; i <= x.length; i++) {
+    for (let j = 1; j <= y.length; j++) {
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (x[i - 1] === y[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && x[i - 1] === y[j - 2] && x[i - 2] === y[j - 1])
+        d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  }
+  return d[x.length][y.length];
+}
+
+/** Every field path of a tree ("workload.seqLen"), objects included. */
+function pathsOf(tree: FieldTree, prefix = ''): string[] {
+  return Object.entries(tree).flatMap(([k, v]) => {
+    const path = prefix + k;
+    return v === true ? [path] : [path, ...pathsOf(v, `${path}.`)];
+  });
+}
+
+const lastName = (path: string): string => path.slice(path.lastIndexOf('.') + 1);
+const parentOf = (path: string): string => (path.includes('.') ? path.slice(0, path.lastIndexOf('.')) : '');
+
+/**
+ * The message for an unknown field `name` at `at` (a path in `tree`, '' for the top): where a field of
+ * that exact name lives when it lives elsewhere ("belongs under workload"), else the nearest known
+ * field by edit distance, at this level first ("did you mean attention.kvHeads?"), else the fields
+ * that this level knows.
+ */
+function unknownFieldMessage(tree: FieldTree, at: string, name: string, shown: (path: string) => string): string {
+  const all = pathsOf(tree);
+  const elsewhere = all.filter((p) => lastName(p) === name && parentOf(p) !== at);
+  if (elsewhere.length > 0) {
+    const parents = elsewhere.map((p) => (parentOf(p) === '' ? 'the top level' : shown(parentOf(p))));
+    return `belongs ${parents[0] === 'the top level' ? 'at' : 'under'} ${parents.join(' or ')}`;
+  }
+  // Close enough to be a slip: a third of the name's letters (kvheads → kvHeads is 0, seqlen → seqLen 0).
+  const near = (p: string): boolean => editDistance(lastName(p), name) <= Math.max(1, Math.floor(name.length / 3));
+  const byDistance = (a: string, b: string): number =>
+    editDistance(lastName(a), name) - editDistance(lastName(b), name);
+  const siblings = all.filter((p) => parentOf(p) === at);
+  const guess = siblings.filter(near).sort(byDistance)[0] ?? all.filter(near).sort(byDistance)[0];
+  if (guess !== undefined) return `unknown field; did you mean ${shown(guess)}?`;
+  return `unknown field; ${at === '' ? 'the known fields are' : `${shown(at)} knows`} ${siblings.map(lastName).join(', ')}`;
+}
+
+/**
+ * Unknown fields of `value` against `tree`, each named by its full path with a suggestion, and
+ * objects given as something else. `prefix` is prepended to every path shown ("base." in a plan).
+ */
+export function unknownFields(value: unknown, tree: FieldTree, prefix = ''): FieldError[] {
+  const shown = (path: string): string => prefix + path;
+  const errors: FieldError[] = [];
+  const walk = (v: unknown, sub: FieldTree, at: string): void => {
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) return;
+    for (const [k, child] of Object.entries(v as Record<string, unknown>)) {
+      const path = at === '' ? k : `${at}.${k}`;
+      const known = Object.prototype.hasOwnProperty.call(sub, k) ? sub[k] : undefined;
+      if (known === undefined) {
+        errors.push({ field: shown(path), message: unknownFieldMessage(tree, at, k, shown) });
+      } else if (known !== true) {
+        if (child === null && NULLABLE.has(path)) continue;
+        if (typeof child !== 'object' || child === null || Array.isArray(child)) {
+          errors.push({
+            field: shown(path),
+            message: `${JSON.stringify(child)} is not allowed; use an object with ${Object.keys(known).join(', ')}`,
+          });
+        } else walk(child, known, path);
+      }
+    }
+  };
+  walk(value, tree, '');
+  return errors;
+}
+
+/** The unknown or misplaced fields of one config input (see unknownFields). */
+export function unknownConfigFields(input: unknown, prefix = ''): FieldError[] {
+  return unknownFields(input, CONFIG_FIELDS, prefix);
+}
+
 /** Turns user input into a complete ProfileConfig, or lists every field that is wrong. */
 export function resolveConfig(input: ProfileConfigInput): Resolved<ProfileConfig> {
   const c = new Checker();
-  if (typeof input !== 'object' || input === null) {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     return { ok: false, errors: [{ field: '(config)', message: 'must be a JSON object' }] };
   }
+  // A misspelt or misplaced field would otherwise fall back to its default and measure something else.
+  const unknown = unknownConfigFields(input);
+  if (unknown.length > 0) return { ok: false, errors: unknown };
   const stage = c.choice('stage', input.stage, STAGES, 'inference');
   const source = c.choice('model.source', input.model?.source, ['synthetic', 'hf'] as const, 'synthetic');
   let model: ModelSpec;
@@ -328,9 +491,15 @@ export function resolveConfig(input: ProfileConfigInput): Resolved<ProfileConfig
   const precision = c.choice('precision', input.precision, PRECISIONS, 'fp32');
   const w = input.workload ?? {};
   const workload: Workload = {
-    batch: c.int('workload.batch', w.batch, DEFAULT_WORKLOAD.batch, 1),
-    seqLen: c.int('workload.seqLen', w.seqLen, DEFAULT_WORKLOAD.seqLen, 1),
-    newTokens: c.int('workload.newTokens', w.newTokens, DEFAULT_WORKLOAD.newTokens, stage === 'inference' ? 1 : 0),
+    batch: c.size('workload.batch', w.batch, DEFAULT_WORKLOAD.batch, 1, WORKLOAD_LIMITS.batch),
+    seqLen: c.size('workload.seqLen', w.seqLen, DEFAULT_WORKLOAD.seqLen, 1, WORKLOAD_LIMITS.seqLen),
+    newTokens: c.size(
+      'workload.newTokens',
+      w.newTokens,
+      DEFAULT_WORKLOAD.newTokens,
+      stage === 'inference' ? 1 : 0,
+      WORKLOAD_LIMITS.newTokens,
+    ),
     steps: c.int('workload.steps', w.steps, DEFAULT_WORKLOAD.steps, 1),
     warmup: c.int('workload.warmup', w.warmup, DEFAULT_WORKLOAD.warmup, 0),
   };
