@@ -18,7 +18,9 @@ import { givenSlurmFlags, SLURM_CLI_OPTIONS, slurmJobOptions } from '../run/slur
 import { profile } from '../run/profile';
 import { newRunId, RunStore } from '../run/store';
 import { TargetError, type PlannedRun, type Target } from '../run/target';
-import { closeTarget, createTarget, parseTargetText } from '../run/targets';
+import { closeTarget, createTarget, parseTargetText, type TargetSpec } from '../run/targets';
+import { targetDeviceMemory } from '../run/deviceMemory';
+import { FitError } from '../core/fit';
 import { UsageError, type CliIo, type Subcommand } from './io';
 import { SSH_CLI_OPTIONS, sshCliOptions } from './preflight';
 
@@ -54,6 +56,8 @@ const OPTIONS = {
   target: { type: 'string', default: 'local' },
   python: { type: 'string' },
   isolate: { type: 'boolean', default: false },
+  /** Skip the preflight by estimate (core/fit.ts) and start configs that look too large anyway. */
+  'no-fit-check': { type: 'boolean', default: false },
   store: { type: 'string' },
   json: { type: 'boolean', default: false },
   ...SLURM_CLI_OPTIONS,
@@ -291,8 +295,9 @@ export const profileCommand: Subcommand = async (argv, io) => {
       );
   }
   let target: Target;
+  let spec: TargetSpec;
   try {
-    const spec = parseTargetText(values.target, python, values.isolate);
+    spec = parseTargetText(values.target, python, values.isolate);
     // Over SSH the local EFFICIENTLLM_PYTHON names a path on this machine, not on the host: only --python counts.
     if (spec.kind === 'ssh' || (spec.kind === 'slurm' && spec.alias !== 'local'))
       spec.python = values.python ?? 'python3';
@@ -321,6 +326,15 @@ export const profileCommand: Subcommand = async (argv, io) => {
       newId: () => newRunId(new Date()),
       signal: controller.signal,
       onUpdate: (run, state) => bar?.update(run, state),
+      ...(values['no-fit-check']
+        ? {}
+        : {
+            fit: {
+              memory: () => targetDeviceMemory(spec, io.env),
+              log: (line: string) => io.err(`${line}\n`),
+              override: 'pass --no-fit-check',
+            },
+          }),
       onRecord: (r) => {
         bar?.done(r.config.label);
         if (!bar && !values.json)
@@ -348,7 +362,7 @@ export const profileCommand: Subcommand = async (argv, io) => {
     return records.every((r) => r.status === 'completed') ? 0 : 1;
   } catch (e) {
     bar?.finish();
-    if (e instanceof TargetError) throw new UsageError(e.message);
+    if (e instanceof TargetError || e instanceof FitError) throw new UsageError(e.message);
     throw e;
   } finally {
     await closeTarget(target);

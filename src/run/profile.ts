@@ -3,6 +3,7 @@
 // its run ends, so a crash of anything later loses no finished result.
 import { assembleRecord, type Analytic, type RunState } from '../core/assemble';
 import type { ProfileConfig } from '../core/config';
+import { refuseWhatCannotFit, type FitCheck } from '../core/fit';
 import type { ResultCounters } from '../core/protocol';
 import { emptyEnv, emptyMetrics, RUN_RECORD_SCHEMA, type RunRecord } from '../core/record';
 import type { PlannedRun, RunOutcome, Target, TargetHooks } from './target';
@@ -27,6 +28,8 @@ export interface ProfileOptions {
   onUpdate?: (run: PlannedRun, state: RunState) => void;
   onRecord?: (record: RunRecord) => void;
   now?: () => Date;
+  /** Preflight by estimate (core/fit.ts): configs that cannot fit throw FitError before anything starts. */
+  fit?: FitCheck;
 }
 
 function queuedRecord(run: PlannedRun, target: Target): RunRecord {
@@ -92,6 +95,7 @@ export function hooksSavingOnce(
 export async function profile(options: ProfileOptions): Promise<RunRecord[]> {
   const { target, store } = options;
   const signal = options.signal ?? new AbortController().signal;
+  if (options.fit) await refuseWhatCannotFit(options.configs, target.name, options.fit);
   await target.prepare();
   const now = options.now ?? (() => new Date());
   const runs: PlannedRun[] = options.configs.map((config) => ({
