@@ -367,8 +367,8 @@ export const CONFIG_FIELDS: FieldTree = {
   evalEvery: true,
 };
 
-/** Objects that may be null to mean "off". */
-const NULLABLE = new Set(['moe', 'peft']);
+/** Objects that may be null to mean "off" (a resolved config holds null for the attention options it does not use). */
+const NULLABLE = new Set(['moe', 'peft', 'attention.mla', 'attention.nsa']);
 
 /**
  * Edits from one name to another (insert, delete, replace, swap two neighbours: bacth → batch is one),
@@ -421,7 +421,8 @@ function unknownFieldMessage(tree: FieldTree, at: string, name: string, shown: (
   const siblings = all.filter((p) => parentOf(p) === at);
   const guess = siblings.filter(near).sort(byDistance)[0] ?? all.filter(near).sort(byDistance)[0];
   if (guess !== undefined) return `unknown field; did you mean ${shown(guess)}?`;
-  return `unknown field; ${at === '' ? 'the known fields are' : `${shown(at)} knows`} ${siblings.map(lastName).join(', ')}`;
+  const where = shown(at).replace(/\.$/, '');
+  return `unknown field; ${where === '' ? 'the known fields are' : `${where} knows`} ${siblings.map(lastName).join(', ')}`;
 }
 
 /**
