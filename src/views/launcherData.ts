@@ -17,7 +17,7 @@ import {
 } from '../core/config';
 import type { FieldError, ModelShape, MoeSpec, ProfileConfig, ProfileConfigInput, Stage } from '../core/config';
 import { archFromConfig, estimateModel, trainableParams } from '../core/estimate';
-import { expandSweep, KINDS_WITH_KV_HEADS } from '../core/sweep';
+import { defaultSweepProblems, expandSweep, KINDS_WITH_KV_HEADS } from '../core/sweep';
 import type { SweepAxes } from '../core/sweep';
 import { formatBytes, formatCount, MISSING } from '../core/units';
 import type { ModelSite } from '../detect/site';
@@ -426,6 +426,8 @@ export interface LauncherEnv {
   targets: readonly string[];
   /** `efficientllm.sampleIntervalMs`. */
   sampleMs?: number;
+  /** `efficientllm.defaultSweep` as written: its unknown fields and bad values block the launch until fixed. */
+  defaults?: unknown;
 }
 
 export type LauncherPlan =
@@ -486,6 +488,7 @@ function labelOf(cfg: ProfileConfig, model: string, workloadVaries: boolean): st
 export function launcherPlan(form: LauncherForm, env: LauncherEnv): LauncherPlan {
   const errors = new Errors();
   const notes: string[] = [];
+  for (const e of defaultSweepProblems(env.defaults)) errors.add('sweep', `${e.field}: ${e.message} (fix the setting)`);
 
   const stageOk = isOneOf(STAGES, form.stage);
   if (!stageOk) errors.add('stage', `"${form.stage}" is not a stage; use one of ${STAGES.join(', ')}`);

@@ -228,6 +228,27 @@ describe('launcher page in a simulated VS Code webview', { skip: missing }, () =
     await p.page.close();
   });
 
+  test('a misspelt field in efficientllm.defaultSweep is named with the nearest field; Launch stays off', async () => {
+    const defaults = { ...LAUNCHER_SETTINGS, seqlen: 512 };
+    const env: LauncherEnv = { ...envOf([]), defaults };
+    const p = await pages.open('launcher');
+    await p.postedMoreThan(0);
+    const data = launcherInit({ sites: [], defaults, targets: TARGETS, revision: 3, launchBlocked: null });
+    await p.fromHost(notification('launcher', 'launcher/init', data));
+    await p.page.waitForFunction(() => document.documentElement.dataset.rendered === 'launcher');
+    const { req } = await nextRequest(p, 1);
+    await answerPreview(p, req, env);
+    const said = /efficientllm\.defaultSweep\.seqlen: unknown field; did you mean efficientllm\.defaultSweep\.seqLen\?/;
+    assert.match((await p.page.locator('.error-list').textContent()) ?? '', said);
+    assert.equal(await p.page.locator('vscode-button[data-action="launch"]').getAttribute('disabled'), '');
+    // The host re-checks what it would launch: the same form is refused there, naming the setting.
+    const plan = launcherPlan((req.params as { form: LauncherForm }).form, env);
+    assert.ok(!plan.ok);
+    assert.ok(plan.errors.some((e) => e.field === 'sweep' && said.test(e.message)));
+    assert.deepEqual(p.watch.errors, []);
+    await p.page.close();
+  });
+
   test('a refused launch shows the host’s reason; a blocked launcher says why', async () => {
     const env = envOf([]);
     const p = await pages.open('launcher');

@@ -106,7 +106,12 @@ export class LauncherController {
   }
 
   private env(): LauncherEnv {
-    return { sites: this.sites, targets: this.targetValues, sampleMs: this.deps.sampleMs() };
+    return {
+      sites: this.sites,
+      targets: this.targetValues,
+      sampleMs: this.deps.sampleMs(),
+      defaults: this.deps.defaults(),
+    };
   }
 
   preview(form: LauncherForm): LauncherPreview {
