@@ -12,12 +12,13 @@
 // Baselines measured in the same run, on the same inputs, for the ratio column: a regex-only line
 // scan (read + split + test each line; the floor any detector pays), and tree-sitter parsing every
 // file whole (what detection would cost without statement-level parsing and caching).
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { DetectionCache } from '../src/detect/detector';
 import { sharedPythonParser } from '../src/detect/pythonParser';
 import { listModelFiles } from '../src/detect/scan';
+import { bigFile, generateCorpus, rng } from './bench-corpus';
 
 const args = process.argv.slice(2);
 const flag = (name: string, fallback: number): number => {
@@ -29,114 +30,8 @@ const RUNS = flag('--runs', 50);
 const LINES = flag('--lines', 5000);
 const JSON_OUT = args.includes('--json');
 
-const FIXTURES = path.resolve(__dirname, '../test/fixtures/models');
 const SCAN_BUDGET = 500; // files/s
 const LENS_BUDGET_MS = 20; // p95
-
-/** mulberry32: a seeded PRNG so every run benchmarks the same corpus. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Ordinary code found around models: utilities, data, training loops, docstrings. */
-const FILLER = [
-  (n: string) =>
-    `def rotate_half_${n}(x):\n    """Rotates half the hidden dims of the input."""\n    x1 = x[..., : x.shape[-1] // 2]\n    x2 = x[..., x.shape[-1] // 2 :]\n    return torch.cat((-x2, x1), dim=-1)\n`,
-  (n: string) =>
-    `def apply_rotary_${n}(t, cos, sin, unsqueeze_dim=1):\n    cos = cos.unsqueeze(unsqueeze_dim)\n    sin = sin.unsqueeze(unsqueeze_dim)\n    return (t * cos) + (rotate_half(t) * sin)\n`,
-  (n: string) =>
-    `class TextDataset_${n}(torch.utils.data.Dataset):\n    def __init__(self, path, block=1024):\n        self.data = np.memmap(path, dtype=np.uint16, mode="r")\n        self.block = block\n\n    def __len__(self):\n        return len(self.data) - self.block\n\n    def __getitem__(self, i):\n        x = torch.from_numpy(self.data[i : i + self.block].astype(np.int64))\n        y = torch.from_numpy(self.data[i + 1 : i + 1 + self.block].astype(np.int64))\n        return x, y\n`,
-  (n: string) =>
-    `def train_step_${n}(model, batch, optimizer, scaler, grad_clip=1.0):\n    """One optimisation step with gradient scaling and clipping."""\n    x, y = batch\n    with torch.autocast(device_type="cuda", dtype=torch.bfloat16):\n        logits = model(x)\n        loss = F.cross_entropy(logits.view(-1, logits.size(-1)), y.view(-1), ignore_index=-1)\n    scaler.scale(loss).backward()\n    if grad_clip != 0.0:\n        scaler.unscale_(optimizer)\n        torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)\n    scaler.step(optimizer)\n    scaler.update()\n    optimizer.zero_grad(set_to_none=True)\n    return loss.item()\n`,
-  (n: string) =>
-    `def get_lr_${n}(it, warmup_iters=2000, lr_decay_iters=600000, learning_rate=6e-4, min_lr=6e-5):\n    # 1) linear warmup for warmup_iters steps\n    if it < warmup_iters:\n        return learning_rate * (it + 1) / (warmup_iters + 1)\n    # 2) if it > lr_decay_iters, return min learning rate\n    if it > lr_decay_iters:\n        return min_lr\n    decay_ratio = (it - warmup_iters) / (lr_decay_iters - warmup_iters)\n    coeff = 0.5 * (1.0 + math.cos(math.pi * decay_ratio))\n    return min_lr + coeff * (learning_rate - min_lr)\n`,
-  (n: string) =>
-    `class RMSNorm_${n}(nn.Module):\n    def __init__(self, size, eps=1e-6):\n        super().__init__()\n        self.eps = eps\n        self.weight = nn.Parameter(torch.ones(size))\n\n    def forward(self, x):\n        out = x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps)\n        return out * self.weight\n`,
-  (n: string) =>
-    `@torch.no_grad()\ndef estimate_loss_${n}(model, loaders, eval_iters=200):\n    out = {}\n    model.eval()\n    for split, loader in loaders.items():\n        losses = torch.zeros(eval_iters)\n        for k, (x, y) in zip(range(eval_iters), loader):\n            losses[k] = model(x, y)[1].item()\n        out[split] = losses.mean()\n    model.train()\n    return out\n`,
-  (n: string) =>
-    `def parse_args_${n}():\n    parser = argparse.ArgumentParser(description="train a language model")\n    parser.add_argument("--batch-size", type=int, default=12)\n    parser.add_argument("--lr", type=float, default=6e-4)\n    parser.add_argument("--max-iters", type=int, default=600000)\n    parser.add_argument("--eval-interval", type=int, default=2000)\n    parser.add_argument("--out-dir", default="out")\n    return parser.parse_args()\n`,
-];
-
-interface Template {
-  name: string;
-  text: string;
-  classes: string[];
-}
-
-async function loadTemplates(): Promise<{ py: Template[]; configs: string[] }> {
-  const { files } = await listModelFiles([FIXTURES]);
-  const py: Template[] = [];
-  const configs: string[] = [];
-  for (const f of files) {
-    const text = await readFile(f, 'utf8');
-    if (f.endsWith('.json')) configs.push(text);
-    else
-      py.push({
-        name: path.relative(FIXTURES, f),
-        text,
-        classes: [...text.matchAll(/^class (\w+)/gm)].map((m) => m[1]),
-      });
-  }
-  return { py, configs };
-}
-
-function renamed(t: Template, suffix: string): string {
-  if (t.classes.length === 0) return t.text;
-  const re = new RegExp(`\\b(${t.classes.join('|')})\\b`, 'g');
-  return t.text.replace(re, `$1${suffix}`);
-}
-
-/** One generated model file: 1–3 fixture styles, renamed, among 0–40 pieces of ordinary code. */
-function generateFile(templates: Template[], rand: () => number, i: number): string {
-  const parts: string[] = [
-    'import math\nimport argparse\nimport numpy as np\nimport torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n',
-  ];
-  const styles = 1 + Math.floor(rand() * 3);
-  for (let s = 0; s < styles; s++) parts.push(renamed(templates[Math.floor(rand() * templates.length)], `_${i}_${s}`));
-  const fillers = Math.floor(rand() * rand() * 40);
-  for (let k = 0; k < fillers; k++)
-    parts.splice(1 + Math.floor(rand() * parts.length), 0, FILLER[Math.floor(rand() * FILLER.length)](`${i}_${k}`));
-  return parts.join('\n\n');
-}
-
-export async function generateCorpus(dir: string, n: number): Promise<{ files: number; bytes: number }> {
-  const { py, configs } = await loadTemplates();
-  const rand = rng(42);
-  let bytes = 0;
-  for (let i = 0; i < n; i++) {
-    const sub = path.join(dir, `m${String(Math.floor(i / 50)).padStart(2, '0')}`);
-    await mkdir(sub, { recursive: true });
-    // Every tenth model folder is a checkpoint with its config.json.
-    const text = i % 10 === 9 ? configs[i % configs.length] : generateFile(py, rand, i);
-    const file = i % 10 === 9 ? path.join(sub, `ckpt${i}`, 'config.json') : path.join(sub, `model_${i}.py`);
-    await mkdir(path.dirname(file), { recursive: true });
-    await writeFile(file, text);
-    bytes += Buffer.byteLength(text);
-  }
-  return { files: n, bytes };
-}
-
-/** A 5,000-line modeling file: the fixture styles repeated with renamed classes and ordinary code. */
-export async function bigFile(lines: number): Promise<string> {
-  const { py } = await loadTemplates();
-  const rand = rng(7);
-  const parts: string[] = [];
-  let count = 0;
-  for (let i = 0; count < lines; i++) {
-    const part = rand() < 0.5 ? renamed(py[i % py.length], `_${i}`) : FILLER[i % FILLER.length](String(i));
-    parts.push(part);
-    count += part.split('\n').length + 1;
-  }
-  return parts.join('\n').split('\n').slice(0, lines).join('\n');
-}
 
 const TRIGGER_LINE =
   /Attention|attn|q_proj|qkv|experts|LoraConfig|from_pretrained|BitsAndBytesConfig|num_key_value_heads|n_kv_heads|kv_lora_rank/;

@@ -25,7 +25,8 @@ import { sharedPythonParser } from '../src/detect/pythonParser';
 import { listModelFiles } from '../src/detect/scan';
 import { lensesForDocument, type LensSources } from '../src/vscode/codeLensModel';
 import { addSiteRuns, emptySitesIndex, workspaceRelative } from '../src/vscode/sitesIndex';
-import { bigFile, generateCorpus, regexScan, rng, timeRuns } from './bench-detect';
+import { bigFile, generateCorpus, rng } from './bench-corpus';
+import { regexScan, timeRuns } from './bench-detect';
 
 const ROOT = path.resolve(__dirname, '..');
 const args = process.argv.slice(2);

@@ -55,7 +55,20 @@ export interface Lexed {
 
 /** Lines, statement boundaries, and where the strings and comments are: the light lexer splitTopLevel cuts by. */
 export function lex(text: string): Lexed {
-  const lineStarts = [0];
+  return lexFrom(text, 0, null).lexed;
+}
+
+/**
+ * The lexer from `from` (a line start where a statement may start, so the lexer's state there is its
+ * initial state) to the end, or up to the first such line start `stop` accepts (left out of the
+ * result; `stopped` is its offset, -1 when the end was reached).
+ */
+function lexFrom(
+  text: string,
+  from: number,
+  stop: ((lineStart: number) => boolean) | null,
+): { lexed: Lexed; stopped: number } {
+  const lineStarts = [from];
   const open = [true];
   const nonCode: number[] = [];
   let depth = 0;
@@ -64,7 +77,7 @@ export function lex(text: string): Lexed {
   let quoteStart = 0;
   let continued = false;
   const n = text.length;
-  let i = 0;
+  let i = from;
   while (i < n) {
     const c = text.charCodeAt(i);
     if (c === 10) {
@@ -74,8 +87,10 @@ export function lex(text: string): Lexed {
         quote = '';
       }
       i++;
+      const isOpen = quote === '' && depth === 0 && !continued;
+      if (isOpen && stop !== null && stop(i)) return { lexed: { lineStarts, open, nonCode }, stopped: i };
       lineStarts.push(i);
-      open.push(quote === '' && depth === 0 && !continued);
+      open.push(isOpen);
       continued = false;
       continue;
     }
@@ -142,6 +157,70 @@ export function lex(text: string): Lexed {
     i++;
   }
   if (quote !== '') nonCode.push(quoteStart, n);
+  return { lexed: { lineStarts, open, nonCode }, stopped: -1 };
+}
+
+/** Index of the last of the sorted values `xs[0], xs[step], xs[2·step]…` that is <= `x` (-1 when none). */
+function lastAtMost(xs: readonly number[], x: number, step = 1): number {
+  let lo = 0;
+  let hi = Math.floor(xs.length / step) - 1;
+  let found = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (xs[mid * step] <= x) {
+      found = mid;
+      lo = mid + 1;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  return found;
+}
+
+/**
+ * `lex(text)` for an edited version of `oldText` (whose lexing is `old`), lexing again only from the
+ * last statement start before the first changed character until the lexer is back in step with the
+ * old lexing: the first line start in the unchanged tail where a statement could start in both. The
+ * state there is the initial one in both and the rest of the text is the same, so the rest of the
+ * old lexing holds, shifted. A one-line edit of a 5,000-line file lexes a few lines, not the file.
+ */
+export function relex(oldText: string, old: Lexed, text: string): Lexed {
+  const shorter = Math.min(oldText.length, text.length);
+  let prefix = 0;
+  while (prefix < shorter && oldText.charCodeAt(prefix) === text.charCodeAt(prefix)) prefix++;
+  if (prefix === text.length && prefix === oldText.length) return old;
+  let suffix = 0;
+  const maxSuffix = shorter - prefix;
+  const oldEnd = oldText.length - 1;
+  const newEnd = text.length - 1;
+  while (suffix < maxSuffix && oldText.charCodeAt(oldEnd - suffix) === text.charCodeAt(newEnd - suffix)) suffix++;
+  const delta = text.length - oldText.length;
+  // Restart at the last line start at or before the first change where the old lexer was idle.
+  let line = lastAtMost(old.lineStarts, prefix);
+  while (line > 0 && !old.open[line]) line--;
+  const from = old.lineStarts[line];
+  const tailStart = text.length - suffix;
+  let resumeLine = -1;
+  const { lexed: middle, stopped } = lexFrom(text, from, (at) => {
+    if (at < tailStart) return false;
+    const l = lastAtMost(old.lineStarts, at - delta);
+    if (l < 0 || old.lineStarts[l] !== at - delta || !old.open[l]) return false;
+    resumeLine = l;
+    return true;
+  });
+  const lineStarts = old.lineStarts.slice(0, line).concat(middle.lineStarts);
+  const open = old.open.slice(0, line).concat(middle.open);
+  // Strings and comments that start before the restart point end before it (the lexer was idle there).
+  const nonCode = old.nonCode.slice(0, (lastAtMost(old.nonCode, from - 1, 2) + 1) * 2).concat(middle.nonCode);
+  if (stopped >= 0) {
+    for (let l = resumeLine; l < old.lineStarts.length; l++) {
+      lineStarts.push(old.lineStarts[l] + delta);
+      open.push(old.open[l]);
+    }
+    const resumeAt = stopped - delta;
+    for (let k = (lastAtMost(old.nonCode, resumeAt - 1, 2) + 1) * 2; k < old.nonCode.length; k += 2)
+      nonCode.push(old.nonCode[k] + delta, old.nonCode[k + 1] + delta);
+  }
   return { lineStarts, open, nonCode };
 }
 

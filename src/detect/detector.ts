@@ -4,11 +4,11 @@
 import { createHash } from 'node:crypto';
 import { close, fstat, open, read, type Stats } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
-import { lex, lexBlock, splitTopLevel, type Block, type Lexed } from './blocks';
+import { lex, lexBlock, relex, splitTopLevel, type Block, type Lexed } from './blocks';
 import { callSites, classSites, type ClassMemo, type Placed } from './classify';
 import { configSites } from './hfConfigSite';
 import { CONFIG_NAMES } from './names';
-import { readFacts, type BlockFacts, type CallFact, type ClassFact } from './pythonFacts';
+import { CALL_NAMES, readFacts, type BlockFacts, type CallFact, type ClassFact } from './pythonFacts';
 import { sharedPythonParser, type PythonParser } from './pythonParser';
 import { Scope } from './resolve';
 import { compareSites, type DetectProblem, type ModelSite } from './site';
@@ -32,8 +32,26 @@ const CLASS_TRIGGER = new RegExp(
     String.raw`\b(?:${CONFIG_NAMES.join('|')})["']?[ \t]*(?::[^=\n]*)?[=:][ \t]*[-\d"'TFN]`,
 );
 const IS_CLASS = /^(?:[ \t]*(?:@[^\n]*)?\n)*class\s/;
-/** A one-line `NAME = literal` binding: parsed so a model id or a rank can be looked up by name. */
-const SIMPLE_BINDING = /^[A-Za-z_]\w*[ \t]*(?::[^=\n]*)?=[ \t]*(?:["'\d-]|True|False|None)[^\n]*\n*$/;
+/** A call that is a site of its own (pythonFacts' CALLS), anywhere in a file. */
+const SITE_CALL = new RegExp(String.raw`\b(?:${CALL_NAMES.join('|')})\s*\(`);
+/** A class statement, top-level or nested (in a function, under `if`). */
+const ANY_CLASS = /^[ \t]*class\s/m;
+
+/**
+ * The file-level prefilter, on the raw text before any lexing: a site is a class that could be one
+ * (CLASS_TRIGGER, whether it sits at the top level or inside a statement) or a call we report, so a
+ * file with neither holds none, whatever its constants. Most files of a repository (data, utils,
+ * training scripts, tests) stop here: never cut into statements, never parsed.
+ */
+export function mayHoldSites(text: string): boolean {
+  return SITE_CALL.test(text) || (ANY_CLASS.test(text) && CLASS_TRIGGER.test(text));
+}
+/**
+ * A one-line `NAME = literal` binding: parsed so a model id or a rank can be looked up by name. The
+ * comment lines after it belong to its block (nanoGPT's `init_from = "scratch"` then `# data`).
+ */
+const SIMPLE_BINDING =
+  /^[A-Za-z_]\w*[ \t]*(?::[^=\n]*)?=[ \t]*(?:["'\d-]|True|False|None)[^\n]*(?:\n[ \t]*(?:#[^\n]*)?)*$/;
 
 export interface DetectStats {
   /** Files whose content was (re)detected. */
@@ -42,6 +60,16 @@ export interface DetectStats {
   parses: number;
   /** Files answered from the cache without reading or parsing. */
   hits: number;
+  /** Python files the file-level prefilter (mayHoldSites) answered without lexing or parsing. */
+  skipped: number;
+}
+
+export interface DetectionOptions {
+  /**
+   * false: no prefilter at all — every file is cut into statements and every statement read (the
+   * reference the prefiltered path is tested against; the same sites, slower). Default true.
+   */
+  prefilter?: boolean;
 }
 
 export interface DetectResult {
@@ -76,7 +104,27 @@ interface FileEntry {
   mtimeMs: number;
   size: number;
   sites: ModelSite[];
+  /** An editor buffer's text and its lexing, so the next version is lexed from the edit only. */
+  lexedText?: { text: string; lexed: Lexed };
 }
+
+/** Sites of one content, keyed by its hash: a copy of a file, or a file the scan and an editor both saw. */
+interface ContentEntry {
+  file: string;
+  sites: ModelSite[];
+}
+
+/** Contents remembered by hash (sites only, small): more than a large workspace's model files. */
+const MAX_CONTENTS = 20_000;
+
+/** The facts of a statement no rule looks at (not parsed): cached like the others, so an edit skips its test. */
+const UNREAD: BlockFacts = Object.freeze({
+  classes: [],
+  calls: [],
+  constants: [],
+  hasError: false,
+  parsed: false,
+}) as BlockFacts;
 
 const isJson = (file: string): boolean => file.toLowerCase().endsWith('.json');
 
@@ -104,15 +152,23 @@ function hashOf(text: string): string {
 }
 
 export class DetectionCache {
-  readonly stats: DetectStats = { files: 0, parses: 0, hits: 0 };
+  readonly stats: DetectStats = { files: 0, parses: 0, hits: 0, skipped: 0 };
   private readonly files = new Map<string, FileEntry>();
+  /** Content hash → sites, across scans and paths (least recently used first). */
+  private readonly contents = new Map<string, ContentEntry>();
+  private readonly prefilter: boolean;
   /** Statement key (pieceKey) → its facts, least recently used first. */
   private readonly blocks = new Map<string, BlockFacts>();
   private parser: PythonParser | undefined;
   /** Class verdicts, reused for unchanged classes while the file's constants stay the same. */
   private readonly verdicts: ClassMemo = new WeakMap();
 
-  constructor(private readonly loadParser: () => Promise<PythonParser> = sharedPythonParser) {}
+  constructor(
+    private readonly loadParser: () => Promise<PythonParser> = sharedPythonParser,
+    options: DetectionOptions = {},
+  ) {
+    this.prefilter = options.prefilter ?? true;
+  }
 
   /** Loads the parser now (e.g. in the background after activation) instead of on first use. */
   async ready(): Promise<void> {
@@ -127,9 +183,13 @@ export class DetectionCache {
       this.stats.hits++;
       return cached.sites;
     }
-    const sites = await this.detectUncached(file, text);
-    this.files.set(file, { hash, mtimeMs: -1, size: -1, sites });
-    return sites;
+    // The previous version's lexing, brought up to date from the edit (see blocks.ts relex).
+    const previous = cached?.lexedText;
+    const lexed = previous && !isJson(file) ? relex(previous.text, previous.lexed, text) : undefined;
+    const entry: FileEntry = { hash, mtimeMs: -1, size: -1, sites: [] };
+    entry.sites = await this.detectUncached(file, text, hash, (l) => (entry.lexedText = { text, lexed: l }), lexed);
+    this.files.set(file, entry);
+    return entry.sites;
   }
 
   /**
@@ -203,7 +263,7 @@ export class DetectionCache {
       this.files.set(f.key, { ...cached, mtimeMs: f.mtimeMs, size: f.size });
       return cached.sites;
     }
-    const sites = await this.detectUncached(f.shownAs, f.text);
+    const sites = await this.detectUncached(f.shownAs, f.text, hash);
     this.files.set(f.key, { hash, mtimeMs: f.mtimeMs, size: f.size, sites });
     return sites;
   }
@@ -213,13 +273,51 @@ export class DetectionCache {
     this.files.delete(file);
   }
 
-  private async detectUncached(file: string, text: string): Promise<ModelSite[]> {
+  /**
+   * Sites of a content not seen under this key: from the content cache when the same text was seen
+   * under another name (relabelled), else detected. `keepLexed` receives a Python file's lexing
+   * when it was lexed (editor buffers keep it); `lexed`, when given, is `lex(text)` already.
+   */
+  private async detectUncached(
+    file: string,
+    text: string,
+    hash: string,
+    keepLexed?: (lexed: Lexed) => void,
+    lexed?: Lexed,
+  ): Promise<ModelSite[]> {
+    const json = isJson(file);
+    const contentKey = `${json ? 'j' : 'p'}${hash}`;
+    const known = this.contents.get(contentKey);
+    if (known) {
+      this.stats.hits++;
+      this.contents.delete(contentKey);
+      this.contents.set(contentKey, known);
+      return known.file === file ? known.sites : known.sites.map((s) => ({ ...s, file }));
+    }
+    const sites = await this.detectContent(file, text, json, keepLexed, lexed);
+    this.contents.set(contentKey, { file, sites });
+    for (const old of this.contents.keys()) {
+      if (this.contents.size <= MAX_CONTENTS) break;
+      this.contents.delete(old);
+    }
+    return sites;
+  }
+
+  private async detectContent(
+    file: string,
+    text: string,
+    json: boolean,
+    keepLexed: ((lexed: Lexed) => void) | undefined,
+    lexed: Lexed | undefined,
+  ): Promise<ModelSite[]> {
     this.stats.files++;
-    if (isJson(file)) {
+    if (json) {
       const r = configSites(file, text);
       if (!r.ok) throw new Error(r.message);
       return r.sites;
     }
+    // The parser loads on the first Python file, candidate or not (about 30 ms once), so a broken
+    // install is reported on the first scan rather than on the first model file.
     if (!this.parser) {
       try {
         this.parser = await this.loadParser();
@@ -227,43 +325,80 @@ export class DetectionCache {
         throw new Error(`the Python parser did not load: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
       }
     }
-    return this.detectPython(this.parser, file, text);
+    if (this.prefilter && !mayHoldSites(text)) {
+      this.stats.skipped++;
+      return [];
+    }
+    const lexing = lexed ?? lex(text);
+    keepLexed?.(lexing);
+    return this.detectPython(this.parser, file, text, lexing);
   }
 
-  /** The facts of one block of a file (`lexed` is the file's), from the cache or read now. */
-  private factsOf(parser: PythonParser, source: string, lexed: Lexed, block: Block): BlockFacts {
-    const key = pieceKey(source);
+  /** A block's cached facts (moved to the most recently used end), or undefined. */
+  private cachedFacts(key: string): BlockFacts | undefined {
     const hit = this.blocks.get(key);
     if (hit) {
-      // move to the most recently used end
       this.blocks.delete(key);
       this.blocks.set(key, hit);
-      return hit;
     }
-    const facts = readFacts(parser, source, lexBlock(lexed, block));
-    if (facts.parsed) this.stats.parses++;
+    return hit;
+  }
+
+  private remember(key: string, facts: BlockFacts): void {
     this.blocks.set(key, facts);
     for (const old of this.blocks.keys()) {
       if (this.blocks.size <= MAX_PIECES) break;
       this.blocks.delete(old);
     }
-    return facts;
   }
 
-  private detectPython(parser: PythonParser, file: string, text: string): ModelSite[] {
+  /**
+   * The block-level prefilter: 'skip' a statement no rule looks at, read one for its 'constants'
+   * only, or for 'sites' (a class that could be one, a call we report, a class nested in it).
+   */
+  private verdict(source: string): 'skip' | 'constants' | 'sites' {
+    if (!this.prefilter) return 'sites';
+    if (IS_CLASS.test(source)) return CLASS_TRIGGER.test(source) ? 'sites' : 'skip';
+    if (!TRIGGER.test(source) && !SIMPLE_BINDING.test(source)) return 'skip';
+    return SITE_CALL.test(source) || ANY_CLASS.test(source) ? 'sites' : 'constants';
+  }
+
+  private detectPython(parser: PythonParser, file: string, text: string, lexed: Lexed): ModelSite[] {
+    // First the verdicts, then the parses: a file whose statements can give constants but no site
+    // (a training script's settings, a test's GPTConfig(n_head=4)) is not parsed at all.
+    const pieces: { block: Block; source: string; key: string; facts: BlockFacts | undefined }[] = [];
+    let productive = false;
+    for (const block of splitTopLevel(text, lexed)) {
+      const source = text.slice(block.start, block.end);
+      const key = pieceKey(source);
+      const facts = this.cachedFacts(key);
+      if (facts) {
+        if (facts === UNREAD) continue;
+        productive ||= facts.classes.length > 0 || facts.calls.length > 0;
+      } else {
+        const verdict = this.verdict(source);
+        if (verdict === 'skip') {
+          this.remember(key, UNREAD);
+          continue;
+        }
+        productive ||= verdict === 'sites';
+      }
+      pieces.push({ block, source, key, facts });
+    }
+    if (!productive) return [];
     const classes: Placed<ClassFact>[] = [];
     const calls: Placed<CallFact>[] = [];
     const constants = new Map<string, string>();
-    const lexed = lex(text);
-    for (const block of splitTopLevel(text, lexed)) {
-      const source = text.slice(block.start, block.end);
-      const wanted = IS_CLASS.test(source)
-        ? CLASS_TRIGGER.test(source)
-        : TRIGGER.test(source) || SIMPLE_BINDING.test(source);
-      if (!wanted) continue;
-      const facts = this.factsOf(parser, source, lexed, block);
-      for (const c of facts.classes) classes.push({ fact: c, row: block.line + c.row });
-      for (const c of facts.calls) calls.push({ fact: c, row: block.line + c.row });
+    for (const piece of pieces) {
+      let facts = piece.facts;
+      if (!facts) {
+        facts = readFacts(parser, piece.source, lexBlock(lexed, piece.block));
+        if (facts.parsed) this.stats.parses++;
+        this.remember(piece.key, facts);
+      }
+      const line = piece.block.line;
+      for (const c of facts.classes) classes.push({ fact: c, row: line + c.row });
+      for (const c of facts.calls) calls.push({ fact: c, row: line + c.row });
       for (const [k, v] of facts.constants) if (!constants.has(k)) constants.set(k, v);
     }
     const scope = new Scope([constants]);
