@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { lensesForDocument, type LensSpec } from './codeLensModel';
+import { onChangeEvery } from './coalesce';
 import { commandId } from './commands';
-import { Config } from './config';
 import type { Ctx } from './ctx';
 
 /** Python files, and Hugging Face config.json files (opened as JSON). */
@@ -68,26 +68,12 @@ export function registerCodeLens(ctx: Ctx): void {
   const provider = new SiteLensProvider(ctx);
   ctx.register(vscode.languages.registerCodeLensProvider(SELECTOR, provider));
   ctx.register(
-    vscode.workspace.onDidChangeConfiguration((e) => {
-      if (Config.affects(e, 'codeLens.enabled') || Config.affects(e, 'defaultSweep')) provider.refresh();
+    ctx.config.onDidChange((e) => {
+      if (e.affects('codeLens.enabled') || e.affects('defaultSweep')) provider.refresh();
     }),
   );
   // New runs or a new recommendation change the lenses; coalesce bursts of progress updates.
-  let timer: NodeJS.Timeout | undefined;
-  const later = (): void => {
-    if (timer) return;
-    timer = setTimeout(() => {
-      timer = undefined;
-      provider.refresh();
-    }, 500);
-  };
-  const sub = ctx.runs.onChange(later);
-  ctx.register({
-    dispose: () => {
-      sub.dispose();
-      if (timer) clearTimeout(timer);
-    },
-  });
+  ctx.register(onChangeEvery(ctx.runs, 500, () => provider.refresh()));
   ctx.register(vscode.workspace.onDidCloseTextDocument((d) => ctx.detection.forget(d.fileName)));
   if (ctx.workspaceRoot !== undefined && ctx.sites) {
     const sites = ctx.sites;
@@ -98,7 +84,7 @@ export function registerCodeLens(ctx: Ctx): void {
     );
     const reread = (): void => {
       sites.invalidate();
-      later();
+      provider.refresh();
     };
     ctx.register(watcher.onDidChange(reread));
     ctx.register(watcher.onDidCreate(reread));

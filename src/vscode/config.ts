@@ -1,6 +1,5 @@
 import * as vscode from 'vscode';
-import type { FieldError, Precision } from '../core/config';
-import { isPrecision } from './siteEstimate';
+import { PRECISIONS, type FieldError, type Precision } from '../core/config';
 import { LOCAL_TARGET_NAME, validateTargetSettings, type TargetSetting } from './targetSettings';
 
 /** The sweep the user stored in `efficientllm.defaultSweep`; each list is one axis of a product. */
@@ -16,15 +15,41 @@ export interface DefaultSweepSetting {
   readonly warmup?: number;
 }
 
+/** Our settings, without the "efficientllm." prefix. */
+export type SettingKey =
+  'pythonPath' | 'sampleIntervalMs' | 'codeLens.enabled' | 'defaultSweep' | 'targets' | 'defaultTarget' | 'isolateRuns';
+
+/** A change of our settings: `affects('targets')` says whether that setting changed. */
+export interface ConfigChange {
+  affects(key: SettingKey): boolean;
+}
+
 const SECTION = 'efficientllm';
 
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
 /**
- * Typed getters over the `efficientllm.*` settings. Values are read on every access, so a change
- * takes effect on the next use; none of them needs a restart today (see `needsRestart`).
+ * The one reader of the `efficientllm.*` settings: typed getters, and the one change event every
+ * feature listens to. Values are read on access, so a change applies on the next use (none needs a
+ * restart). `efficientllm.targets` is parsed once per change, with targetSettings.ts's rules, and its
+ * problems are reported once.
  */
-export class Config {
-  /** Settings whose change only applies after a window reload. Empty for now, kept explicit. */
-  static readonly needsRestart: readonly string[] = [];
+export class Config implements vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<ConfigChange>();
+  /** Fired after one of our settings changed. */
+  readonly onDidChange = this.changed.event;
+  private readonly subscription: vscode.Disposable;
+  private parsedTargets: { targets: TargetSetting[]; errors: FieldError[] } | undefined;
+
+  /** `reportProblem` gets each problem of `efficientllm.targets` once per change of the setting. */
+  constructor(private readonly reportProblem: (message: string) => void) {
+    this.subscription = vscode.workspace.onDidChangeConfiguration((e) => {
+      if (!e.affectsConfiguration(SECTION)) return;
+      if (e.affectsConfiguration(`${SECTION}.targets`)) this.parsedTargets = undefined;
+      this.changed.fire({ affects: (key) => e.affectsConfiguration(`${SECTION}.${key}`) });
+    });
+  }
 
   private get section(): vscode.WorkspaceConfiguration {
     return vscode.workspace.getConfiguration(SECTION);
@@ -34,6 +59,18 @@ export class Config {
   get pythonPath(): string {
     const value = this.section.get<string>('pythonPath', 'python3').trim();
     return value === '' ? 'python3' : value;
+  }
+
+  /** Sets `efficientllm.pythonPath` where it is set now (the workspace's settings, else the user's). */
+  async setPythonPath(value: string): Promise<void> {
+    const inspected = this.section.inspect<string>('pythonPath');
+    const where =
+      inspected?.workspaceFolderValue !== undefined
+        ? vscode.ConfigurationTarget.WorkspaceFolder
+        : inspected?.workspaceValue !== undefined
+          ? vscode.ConfigurationTarget.Workspace
+          : vscode.ConfigurationTarget.Global;
+    await this.section.update('pythonPath', value, where);
   }
 
   get sampleIntervalMs(): number {
@@ -53,12 +90,16 @@ export class Config {
   /** The first precision of the default sweep: what CodeLens estimates use when a site names none. */
   get defaultPrecision(): Precision {
     const first = this.defaultSweep.precision?.[0];
-    return isPrecision(first) ? first : 'bf16';
+    return (PRECISIONS as readonly unknown[]).includes(first) ? (first as Precision) : 'bf16';
   }
 
-  /** `efficientllm.targets`, validated; the entries with problems are left out and reported. */
+  /** `efficientllm.targets`, validated; the entries with problems are left out (and reported once). */
   get targets(): { targets: TargetSetting[]; errors: FieldError[] } {
-    return validateTargetSettings(this.section.get<unknown>('targets', []));
+    if (this.parsedTargets === undefined) {
+      this.parsedTargets = validateTargetSettings(this.section.get<unknown>('targets', []));
+      for (const e of this.parsedTargets.errors) this.reportProblem(`settings: ${e.field}: ${e.message}`);
+    }
+    return this.parsedTargets;
   }
 
   /** The raw list, to append to (Add target…). */
@@ -82,12 +123,8 @@ export class Config {
     return this.section.get<boolean>('isolateRuns', false);
   }
 
-  /** True when the change event touches one of our settings (optionally a specific one). */
-  static affects(event: vscode.ConfigurationChangeEvent, key?: string): boolean {
-    return event.affectsConfiguration(key === undefined ? SECTION : `${SECTION}.${key}`);
+  dispose(): void {
+    this.subscription.dispose();
+    this.changed.dispose();
   }
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

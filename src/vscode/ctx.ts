@@ -1,39 +1,35 @@
 import * as vscode from 'vscode';
 import { DetectionCache } from '../detect/detector';
-import { RunStore } from '../run/store';
+import type { ModelSite } from '../detect/site';
 import { Config } from './config';
 import { createLog } from './log';
-import { RunsModel } from './runsModel';
-import { SitesIndexFile } from './sitesIndex';
+import { diskDeps, RunsModel, type RunStoreLike } from './runsModel';
+import { diskFolders, watchRunStores } from './runsWatcher';
+import { siteRefIn, SitesIndexFile, type SiteRef } from './sitesIndex';
 
 /**
- * Everything a feature needs, built once in `activate()` and handed to each `register…(ctx)`.
- * Plain constructor injection: no container, no globals. Nothing here reads a file while being
- * built: the run store is read in the background (`reloadRuns`), the Python parser on first use.
+ * What every feature needs, built once in `activate()` and handed to each `register…(ctx)` and to the
+ * feature classes (panels, launcher, profiler) by their constructors. Plain constructor injection: no
+ * container, no globals. Nothing here reads a file while being built: the run store is read in the
+ * background, the Python parser on first use.
  */
 export class Ctx {
-  readonly config = new Config();
   readonly log: vscode.LogOutputChannel;
+  readonly config: Config;
   /** The one detector cache: CodeLens and any scan share parsed statements. */
   readonly detection = new DetectionCache();
-  /** Stored runs + the runs this window executes now. */
-  readonly runs = new RunsModel();
-  /** The first workspace folder on disk, where `.efficientllm/` lives; undefined without one. */
-  readonly workspaceRoot: string | undefined;
-  readonly store: RunStore | undefined;
-  readonly sites: SitesIndexFile | undefined;
+  /** The one run model: stored runs of every folder + the runs this window executes now. */
+  readonly runs: RunsModel;
   /** Fired when a target test stored a new status (the Targets view listens). */
   readonly targetsChanged = new vscode.EventEmitter<void>();
-  private reloading: Promise<void> | null = null;
-  private reloadAgain = false;
+  private sitesFile: SitesIndexFile | undefined;
 
   constructor(readonly extension: vscode.ExtensionContext) {
     this.log = this.register(createLog());
+    this.config = this.register(new Config((message) => this.log.warn(message)));
     this.register(this.targetsChanged);
-    const folder = vscode.workspace.workspaceFolders?.find((f) => f.uri.scheme === 'file');
-    this.workspaceRoot = folder?.uri.fsPath;
-    this.store = this.workspaceRoot !== undefined ? RunStore.forWorkspace(this.workspaceRoot) : undefined;
-    this.sites = this.workspaceRoot !== undefined ? new SitesIndexFile(this.workspaceRoot) : undefined;
+    this.runs = new RunsModel(diskDeps(this.log), diskFolders());
+    this.register(watchRunStores(this.runs));
   }
 
   /** The one owner of disposables: everything ends up in `context.subscriptions`. */
@@ -50,43 +46,33 @@ export class Ctx {
     return 'unknown';
   }
 
-  /** The store, or a message telling the user to open a folder (runs are saved in the workspace). */
-  requireStore(): RunStore {
-    if (!this.store)
-      throw new Error(vscode.l10n.t('open a folder first: runs are saved in its .efficientllm/runs/ folder'));
-    return this.store;
+  /** The folder whose `.efficientllm/` this window writes (runsModel.ts's rule); undefined without one. */
+  get workspaceRoot(): string | undefined {
+    return this.runs.home;
   }
 
-  /**
-   * Re-reads the run store into `runs`. Calls that arrive while a read is in flight coalesce into one
-   * more read, so a burst of watcher events costs at most two.
-   */
-  reloadRuns(): Promise<void> {
-    if (this.reloading) {
-      this.reloadAgain = true;
-      return this.reloading;
-    }
+  /** The store this window writes. */
+  get store(): RunStoreLike | undefined {
+    return this.runs.store;
+  }
+
+  /** `.efficientllm/sites.json` of the home folder. */
+  get sites(): SitesIndexFile | undefined {
+    const root = this.workspaceRoot;
+    if (root === undefined) return undefined;
+    if (this.sitesFile?.workspaceRoot !== root) this.sitesFile = new SitesIndexFile(root);
+    return this.sitesFile;
+  }
+
+  /** The sites index key of a detected site; undefined outside the home folder. */
+  siteRef(site: Pick<ModelSite, 'file' | 'line' | 'name'>): SiteRef | undefined {
+    return this.workspaceRoot === undefined ? undefined : siteRefIn(this.workspaceRoot, site);
+  }
+
+  /** The store, or a message telling the user to open a folder (runs are saved in the workspace). */
+  requireStore(): RunStoreLike {
     const store = this.store;
-    if (!store) {
-      this.runs.setRecords([]);
-      return Promise.resolve();
-    }
-    this.reloading = (async () => {
-      do {
-        this.reloadAgain = false;
-        try {
-          const { runs, problems } = await store.list();
-          this.runs.setRecords(runs, problems);
-          for (const p of problems) this.log.warn(`${p.file}: ${p.message}`);
-        } catch (error) {
-          this.log.error(
-            `reading the run store ${store.dir} failed: ${error instanceof Error ? error.message : String(error)}`,
-          );
-        }
-      } while (this.reloadAgain);
-    })().finally(() => {
-      this.reloading = null;
-    });
-    return this.reloading;
+    if (!store) throw new Error(vscode.l10n.t('open a folder first: runs are saved in its .efficientllm/runs/ folder'));
+    return store;
   }
 }

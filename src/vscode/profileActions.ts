@@ -7,16 +7,8 @@ import type { ModelSite } from '../detect/site';
 import type { SiteArgs } from './codeLensModel';
 import { detectionText } from './codeLensModel';
 import type { Ctx } from './ctx';
-import { openLauncherFor } from './launch';
+import type { Launcher } from './launch';
 import { estimateSite, sitePrecision } from './siteEstimate';
-import { workspaceRelative, type SiteRef } from './sitesIndex';
-
-/** The sites index key of a detected site in `file` (absolute); undefined outside the workspace. */
-export function siteRefOf(ctx: Ctx, file: string, site: Pick<ModelSite, 'line' | 'name'>): SiteRef | undefined {
-  if (ctx.workspaceRoot === undefined) return undefined;
-  const rel = workspaceRelative(ctx.workspaceRoot, file);
-  return rel === null ? undefined : { file: rel, line: site.line, name: site.name };
-}
 
 function isSiteArgs(v: unknown): v is SiteArgs {
   return typeof v === 'object' && v !== null && 'site' in v && 'file' in v && typeof v.file === 'string';
@@ -40,7 +32,7 @@ async function activeSites(ctx: Ctx): Promise<{ file: string; text: string; site
 }
 
 /** Profile this model: the active file's site (nearest above the cursor, else the first) → the launcher. */
-export async function profileModel(ctx: Ctx): Promise<void> {
+export async function profileModel(ctx: Ctx, launcher: Launcher): Promise<void> {
   const found = await activeSites(ctx);
   if (!found) {
     void vscode.window.showInformationMessage(
@@ -58,16 +50,16 @@ export async function profileModel(ctx: Ctx): Promise<void> {
       ),
       open,
     );
-    if (choice === open) await openLauncherFor(ctx);
+    if (choice === open) await launcher.open();
     return;
   }
-  await openLauncherFor(ctx, { file: found.file, line: site.line, site });
+  await launcher.open({ file: found.file, line: site.line, site });
 }
 
 /** The "Profile variants…" lens: the launcher seeded with the site. */
-export async function profileSite(ctx: Ctx, arg: unknown): Promise<void> {
-  if (!isSiteArgs(arg)) return profileModel(ctx);
-  await openLauncherFor(ctx, { file: arg.file, line: arg.site.line, site: arg.site });
+export async function profileSite(ctx: Ctx, launcher: Launcher, arg: unknown): Promise<void> {
+  if (!isSiteArgs(arg)) return profileModel(ctx, launcher);
+  await launcher.open({ file: arg.file, line: arg.site.line, site: arg.site });
 }
 
 const SEQ_LENS = [1024, 4096, 8192, 32768, 131072];

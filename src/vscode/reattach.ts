@@ -17,7 +17,6 @@ async function reattachOpenRuns(ctx: Ctx, open: RunRecord[]): Promise<void> {
     );
     return;
   }
-  const store = ctx.requireStore();
   const { reattach, hooksSavingOnce } = runtime();
   const hosts = [...new Set(open.map((r) => r.target.name))].join(', ');
   ctx.log.info(`reattach: following ${open.length} run(s) left running on ${hosts}`);
@@ -30,8 +29,7 @@ async function reattachOpenRuns(ctx: Ctx, open: RunRecord[]): Promise<void> {
       reattach(
         open,
         hooksSavingOnce(open, analyticFor, async (record) => {
-          await store.save(record);
-          ctx.runs.upsert(record);
+          await ctx.runs.save(record);
           ctx.log.info(`reattach: ${record.id} ${record.status}${record.error ? `: ${record.error.message}` : ''}`);
         }),
         { connect: sshOptions(ctx), log: (line) => ctx.log.info(`reattach: ${line}`) },

@@ -7,9 +7,9 @@ import type { RunRecord } from '../core/record';
 import { defaultCacheDir } from '../run/local';
 import type { TargetSpec } from '../run/targets';
 import type { Ctx } from './ctx';
-import { openCompare, openDashboard } from './panels/open';
+import type { Panels } from './panels/open';
 import { recommendationMarkdown } from './recommendModel';
-import { runProfile } from './runService';
+import type { Profiler } from './runService';
 import { runIdsFromArgs } from './runsView';
 import { siteOfRun } from './sitesIndex';
 import { listTargets } from './targets';
@@ -28,7 +28,7 @@ export function latestSweep(runs: readonly RunRecord[]): RunRecord[] {
 }
 
 async function loadedRuns(ctx: Ctx): Promise<readonly RunRecord[]> {
-  if (!ctx.runs.loaded) await ctx.reloadRuns();
+  await ctx.runs.whenLoaded();
   return ctx.runs.all;
 }
 
@@ -38,45 +38,17 @@ function noRuns(): void {
   );
 }
 
-export async function showResults(ctx: Ctx, args: readonly unknown[]): Promise<void> {
+export async function showResults(ctx: Ctx, panels: Panels, args: readonly unknown[]): Promise<void> {
   const given = runIdsFromArgs(args);
-  if (given.length > 0) return openDashboard(ctx, given);
+  if (given.length > 0) return panels.openDashboard(given);
   const sweep = latestSweep(await loadedRuns(ctx));
   if (sweep.length === 0) return noRuns();
-  await openDashboard(
-    ctx,
-    sweep.map((r) => r.id),
-  );
+  await panels.openDashboard(sweep.map((r) => r.id));
 }
 
-function runPickItems(runs: readonly RunRecord[]): (vscode.QuickPickItem & { id: string })[] {
-  return runs.map((r) => ({
-    label: r.config.label,
-    description: `${r.status} · ${r.target.name}`,
-    detail: `${r.id} · ${r.createdAt.replace('T', ' ').slice(0, 19)}`,
-    id: r.id,
-  }));
-}
-
-export async function compareRuns(ctx: Ctx, args: readonly unknown[]): Promise<void> {
-  const given = runIdsFromArgs(args);
-  if (given.length >= 2) return openCompare(ctx, given);
-  const runs = await loadedRuns(ctx);
-  if (runs.length === 0) return noRuns();
-  const picked = await vscode.window.showQuickPick(runPickItems(runs), {
-    canPickMany: true,
-    title: vscode.l10n.t('Compare runs'),
-    placeHolder: vscode.l10n.t('Pick two or more runs'),
-  });
-  if (!picked || picked.length === 0) return;
-  if (picked.length < 2) {
-    void vscode.window.showInformationMessage(vscode.l10n.t('EfficientLLM: pick at least two runs to compare.'));
-    return;
-  }
-  await openCompare(
-    ctx,
-    picked.map((p) => p.id),
-  );
+/** Compare runs…: the given runs, or the one Compare picker (Panels.openCompare) for fewer than two. */
+export function compareRuns(panels: Panels, args: readonly unknown[]): Promise<void> {
+  return panels.openCompare(runIdsFromArgs(args));
 }
 
 const FORMATS = [
@@ -148,26 +120,25 @@ export async function cancelRun(ctx: Ctx, args: readonly unknown[]): Promise<voi
   for (const id of ids) if (ctx.runs.cancel(id)) ctx.log.info(`cancel requested for ${id} (and the rest of its sweep)`);
 }
 
-export async function openRuns(ctx: Ctx, args: readonly unknown[]): Promise<void> {
+export async function openRuns(ctx: Ctx, panels: Panels, args: readonly unknown[]): Promise<void> {
   const ids = runIdsFromArgs(args);
-  if (ids.length === 0) return showResults(ctx, []);
-  await openDashboard(ctx, ids);
+  if (ids.length === 0) return showResults(ctx, panels, []);
+  await panels.openDashboard(ids);
 }
 
 /** The target a stored run used, as a spec: a settings entry of that name, else what the record says. */
-function targetOfRecord(ctx: Ctx, r: RunRecord): { spec: TargetSpec; name: string } {
+function targetOfRecord(ctx: Ctx, r: RunRecord): { spec: TargetSpec; name: string; pythonSetting?: string } {
   const all = listTargets(ctx);
   const byName = all.find((t) => t.name === r.target.name && t.spec.kind === r.target.kind);
-  if (byName) return { spec: byName.spec, name: byName.name };
+  if (byName) return byName;
   const bySlurmHost = all.find(
     (t) => t.spec.kind === 'slurm' && r.target.kind === 'slurm' && t.spec.alias === r.target.name,
   );
-  if (bySlurmHost) return { spec: bySlurmHost.spec, name: bySlurmHost.name };
+  if (bySlurmHost) return bySlurmHost;
   const bySshHosts = all.find(
     (t) => t.spec.kind === 'ssh' && r.target.kind === 'ssh' && t.spec.hosts.join(',') === r.target.name,
   );
-  if (bySshHosts) return { spec: bySshHosts.spec, name: bySshHosts.name };
-  const local = all[0];
+  if (bySshHosts) return bySshHosts;
   if (r.target.kind === 'ssh')
     return {
       spec: { kind: 'ssh', hosts: r.target.name.split(','), python: 'python3', isolate: ctx.config.isolateRuns },
@@ -175,22 +146,21 @@ function targetOfRecord(ctx: Ctx, r: RunRecord): { spec: TargetSpec; name: strin
     };
   if (r.target.kind === 'slurm')
     return { spec: { kind: 'slurm', alias: r.target.name, python: 'python3' }, name: r.target.name };
-  return { spec: local.spec, name: local.name };
+  return all[0];
 }
 
-export async function rerunRuns(ctx: Ctx, args: readonly unknown[]): Promise<void> {
+export async function rerunRuns(ctx: Ctx, profiler: Profiler, args: readonly unknown[]): Promise<void> {
   const ids = runIdsFromArgs(args);
   const records = ids.map((id) => ctx.runs.get(id)).filter((r): r is RunRecord => r !== undefined);
   if (records.length === 0) return;
   const first = records[0];
-  const { spec, name } = targetOfRecord(ctx, first);
+  const { spec, name, pythonSetting } = targetOfRecord(ctx, first);
   const index = ctx.sites ? await ctx.sites.read() : null;
   const site = index ? (siteOfRun(index, first.id) ?? undefined) : undefined;
-  await runProfile(
-    ctx,
+  await profiler.run(
     records.map((r) => r.config),
     spec,
-    { targetName: name, site },
+    { targetName: name, site, pythonSetting },
   );
 }
 
@@ -213,10 +183,9 @@ export async function deleteRuns(ctx: Ctx, args: readonly unknown[]): Promise<vo
     del,
   );
   if (choice !== del) return;
-  for (const id of ids) await store.delete(id);
+  await ctx.runs.delete(ids);
   await ctx.sites?.remove(new Set(ids));
   ctx.log.info(`deleted ${ids.join(', ')}`);
-  await ctx.reloadRuns();
 }
 
 /** The run's stderr.log (else events.jsonl) when it ran here; the stored stderr tail for remote runs. */

@@ -1,15 +1,13 @@
 import * as vscode from 'vscode';
 import { analyticFor } from '../core/analytic';
 import type { ProfileConfig } from '../core/config';
-import type { RunRecord } from '../core/record';
-import { profile } from '../run/profile';
-import { newRunId } from '../run/store';
 import type { TargetSpec } from '../run/targets';
 import type { Ctx } from './ctx';
-import { openDashboard } from './panels/open';
+import { runtime } from './runtime';
 import type { SiteRef } from './sitesIndex';
 import { sshOptions } from './sshPrompts';
-import { runtime } from './runtime';
+import { markNotReady } from './targets';
+import { pythonProblemText, runSweep, type StartFailure, type SweepResult, type SweepTally } from './sweep';
 import { requireTrust } from './trust';
 
 export interface RunProfileOptions {
@@ -17,151 +15,156 @@ export interface RunProfileOptions {
   readonly site?: SiteRef;
   /** Name shown for the target (a settings entry's name); default the spec's text. */
   readonly targetName?: string;
+  /** The setting that holds the target's interpreter (targets.ts pythonSettingOf); default efficientllm.pythonPath. */
+  readonly pythonSetting?: string;
+}
+
+/** "Sweep cancelled (3 runs)", "1 of 1 run(s) completed": how a sweep ended, in one phrase. */
+export function sweepEndText(tally: SweepTally): string {
+  if (tally.cancelled > 0) {
+    const rest = tally.completed > 0 ? vscode.l10n.t('; {0} completed', tally.completed) : '';
+    return vscode.l10n.t('Sweep cancelled ({0} runs{1})', tally.runs, rest);
+  }
+  return vscode.l10n.t('{0} of {1} run(s) completed', tally.completed, tally.runs);
 }
 
 /**
- * The one way the extension runs a sweep (launcher, Profile this model, rerun): `profile()` from the
- * core under a cancellable progress notification, records saved to the workspace store as they end,
- * the Runs view and status bar fed live through `ctx.runs`, and "Show results" offered at the end.
- * Refused in an untrusted workspace, whoever calls it. Resolves with the final records, or undefined
- * when nothing ran (refused, or the target could not start).
+ * The one way the extension runs a sweep (Launcher, rerun, the test suite): sweep.ts's runSweep under
+ * a cancellable progress notification, and one message at the end in the user's terms. Trust is
+ * checked here once for every caller (the commands check it once more at the palette).
  */
-export async function runProfile(
-  ctx: Ctx,
-  configs: readonly ProfileConfig[],
-  spec: TargetSpec,
-  options: RunProfileOptions = {},
-): Promise<RunRecord[] | undefined> {
-  if (!(await requireTrust(vscode.l10n.t('Profile')))) {
-    ctx.log.info('profile: refused, workspace is not trusted');
-    return undefined;
-  }
-  if (configs.length === 0)
-    throw new Error(vscode.l10n.t('the sweep has no configs; pick at least one value on every axis'));
-  const store = ctx.requireStore();
-  // Loaded on first use: the SSH client (ssh2) costs more to load than the whole rest of activation.
-  const { closeTarget, createTarget, targetSpecText, TargetError } = runtime();
-  const targetName = options.targetName ?? targetSpecText(spec);
-  const controller = new AbortController();
-  const sweep = ctx.runs.startSweep(spec, controller);
-  const ids: string[] = [];
-  const sites = ctx.sites;
-  let indexed: Promise<void> | null = null;
-  const newId = (): string => {
-    const id = newRunId(new Date());
-    const config = configs[ids.length];
-    ids.push(id);
-    ctx.runs.addActive(sweep, id, config?.label ?? id, targetName);
-    // profile() asks for every id synchronously before the first run starts; index them all at once
-    // as soon as that is done, so a window closed mid-sweep still knows where the runs came from.
-    if (options.site && sites && indexed === null) {
-      const site = options.site;
-      indexed = new Promise<void>((resolve) => setImmediate(resolve)).then(() => sites.add(site, [...ids]));
-      indexed.catch((error: unknown) =>
-        ctx.log.warn(`could not update ${sites.file}: ${error instanceof Error ? error.message : String(error)}`),
-      );
+export class Profiler {
+  constructor(
+    private readonly ctx: Ctx,
+    private readonly openDashboard: (runIds: string[]) => Promise<void>,
+  ) {}
+
+  /** Resolves with what ran, or undefined when refused (untrusted workspace). */
+  async run(
+    configs: readonly ProfileConfig[],
+    spec: TargetSpec,
+    options: RunProfileOptions = {},
+  ): Promise<SweepResult | undefined> {
+    const { ctx } = this;
+    if (!(await requireTrust(vscode.l10n.t('Profile')))) {
+      ctx.log.info('profile: refused, workspace is not trusted');
+      return undefined;
     }
-    return id;
-  };
-  ctx.log.info(`profile: ${configs.length} config(s) on ${targetName}: ${configs.map((c) => c.label).join(', ')}`);
-  let records: RunRecord[] | undefined;
-  try {
-    const target = createTarget(spec, {
-      env: process.env,
-      ssh: sshOptions(ctx),
-      onSlurmStatus: (e) => ctx.log.info(`slurm: ${e.message}`),
-    });
-    try {
-      records = await vscode.window.withProgress(
-        {
-          location: vscode.ProgressLocation.Notification,
-          title: vscode.l10n.t('EfficientLLM: profiling on {0}', targetName),
-          cancellable: true,
-        },
-        async (progress, token) => {
-          token.onCancellationRequested(() => controller.abort());
-          let done = 0;
-          const step = 100 / configs.length;
-          progress.report({ message: vscode.l10n.t('starting {0} run(s)…', configs.length) });
-          return profile({
-            configs: [...configs],
-            target,
-            store: {
-              save: async (record) => {
-                await store.save(record);
-                ctx.runs.upsert(record);
-              },
-            },
+    if (configs.length === 0)
+      throw new Error(vscode.l10n.t('the sweep has no configs; pick at least one value on every axis'));
+    ctx.requireStore();
+    // Loaded on first use: the SSH client (ssh2) costs more to load than the whole rest of activation.
+    const { closeTarget, createTarget, targetSpecText, TargetError } = runtime();
+    const targetName = options.targetName ?? targetSpecText(spec);
+    ctx.log.info(`profile: ${configs.length} config(s) on ${targetName}: ${configs.map((c) => c.label).join(', ')}`);
+    const controller = new AbortController();
+    const result = await vscode.window.withProgress(
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: vscode.l10n.t('EfficientLLM: profiling on {0}', targetName),
+        cancellable: true,
+      },
+      async (progress, token) => {
+        token.onCancellationRequested(() => controller.abort());
+        progress.report({ message: vscode.l10n.t('starting {0} run(s)…', configs.length) });
+        return runSweep(
+          {
+            runs: ctx.runs,
+            sites: ctx.sites,
+            log: ctx.log,
+            createTarget: (s) =>
+              createTarget(s, {
+                env: process.env,
+                ssh: sshOptions(ctx),
+                onSlurmStatus: (e) => ctx.log.info(`slurm: ${e.message}`),
+              }),
+            closeTarget,
+            isTargetError: (e) => e instanceof TargetError,
             analytic: analyticFor,
-            newId,
-            signal: controller.signal,
-            onUpdate: (run, state) => {
-              ctx.runs.update(run.id, state);
-              const p = state.lastProgress;
-              progress.report({
-                message: `${done}/${configs.length} · ${run.config.label}${p ? ` · ${p.phase} ${p.step}/${p.total}` : ''}`,
-              });
-            },
-            onRecord: (record) => {
-              done += 1;
-              ctx.runs.endRun(record.id);
-              progress.report({
-                increment: step,
-                message: `${done}/${configs.length} · ${record.config.label}: ${record.status}`,
-              });
-              ctx.log.info(
-                `${record.status.padEnd(9)} ${record.id} ${record.config.label}${record.error ? `: ${record.error.kind}: ${record.error.message}` : ''}`,
-              );
-              if (record.error?.stderrTail.trim())
-                ctx.log.debug(`${record.id} stderr:\n${record.error.stderrTail.trimEnd()}`);
-            },
-          });
-        },
-      );
-    } finally {
-      await closeTarget(target).catch(() => undefined);
-    }
-  } catch (error) {
-    if (error instanceof TargetError) {
-      ctx.log.error(`profile on ${targetName}: ${error.message}`);
-      const log = vscode.l10n.t('Show Log');
+          },
+          {
+            configs,
+            spec,
+            targetName,
+            site: options.site,
+            controller,
+            describeFailure: (f) => pythonProblemText(f, options.pythonSetting ?? 'efficientllm.pythonPath'),
+            progress: (message, increment) => progress.report({ message, increment }),
+          },
+        );
+      },
+    );
+    if (result.kind === 'not-started') {
+      this.reportStartFailure(result.failure, targetName, options);
+      // The Targets view must not keep a ✓ for a target that just failed to start.
+      const reason = result.records[0]?.error?.message ?? result.failure.message;
+      await markNotReady(ctx, targetName, spec, reason, result.failure.python !== null);
+    } else this.reportEnd(result, targetName);
+    return result;
+  }
+
+  private reportEnd(result: SweepResult, targetName: string): void {
+    const { tally } = result;
+    const summary = vscode.l10n.t('EfficientLLM: {0} on {1}.', sweepEndText(tally), targetName);
+    const show = vscode.l10n.t('Show results');
+    const log = vscode.l10n.t('Show Log');
+    const finished = result.records.filter((r) => r.status === 'completed').map((r) => r.id);
+    // Results to show only when some run has them; a cancelled sweep is not a warning.
+    const buttons = finished.length > 0 ? [show] : [];
+    const notify =
+      tally.completed === tally.runs || tally.cancelled > 0
+        ? vscode.window.showInformationMessage(summary, ...buttons)
+        : vscode.window.showWarningMessage(summary, ...buttons, log);
+    void notify.then((choice) => {
+      if (choice === show) void this.openDashboard(result.records.map((r) => r.id));
+      else if (choice === log) this.ctx.log.show(true);
+    });
+  }
+
+  /**
+   * The harness could not start. An interpreter problem names the setting and offers its fixes
+   * ("Open Setting", "Select Interpreter…"); anything else shows the reason with the log.
+   */
+  private reportStartFailure(failure: StartFailure, targetName: string, options: RunProfileOptions): void {
+    const { ctx } = this;
+    const log = vscode.l10n.t('Show Log');
+    if (!failure.python) {
       void vscode.window
         .showErrorMessage(
-          vscode.l10n.t('EfficientLLM: {0} cannot run the harness: {1}', targetName, error.message),
+          vscode.l10n.t('EfficientLLM: {0} cannot run the harness: {1}', targetName, failure.message),
           log,
         )
         .then((c) => {
           if (c === log) ctx.log.show(true);
         });
-      return undefined;
+      return;
     }
-    throw error;
-  } finally {
-    ctx.runs.endSweep(sweep);
-    await indexed;
-    void ctx.reloadRuns();
+    const setting = options.pythonSetting ?? 'efficientllm.pythonPath';
+    const message = pythonProblemText(failure, setting);
+    const open = vscode.l10n.t('Open Setting');
+    const select = vscode.l10n.t('Select Interpreter…');
+    const local = setting === 'efficientllm.pythonPath';
+    void vscode.window
+      .showErrorMessage(`EfficientLLM: ${message}`, ...(local ? [open, select] : [open]), log)
+      .then(async (choice) => {
+        if (choice === open) await vscode.commands.executeCommand('workbench.action.openSettings', setting);
+        else if (choice === select) await selectInterpreter(ctx);
+        else if (choice === log) ctx.log.show(true);
+      });
   }
-  const completed = records.filter((r) => r.status === 'completed').length;
-  const summary = vscode.l10n.t(
-    'EfficientLLM: {0} of {1} run(s) completed on {2}.',
-    completed,
-    records.length,
-    targetName,
-  );
-  const show = vscode.l10n.t('Show results');
-  const log = vscode.l10n.t('Show Log');
-  const finished = records;
-  const notify =
-    completed === records.length
-      ? vscode.window.showInformationMessage(summary, show)
-      : vscode.window.showWarningMessage(summary, show, log);
-  void notify.then((choice) => {
-    if (choice === show)
-      void openDashboard(
-        ctx,
-        finished.map((r) => r.id),
-      );
-    else if (choice === log) ctx.log.show(true);
+}
+
+/** Select Interpreter…: a file picker whose choice becomes `efficientllm.pythonPath`. */
+export async function selectInterpreter(ctx: Ctx): Promise<void> {
+  const picked = await vscode.window.showOpenDialog({
+    title: vscode.l10n.t('Python interpreter with PyTorch (efficientllm.pythonPath)'),
+    canSelectFiles: true,
+    canSelectFolders: false,
+    canSelectMany: false,
+    openLabel: vscode.l10n.t('Use this interpreter'),
   });
-  return records;
+  const file = picked?.[0];
+  if (!file) return;
+  await ctx.config.setPythonPath(file.fsPath);
+  ctx.log.info(`efficientllm.pythonPath set to ${file.fsPath}`);
 }

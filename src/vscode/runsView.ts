@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type { Ctx } from './ctx';
-import type { RunItem } from './runsModel';
+import { onChangeEvery } from './coalesce';
+import type { RunItem } from './runItem';
 
 /** A run in the Runs view; commands get it as their argument (`runId`). */
 export class RunTreeItem extends vscode.TreeItem {
@@ -20,8 +21,8 @@ export class RunTreeItem extends vscode.TreeItem {
 
 /**
  * The "Runs" view: every stored run, newest first, and the ones running in this window with live
- * progress. Answers from memory (ctx.runs); the store is re-read in the background when a file under
- * .efficientllm/runs/ changes, so runs from the CLI or a teammate's commit show up too.
+ * progress. Answers from memory (ctx.runs, the one run model, which follows the store's files: runs
+ * from the CLI or a teammate's commit show up too).
  */
 class RunsProvider implements vscode.TreeDataProvider<RunTreeItem> {
   private readonly changed = new vscode.EventEmitter<void>();
@@ -48,37 +49,14 @@ export function registerRunsView(ctx: Ctx): void {
     vscode.window.createTreeView('efficientllm.runs', { treeDataProvider: provider, canSelectMany: true }),
   );
   // Progress events arrive many times a second; redraw at most every 250 ms.
-  let timer: NodeJS.Timeout | undefined;
-  const sub = ctx.runs.onChange(() => {
-    if (timer) return;
-    timer = setTimeout(() => {
-      timer = undefined;
+  ctx.register(
+    onChangeEvery(ctx.runs, 250, () => {
       provider.refresh();
       const running = ctx.runs.active.size;
       view.badge =
         running > 0 ? { value: running, tooltip: vscode.l10n.t('{0} run(s) in progress', running) } : undefined;
-    }, 250);
-  });
-  ctx.register({
-    dispose: () => {
-      sub.dispose();
-      if (timer) clearTimeout(timer);
-    },
-  });
-
-  if (ctx.workspaceRoot !== undefined) {
-    const watcher = ctx.register(
-      vscode.workspace.createFileSystemWatcher(
-        new vscode.RelativePattern(ctx.workspaceRoot, '.efficientllm/runs/*.json'),
-      ),
-    );
-    const reload = (): void => void ctx.reloadRuns();
-    ctx.register(watcher.onDidChange(reload));
-    ctx.register(watcher.onDidCreate(reload));
-    ctx.register(watcher.onDidDelete(reload));
-  }
-  // After activate() returns: reading the store is never part of activation.
-  setImmediate(() => void ctx.reloadRuns());
+    }),
+  );
 }
 
 /** Run ids from a command's arguments: a tree item, the view's multi-selection, an id or a list of ids. */

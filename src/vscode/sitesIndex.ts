@@ -136,6 +136,12 @@ export function workspaceRelative(root: string, file: string): string | null {
   return rel.split(path.sep).join('/');
 }
 
+/** The index key of a detected site in `site.file` (absolute, or relative to `root`); undefined outside `root`. */
+export function siteRefIn(root: string, site: { file: string; line: number; name: string }): SiteRef | undefined {
+  const rel = workspaceRelative(root, path.resolve(root, site.file));
+  return rel === null ? undefined : { file: rel, line: site.line, name: site.name };
+}
+
 /**
  * The index file of one workspace. Reads are cached until `invalidate()` (the file watcher calls it);
  * writes are serialized and atomic (temp file + rename), so two launches never lose each other's ids.

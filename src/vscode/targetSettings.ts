@@ -27,8 +27,7 @@ export type TargetSetting =
       readonly sharedDir?: string;
     };
 
-export type TargetKindName = TargetSetting['kind'];
-export const TARGET_KINDS: readonly TargetKindName[] = ['local', 'ssh', 'slurm'];
+type TargetKindName = TargetSetting['kind'];
 
 /** The implicit target that always exists: this machine with `efficientllm.pythonPath`. */
 export const LOCAL_TARGET_NAME = 'local';

@@ -21,6 +21,8 @@ export interface NamedTarget {
   readonly description: string;
   readonly setting: TargetSetting | null;
   readonly spec: TargetSpec;
+  /** The setting that holds its interpreter, named when that interpreter fails. */
+  readonly pythonSetting: string;
 }
 
 /** What "Test target" found, kept in workspaceState so the Targets view shows it after a reload. */
@@ -30,6 +32,8 @@ export interface TargetStatus {
   readonly gpus: readonly string[];
   readonly problems: readonly string[];
   readonly at: string;
+  /** The target as tested (specKey); a status of another spec is stale and is tested again. */
+  readonly spec?: string;
 }
 
 const STATUS_KEY = 'efficientllm.targetStatus';
@@ -38,25 +42,37 @@ export function targetStatuses(ctx: Ctx): Record<string, TargetStatus> {
   return ctx.extension.workspaceState.get<Record<string, TargetStatus>>(STATUS_KEY, {});
 }
 
-/** Every target: local first, then the settings' valid entries (problems go to the log). */
+/** What identifies a tested target: its spec (interpreter, hosts, job fields). */
+export function specKey(spec: TargetSpec): string {
+  return JSON.stringify(spec);
+}
+
+/** The setting holding a target's interpreter: its own `python`, else the one it falls back to. */
+function pythonSettingOf(t: TargetSetting): string {
+  if (t.python !== undefined) return `efficientllm.targets ("${t.name}").python`;
+  const usesLocal = t.kind === 'local' || (t.kind === 'slurm' && t.host === LOCAL_TARGET_NAME);
+  return usesLocal ? 'efficientllm.pythonPath' : `efficientllm.targets ("${t.name}").python`;
+}
+
+/** Every target: local first, then the settings' valid entries (Config reports the others once). */
 export function listTargets(ctx: Ctx): NamedTarget[] {
   const python = ctx.config.pythonPath;
   const isolate = ctx.config.isolateRuns;
-  const { targets, errors } = ctx.config.targets;
-  for (const e of errors) ctx.log.warn(`settings: ${e.field}: ${e.message}`);
   const local: NamedTarget = {
     name: LOCAL_TARGET_NAME,
     description: `local · ${python}`,
     setting: null,
     spec: { kind: 'local', python, isolate },
+    pythonSetting: 'efficientllm.pythonPath',
   };
   return [
     local,
-    ...targets.map((t) => ({
+    ...ctx.config.targets.targets.map((t) => ({
       name: t.name,
       description: describeTargetSetting(t, python),
       setting: t,
       spec: targetSpecOf(t, python, isolate),
+      pythonSetting: pythonSettingOf(t),
     })),
   ];
 }
@@ -250,7 +266,80 @@ function fixFor(e: SshError): string {
   }
 }
 
-/** Runs the preflight probe on the target (the login node for Slurm) and caches what it found. */
+async function storeStatus(ctx: Ctx, name: string, status: TargetStatus | undefined): Promise<void> {
+  const all = { ...targetStatuses(ctx) };
+  if (status) all[name] = status;
+  else delete all[name];
+  await ctx.extension.workspaceState.update(STATUS_KEY, all);
+  ctx.targetsChanged.fire();
+}
+
+/** Runs the preflight probe on the target (the login node for Slurm) and stores what it found. */
+async function probeTarget(ctx: Ctx, target: NamedTarget): Promise<{ report: PreflightReport; status: TargetStatus }> {
+  const spec = target.spec;
+  // Loaded on first use, like everything that reaches ssh2 (see runService.ts).
+  const { probeLocal, probeSsh } = runtime();
+  const report =
+    spec.kind === 'local' || (spec.kind === 'slurm' && spec.alias === 'local')
+      ? await probeLocal(spec.python, process.env)
+      : await probeSsh(spec.kind === 'ssh' ? spec.hosts[0] : spec.alias, spec.python, sshOptions(ctx), fixFor);
+  const status: TargetStatus = {
+    ready: report.ready,
+    reachable: report.reachable,
+    gpus: report.gpus.map((g) => `${g.name}${g.memoryBytes ? ` ${Math.round(g.memoryBytes / 2 ** 30)} GiB` : ''}`),
+    problems: report.problems.map((p) => `${p.what} — ${p.fix}`),
+    at: new Date().toISOString(),
+    spec: specKey(spec),
+  };
+  await storeStatus(ctx, target.name, status);
+  ctx.log.info(
+    `test ${target.name}: ${report.ready ? 'ready' : 'not ready'}; python ${report.python.version ?? 'missing'}, torch ${report.torch ?? 'missing'}, GPUs ${status.gpus.join('; ') || 'none'}`,
+  );
+  for (const p of report.problems) ctx.log.warn(`test ${target.name}: ${p.what}; fix: ${p.fix}`);
+  return { report, status };
+}
+
+/** A launch found the target unable to start the harness: it is shown not ready, with the reason. */
+export async function markNotReady(
+  ctx: Ctx,
+  name: string,
+  spec: TargetSpec,
+  problem: string,
+  reachable: boolean,
+): Promise<void> {
+  await storeStatus(ctx, name, {
+    ready: false,
+    reachable,
+    gpus: [],
+    problems: [problem],
+    at: new Date().toISOString(),
+    spec: specKey(spec),
+  });
+}
+
+/**
+ * After a settings change: every tested target whose spec changed (another interpreter, hosts, job
+ * fields) is tested again, quietly, so the view shows neither a stale ✓ nor a stale path. In an
+ * untrusted workspace (nothing may run) the stale status is dropped instead.
+ */
+export async function recheckChangedTargets(ctx: Ctx): Promise<void> {
+  const statuses = targetStatuses(ctx);
+  const targets = listTargets(ctx);
+  for (const name of Object.keys(statuses)) {
+    const target = targets.find((t) => t.name === name);
+    if (target && statuses[name].spec === specKey(target.spec)) continue;
+    if (!target || !vscode.workspace.isTrusted) {
+      await storeStatus(ctx, name, undefined);
+      continue;
+    }
+    ctx.log.info(`target ${name} changed in the settings: testing it again`);
+    await probeTarget(ctx, target).catch((error: unknown) =>
+      ctx.log.warn(`re-testing ${name}: ${error instanceof Error ? error.message : String(error)}`),
+    );
+  }
+}
+
+/** Test target: the probe with a notification of what it found. */
 export async function testTarget(ctx: Ctx, arg?: unknown): Promise<PreflightReport | undefined> {
   const name = typeof arg === 'string' ? arg : targetNameOf(arg);
   const target = name !== undefined ? findTarget(ctx, name) : await pickTarget(ctx, vscode.l10n.t('Test target'));
@@ -258,31 +347,10 @@ export async function testTarget(ctx: Ctx, arg?: unknown): Promise<PreflightRepo
     if (name !== undefined) throw new Error(vscode.l10n.t('no target named "{0}" in efficientllm.targets', name));
     return undefined;
   }
-  const spec = target.spec;
-  const report = await vscode.window.withProgress(
+  const { report, status } = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Testing target {0}…', target.name) },
-    async () => {
-      // Loaded on first use, like everything that reaches ssh2 (see runService.ts).
-      const { probeLocal, probeSsh } = runtime();
-      if (spec.kind === 'local') return probeLocal(spec.python, process.env);
-      if (spec.kind === 'slurm' && spec.alias === 'local') return probeLocal(spec.python, process.env);
-      const alias = spec.kind === 'ssh' ? spec.hosts[0] : spec.alias;
-      return probeSsh(alias, spec.python, sshOptions(ctx), fixFor);
-    },
+    () => probeTarget(ctx, target),
   );
-  const status: TargetStatus = {
-    ready: report.ready,
-    reachable: report.reachable,
-    gpus: report.gpus.map((g) => `${g.name}${g.memoryBytes ? ` ${Math.round(g.memoryBytes / 2 ** 30)} GiB` : ''}`),
-    problems: report.problems.map((p) => `${p.what} — ${p.fix}`),
-    at: new Date().toISOString(),
-  };
-  await ctx.extension.workspaceState.update(STATUS_KEY, { ...targetStatuses(ctx), [target.name]: status });
-  ctx.targetsChanged.fire();
-  ctx.log.info(
-    `test ${target.name}: ${report.ready ? 'ready' : 'not ready'}; python ${report.python.version ?? 'missing'}, torch ${report.torch ?? 'missing'}, GPUs ${status.gpus.join('; ') || 'none'}`,
-  );
-  for (const p of report.problems) ctx.log.warn(`test ${target.name}: ${p.what}; fix: ${p.fix}`);
   if (report.ready) {
     void vscode.window.showInformationMessage(
       vscode.l10n.t(
@@ -364,7 +432,15 @@ class TargetsProvider implements vscode.TreeDataProvider<TargetItem> {
 
   getChildren(): TargetItem[] {
     const statuses = targetStatuses(this.ctx);
-    return listTargets(this.ctx).map((t) => new TargetItem(t.name, t.description, statuses[t.name]));
+    // A status of another spec (the settings changed since) is not shown; recheckChangedTargets replaces it.
+    return listTargets(this.ctx).map((t) => {
+      const s = statuses[t.name];
+      return new TargetItem(
+        t.name,
+        t.description,
+        s && (s.spec ?? specKey(t.spec)) === specKey(t.spec) ? s : undefined,
+      );
+    });
   }
 }
 
@@ -372,10 +448,12 @@ export function registerTargetsView(ctx: Ctx): void {
   const provider = new TargetsProvider(ctx);
   ctx.register(vscode.window.registerTreeDataProvider('efficientllm.targets', provider));
   ctx.register(ctx.targetsChanged.event(() => provider.refresh()));
+  let rechecking = Promise.resolve();
   ctx.register(
-    vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration('efficientllm.targets') || e.affectsConfiguration('efficientllm.pythonPath'))
-        provider.refresh();
+    ctx.config.onDidChange((e) => {
+      if (!e.affects('targets') && !e.affects('pythonPath') && !e.affects('isolateRuns')) return;
+      provider.refresh();
+      rechecking = rechecking.then(() => recheckChangedTargets(ctx));
     }),
   );
 }

@@ -1,6 +1,7 @@
 // Shared inputs of the vscode-*.test.ts files (the extension's vscode-free models).
 import { resolveConfig, type ProfileConfigInput } from '../../src/core/config';
 import { emptyEnv, emptyMetrics, type RunMetrics, type RunRecord } from '../../src/core/record';
+import type { RunStoreLike, RunsModelDeps } from '../../src/vscode/runsModel';
 
 const GiB = 2 ** 30;
 export const H100 = { name: 'NVIDIA H100 80GB HBM3', memoryBytes: 80 * GiB };
@@ -41,4 +42,43 @@ export function trio(): RunRecord[] {
     ),
     record('20250101-120200-e5f6', { attention: { kind: 'mqa' } }, { latencyS: 1.3, peakMemoryBytes: 5.5 * GiB }),
   ];
+}
+
+/**
+ * In-memory run stores for the run model (src/vscode/runsModel.ts), one per folder, counting the reads
+ * of each: `write` is another process saving a run (the model only hears of it through `fileChanged`).
+ */
+export function memoryStores(initial: Record<string, RunRecord[]> = {}) {
+  const files = new Map<string, { record: RunRecord; version: number }>();
+  const reads = new Map<string, number>();
+  let version = 0;
+  const dirOf = (folder: string): string => `${folder}/.efficientllm/runs`;
+  const fileOf = (folder: string, id: string): string => `${dirOf(folder)}/${id}.json`;
+  const write = (folder: string, r: RunRecord): string => {
+    const file = fileOf(folder, r.id);
+    files.set(file, { record: r, version: ++version });
+    return file;
+  };
+  for (const [folder, runs] of Object.entries(initial)) for (const r of runs) write(folder, r);
+  const storeOf = (folder: string): RunStoreLike => ({
+    dir: dirOf(folder),
+    fileOf: (id) => fileOf(folder, id),
+    list: async () => {
+      reads.set(folder, (reads.get(folder) ?? 0) + 1);
+      const runs = [...files.entries()].filter(([f]) => f.startsWith(`${dirOf(folder)}/`)).map(([, v]) => v.record);
+      return { runs: runs.sort((a, b) => (a.createdAt < b.createdAt ? 1 : -1)), problems: [] };
+    },
+    save: async (r) => write(folder, r),
+    delete: async (id) => void files.delete(fileOf(folder, id)),
+  });
+  const deps: RunsModelDeps = {
+    storeOf,
+    fingerprint: async (file) => {
+      const f = files.get(file);
+      return f ? String(f.version) : null;
+    },
+    log: { warn: () => undefined, error: () => undefined },
+    settleMs: 5,
+  };
+  return { deps, write, fileOf, reads: (folder: string) => reads.get(folder) ?? 0 };
 }

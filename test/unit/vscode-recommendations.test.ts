@@ -1,12 +1,13 @@
 // The Recommendations view and Recommend document (src/vscode/recommendModel.ts), and the Runs view
-// items (src/vscode/runsModel.ts): what the sidebar shows, without VS Code.
+// items (src/vscode/runItem.ts, src/vscode/runsModel.ts): what the sidebar shows, without VS Code.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { newRunState } from '../../src/core/assemble';
 import { PRIORS } from '../../src/core/priors';
 import { recommendationMarkdown, recommendationTree } from '../../src/vscode/recommendModel';
-import { runItem, RunsModel } from '../../src/vscode/runsModel';
-import { record, trio } from './vscode-models.fixtures';
+import { runItem } from '../../src/vscode/runItem';
+import { RunsModel } from '../../src/vscode/runsModel';
+import { memoryStores, record, trio } from './vscode-models.fixtures';
 
 test('one node per group: the recommendation, expandable to the Pareto front', () => {
   const tree = recommendationTree(trio());
@@ -69,7 +70,7 @@ test('the Recommend document is Markdown with the front table, citing run ids', 
   );
 });
 
-test('run items: state icons from records, live progress while this window runs them', () => {
+test('run items: state icons from records, live progress while this window runs them', async () => {
   const [done] = trio();
   assert.equal(runItem(done, undefined).icon, 'pass');
   assert.equal(runItem({ ...done, status: 'failed' }, undefined).icon, 'error');
@@ -77,10 +78,10 @@ test('run items: state icons from records, live progress while this window runs 
   assert.equal(runItem(done, undefined).contextValue, 'run.local');
   assert.equal(runItem({ ...done, target: { kind: 'ssh', name: 'gpubox' } }, undefined).contextValue, 'run');
 
-  const model = new RunsModel();
+  const model = new RunsModel(memoryStores({ '/ws': [done] }).deps, ['/ws']);
   let changes = 0;
   model.onChange(() => changes++);
-  model.setRecords([done]);
+  await model.reload();
   const controller = new AbortController();
   const sweep = model.startSweep({ kind: 'local', python: 'python3' }, controller);
   model.addActive(sweep, '20250101-130000-0001', 'tiny gqa-2 fp32 inference', 'local');

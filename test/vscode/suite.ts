@@ -11,8 +11,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { expandSweep, type SweepAxes } from '../../src/core/sweep';
 import { COMMANDS, commandId, type CommandName } from '../../src/vscode/commands';
-import type { Ctx } from '../../src/vscode/ctx';
-import { runProfile } from '../../src/vscode/runService';
+import type { ExtensionApi } from '../../src/extension';
 
 const EXTENSION_ID = 'efficientllm.efficientllm-profiler';
 
@@ -53,15 +52,15 @@ function contributedCommands(extension: vscode.Extension<unknown>): string[] {
   return ids;
 }
 
-/** What activate() returned: the extension's context (its run store and the Runs view's model). */
-async function api(): Promise<Ctx> {
+/** What activate() returned: the extension's context and its feature objects (the profiler, the panels). */
+async function api(): Promise<ExtensionApi> {
   const extension = await activated();
   const exports: unknown = extension.exports;
   assert.ok(
-    typeof exports === 'object' && exports !== null && 'runs' in exports && 'store' in exports && 'log' in exports,
-    'activate() returns the extension context (runs, store, log)',
+    typeof exports === 'object' && exports !== null && 'ctx' in exports && 'profiler' in exports,
+    'activate() returns the extension context and its features (ctx, profiler)',
   );
-  return exports as Ctx;
+  return exports as ExtensionApi;
 }
 
 function workspaceRoot(): vscode.Uri {
@@ -149,7 +148,7 @@ test('CodeLens on a fixture model offers Profile variants… and Estimate…', a
 });
 
 test('a profile on the local target is stored and reaches the Runs view', async () => {
-  const ctx = await api();
+  const { ctx, profiler } = await api();
   const python = vscode.workspace.getConfiguration('efficientllm').get<string>('pythonPath');
   assert.ok(python, 'efficientllm.pythonPath is set in the test workspace');
   const axes: SweepAxes = { preset: ['tiny'], attention: ['gqa'], stage: ['inference'], precision: ['fp32'] };
@@ -157,8 +156,9 @@ test('a profile on the local target is stored and reaches the Runs view', async 
   assert.ok(sweep.ok, 'the tiny sweep expands');
   assert.equal(sweep.configs.length, 1);
   const started = Date.now();
-  const records = await runProfile(ctx, sweep.configs, { kind: 'local', python });
-  assert.ok(records, 'runProfile ran (the test workspace is trusted)');
+  const result = await profiler.run(sweep.configs, { kind: 'local', python });
+  assert.ok(result, 'the profiler ran (the test workspace is trusted)');
+  const { records } = result;
   assert.equal(records.length, 1);
   const [record] = records;
   assert.equal(record.status, 'completed', `run ${record.id}: ${JSON.stringify(record.error)}`);
@@ -188,7 +188,7 @@ test('a profile on the local target is stored and reaches the Runs view', async 
 });
 
 test('Show results opens the dashboard for a stored run', async () => {
-  const ctx = await api();
+  const { ctx } = await api();
   const run = ctx.runs.all.find((r) => r.status === 'completed');
   assert.ok(run, 'a completed run is stored (previous test)');
   const before = new Set(webviewTabs());
@@ -220,11 +220,11 @@ test('commands that run code are gated on workspace trust in package.json, and r
       );
   }
   if (!vscode.workspace.isTrusted) {
-    const ctx = await api();
+    const { profiler } = await api();
     assert.equal(
-      await runProfile(ctx, [], { kind: 'local', python: 'python3' }),
+      await profiler.run([], { kind: 'local', python: 'python3' }),
       undefined,
-      'runProfile refuses in an untrusted workspace',
+      'the profiler refuses in an untrusted workspace',
     );
   }
 });

@@ -357,6 +357,8 @@ describe('launcher controller', () => {
   };
   const targets = targetChoices([{ name: 'gpubox', kind: 'ssh', hosts: ['gpubox'] }]);
 
+  const allCompleted = (n: number) => ({ runs: n, completed: n, failed: 0, cancelled: 0 });
+
   function deps(over: Partial<LauncherDeps> = {}) {
     const launched: { configs: ProfileConfig[]; target: string }[] = [];
     const opened: ModelSite[] = [];
@@ -365,8 +367,10 @@ describe('launcher controller', () => {
       targets: () => targets,
       defaults: () => ({ preset: 'tiny', attention: ['mha', 'gqa'], precision: ['bf16'] }),
       sampleMs: () => 25,
-      launchBlocked: () => null,
-      launch: async (configs, target) => void launched.push({ configs, target }),
+      launch: async (configs, target) => {
+        launched.push({ configs, target });
+        return allCompleted(configs.length);
+      },
       openSite: (s) => void opened.push(s),
       displayPath: (f) => f.replace('/ws/', ''),
       ...over,
@@ -411,6 +415,7 @@ describe('launcher controller', () => {
       launch: async (configs, target) => {
         launched.push({ configs, target });
         await done;
+        return allCompleted(configs.length);
       },
     });
     const form: LauncherForm = { ...init.form, target: 'gpubox', precision: ['bf16', 'fp16'] };
@@ -440,22 +445,21 @@ describe('launcher controller', () => {
     });
   });
 
-  test('launch refusals: errors name the field, a blocked launcher says why, a failed sweep is reported', async () => {
-    const blocked = await started({ launchBlocked: () => 'This workspace is not trusted.' });
-    assert.equal(blocked.init.launchBlocked, 'This workspace is not trusted.');
-    await blocked.c.dispatcher.receive({
+  test('launch ends: errors name the field, a cancelled sweep says so, a failed sweep is reported', async () => {
+    const cancelled = await started({ launch: async () => ({ runs: 2, completed: 0, failed: 0, cancelled: 2 }) });
+    await cancelled.c.dispatcher.receive({
       kind: 'request',
       id: 3,
       method: 'launcher/launch',
-      params: { form: blocked.init.form },
+      params: { form: cancelled.init.form },
     });
-    assert.deepEqual(blocked.box.sent.at(-1), {
-      kind: 'response',
-      id: 3,
-      ok: false,
-      error: 'This workspace is not trusted.',
+    await tick();
+    await tick();
+    assert.deepEqual(cancelled.box.sent.at(-1), {
+      kind: 'notification',
+      method: 'launcher/launchResult',
+      params: { ok: true, message: 'Sweep cancelled (2 runs).' },
     });
-    assert.equal(blocked.launched.length, 0);
 
     const bad = await started();
     await bad.c.dispatcher.receive({

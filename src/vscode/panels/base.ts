@@ -3,7 +3,8 @@ import * as vscode from 'vscode';
 import { pageHtml } from '../../views/reportHtml';
 import type { PanelKind } from '../../core/webviewProtocol/panels';
 import type { DispatchLog, PanelDispatcher, PostToPage } from './dispatch';
-import type { WorkspaceRuns } from './runSource';
+import { onChangeEvery } from '../coalesce';
+import type { RunSource } from './resultsControllers';
 
 // What every webview of ours shares (STYLE.md: webview-sample's security baseline): scripts on,
 // resources only from the bundle folder, a fresh nonce per render, the CSP of src/views/reportHtml.ts.
@@ -128,10 +129,18 @@ export abstract class PanelHost<P extends PanelKind, C extends PanelController<P
   }
 }
 
+/** The run model as the panels see it (runsModel.ts): its runs, live ones included, and its change event. */
+export interface PanelRuns extends RunSource {
+  onChange(listener: () => void): { dispose(): void };
+}
+
+/** Panels redraw at most this often while runs report progress. */
+export const PANEL_REFRESH_MS = 500;
+
 /** What the results panels (dashboard, compare, the results view) are built from. */
 export interface ResultsPanelEnv {
   extensionUri: vscode.Uri;
-  runs: WorkspaceRuns;
+  runs: PanelRuns;
   log: DispatchLog;
 }
 
@@ -154,7 +163,7 @@ export abstract class RunSetPanel<
     onDispose: () => void,
   ) {
     super(panel, { kind, title, extensionUri: env.extensionUri }, makeController, onDispose);
-    this.register(env.runs.onDidChange(() => void this.controller.push()));
+    this.register(onChangeEvery(env.runs, PANEL_REFRESH_MS, () => void this.controller.push()));
   }
 
   show(runIds: readonly string[]): void {

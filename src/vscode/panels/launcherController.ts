@@ -18,6 +18,14 @@ import type { LauncherChoice, LauncherForm, LauncherInit, LauncherPreview } from
 import { PanelDispatcher } from './dispatch';
 import type { DispatchLog, PostToPage } from './dispatch';
 
+/** How many runs of a launched sweep ended how (sweep.ts's tally). */
+export interface LaunchOutcome {
+  readonly runs: number;
+  readonly completed: number;
+  readonly failed: number;
+  readonly cancelled: number;
+}
+
 export interface LauncherDeps {
   /** Detected model sites of the workspace (the detection cache); [] when there is none. */
   sites(): Promise<readonly LauncherSite[]>;
@@ -29,10 +37,11 @@ export interface LauncherDeps {
   defaults(): LauncherDefaults;
   /** `efficientllm.sampleIntervalMs`. */
   sampleMs(): number | undefined;
-  /** Why launching is unavailable now (an untrusted workspace), or null. */
-  launchBlocked(): string | null;
-  /** Runs the sweep; resolves when it is done (or fails). */
-  launch(configs: ProfileConfig[], targetSpec: string): Promise<void>;
+  /**
+   * Runs the sweep on the target named `target`; `site` is the detected site picked in the form (its
+   * runs are indexed under it), none for a preset. Resolves when it is done; rejects when nothing ran.
+   */
+  launch(configs: ProfileConfig[], target: string, site: LauncherSite | undefined): Promise<LaunchOutcome>;
   /** Shows a site's file at its line. */
   openSite(site: LauncherSite): void | Promise<void>;
   /** How a site's file is shown (workspace-relative). */
@@ -95,7 +104,9 @@ export class LauncherController {
       targets,
       defaultTarget: this.deps.defaultTarget?.(),
       revision: this.revision,
-      launchBlocked: this.deps.launchBlocked(),
+      // The launcher only opens from commands that need a trusted workspace, and trust is never taken
+      // back without a reload: Launch is never blocked while the page shows.
+      launchBlocked: null,
       displayPath: this.deps.displayPath,
     });
   }
@@ -120,21 +131,21 @@ export class LauncherController {
 
   /** Validates the form again and hands its configs over; answers once handed over, reports the end by notification. */
   async launch(form: LauncherForm): Promise<{ launched: number; target: string }> {
-    const blocked = this.deps.launchBlocked();
-    if (blocked !== null) throw new Error(blocked);
     const plan = launcherPlan(form, this.env());
     if (!plan.ok) throw new Error(`the form has errors:\n${formatLauncherErrors(plan.errors)}`);
     const n = plan.configs.length;
     const what = `${n} config${n === 1 ? '' : 's'} on ${plan.target}`;
     this.log.info(`launcher: launching ${what}`);
-    let running: Promise<void>;
+    const source = form.source;
+    const site = source.kind === 'site' ? this.sites.find((s) => siteId(s) === source.siteId) : undefined;
+    let running: Promise<LaunchOutcome>;
     try {
-      running = this.deps.launch(plan.configs, plan.target);
+      running = this.deps.launch(plan.configs, plan.target, site);
     } catch (e) {
       throw e instanceof Error ? e : new Error(String(e), { cause: e });
     }
     running.then(
-      () => void this.dispatcher.notify('launcher/launchResult', { ok: true, message: `Finished ${what}.` }),
+      (outcome) => void this.dispatcher.notify('launcher/launchResult', launchEnd(outcome, what)),
       (e: unknown) => {
         const message = e instanceof Error ? e.message : String(e);
         this.log.error(`launcher: the sweep of ${what} failed: ${message}`);
@@ -155,4 +166,14 @@ export class LauncherController {
     }
     await this.deps.openSite(site);
   }
+}
+
+/** What the Launcher says when a sweep ended: cancelled, some failed, or finished. */
+export function launchEnd(outcome: LaunchOutcome, what: string): { ok: boolean; message: string } {
+  const { runs, completed, failed, cancelled } = outcome;
+  const n = `${runs} run${runs === 1 ? '' : 's'}`;
+  if (cancelled > 0)
+    return { ok: true, message: `Sweep cancelled (${n}${completed > 0 ? `; ${completed} completed` : ''}).` };
+  if (failed > 0) return { ok: false, message: `Finished ${what}: ${failed} of ${n} failed (see the Runs view).` };
+  return { ok: true, message: `Finished ${what}.` };
 }

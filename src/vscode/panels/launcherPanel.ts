@@ -17,6 +17,7 @@ export class LauncherPanel extends PanelHost<'launcher', LauncherController> {
     extensionUri: vscode.Uri,
     deps: LauncherDeps,
     log: DispatchLog,
+    settingsChanged: vscode.Event<unknown>,
     onDispose: () => void,
   ) {
     super(
@@ -25,14 +26,8 @@ export class LauncherPanel extends PanelHost<'launcher', LauncherController> {
       (post) => new LauncherController(seed, deps, post, log),
       onDispose,
     );
-    // New targets or defaults in the settings, or trust granted: the page gets a fresh init (its
-    // form is kept: same revision).
-    this.register(
-      vscode.workspace.onDidChangeConfiguration((e) => {
-        if (e.affectsConfiguration('efficientllm')) void this.controller.push();
-      }),
-    );
-    this.register(vscode.workspace.onDidGrantWorkspaceTrust(() => void this.controller.push()));
+    // New targets or defaults in the settings: the page gets a fresh init (its form is kept: same revision).
+    this.register(settingsChanged(() => void this.controller.push()));
   }
 
   static create(
@@ -40,6 +35,7 @@ export class LauncherPanel extends PanelHost<'launcher', LauncherController> {
     extensionUri: vscode.Uri,
     deps: LauncherDeps,
     log: DispatchLog,
+    settingsChanged: vscode.Event<unknown>,
     onDispose: () => void,
   ): LauncherPanel {
     return new LauncherPanel(
@@ -48,6 +44,7 @@ export class LauncherPanel extends PanelHost<'launcher', LauncherController> {
       extensionUri,
       deps,
       log,
+      settingsChanged,
       onDispose,
     );
   }

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
-import { WebviewHost, webviewHtml, webviewOptions } from './base';
+import { onChangeEvery } from '../coalesce';
+import { PANEL_REFRESH_MS, WebviewHost, webviewHtml, webviewOptions } from './base';
 import type { ResultsPanelEnv } from './base';
 import { SidebarController } from './resultsControllers';
 
@@ -23,7 +24,7 @@ class ResultsViewHost extends WebviewHost<'sidebar'> {
         if (!view.visible) controller.dispatcher.pageGone();
       }),
     );
-    this.register(env.runs.onDidChange(() => void controller.push()));
+    this.register(onChangeEvery(env.runs, PANEL_REFRESH_MS, () => void controller.push()));
     this.register(view.onDidDispose(() => this.dispose()));
     view.webview.html = webviewHtml(view.webview, env.extensionUri, 'sidebar', 'EfficientLLM results');
   }
