@@ -157,8 +157,13 @@ export class DetectionCache {
   /** Content hash → sites, across scans and paths (least recently used first). */
   private readonly contents = new Map<string, ContentEntry>();
   private readonly prefilter: boolean;
-  /** Statement key (pieceKey) → its facts, least recently used first. */
-  private readonly blocks = new Map<string, BlockFacts>();
+  /**
+   * Statement key (pieceKey) → its facts, in two generations: used since the last turnover, and
+   * before it. A hit in the old one moves up; at MAX_PIECES / 2 the old one is dropped. Nearly LRU,
+   * without reordering a map on every hit (an edit looks up every statement of the file).
+   */
+  private young = new Map<string, BlockFacts>();
+  private old = new Map<string, BlockFacts>();
   private parser: PythonParser | undefined;
   /** Class verdicts, reused for unchanged classes while the file's constants stay the same. */
   private readonly verdicts: ClassMemo = new WeakMap();
@@ -334,21 +339,20 @@ export class DetectionCache {
     return this.detectPython(this.parser, file, text, lexing);
   }
 
-  /** A block's cached facts (moved to the most recently used end), or undefined. */
+  /** A block's cached facts, or undefined. */
   private cachedFacts(key: string): BlockFacts | undefined {
-    const hit = this.blocks.get(key);
-    if (hit) {
-      this.blocks.delete(key);
-      this.blocks.set(key, hit);
-    }
-    return hit;
+    const hit = this.young.get(key);
+    if (hit) return hit;
+    const older = this.old.get(key);
+    if (older) this.remember(key, older);
+    return older;
   }
 
   private remember(key: string, facts: BlockFacts): void {
-    this.blocks.set(key, facts);
-    for (const old of this.blocks.keys()) {
-      if (this.blocks.size <= MAX_PIECES) break;
-      this.blocks.delete(old);
+    this.young.set(key, facts);
+    if (this.young.size >= MAX_PIECES / 2) {
+      this.old = this.young;
+      this.young = new Map();
     }
   }
 
