@@ -144,18 +144,26 @@ export class LauncherController {
     } catch (e) {
       throw e instanceof Error ? e : new Error(String(e), { cause: e });
     }
-    running.then(
-      (outcome) => void this.dispatcher.notify('launcher/launchResult', launchEnd(outcome, what)),
-      (e: unknown) => {
-        const message = e instanceof Error ? e.message : String(e);
-        this.log.error(`launcher: the sweep of ${what} failed: ${message}`);
-        void this.dispatcher.notify('launcher/launchResult', {
-          ok: false,
-          message: `The sweep of ${what} failed: ${message}`,
-        });
-      },
-    );
+    void this.reportEnd(running, what);
     return { launched: n, target: plan.target };
+  }
+
+  /**
+   * Reports how the sweep ended, after the launch request's response has gone out (a macrotask later):
+   * a sweep that ends at once (cancelled, or nothing could start) must not have its end overwritten on
+   * the page by the "launched" answer.
+   */
+  private async reportEnd(running: Promise<LaunchOutcome>, what: string): Promise<void> {
+    let end: { ok: boolean; message: string };
+    try {
+      end = launchEnd(await running, what);
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      this.log.error(`launcher: the sweep of ${what} failed: ${message}`);
+      end = { ok: false, message: `The sweep of ${what} failed: ${message}` };
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+    await this.dispatcher.notify('launcher/launchResult', end);
   }
 
   private async openSite(id: string): Promise<void> {
