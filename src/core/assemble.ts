@@ -10,6 +10,9 @@ import type {
   ErrorEvent,
   SampleEvent,
   EvalEvent,
+  MemorySource,
+  PeakMemorySource,
+  PowerMethod,
   ProtocolProblem,
   ResultCounters,
 } from './protocol';
@@ -84,6 +87,21 @@ export interface AssembleInput {
 
 const MAX_SAMPLES_KEPT = 2000;
 
+const MEMORY_TEXT: Readonly<Record<MemorySource, string>> = {
+  nvml: 'NVML device memory in use',
+  'cuda-reserved': "torch's reserved CUDA memory (no NVML)",
+  'rss-delta': 'resident memory the run added to the harness process (RSS minus its RSS at the start)',
+  'process-rss': 'process resident set (no GPU memory counter)',
+};
+const PEAK_MEMORY_TEXT: Readonly<Record<PeakMemorySource, string>> = {
+  'cuda-allocator': "torch's CUDA allocator peak since the run began",
+  'rss-delta': 'peak resident memory the run added to the harness process (VmHWM minus its RSS at the start)',
+};
+const POWER_METHOD_TEXT: Readonly<Record<PowerMethod, string>> = {
+  'energy-counter': "average from NVML's energy counter over the window",
+  'power-samples': "mean of NVML power readings (the driver's 1-second averages on Ampere and newer)",
+};
+
 /** Keeps a chart-sized, evenly spaced subset of the samples. */
 function thin<T>(xs: T[]): T[] {
   if (xs.length <= MAX_SAMPLES_KEPT) return xs;
@@ -104,6 +122,7 @@ export function assembleRecord(input: AssembleInput): RunRecord {
       nvml: hello.nvml,
       powerScope: hello.powerScope,
       memorySource: hello.memorySource,
+      peakMemorySource: hello.peakMemorySource ?? null,
     });
   }
   let status: RunStatus;
@@ -112,6 +131,10 @@ export function assembleRecord(input: AssembleInput): RunRecord {
   let peakSource = 'not measured';
   if (state.result) {
     status = 'completed';
+    // Older harnesses sent no method: their power was the mean of the samples, where there were any.
+    const powerMethod = state.result.counters.powerMethod;
+    env.powerMethod =
+      powerMethod !== undefined ? powerMethod : state.samples.some((s) => s.powerW !== null) ? 'power-samples' : null;
     const analytic = input.analytic(
       hello?.device.name ?? null,
       hello?.device.memoryBytes ?? null,
@@ -152,16 +175,15 @@ export function assembleRecord(input: AssembleInput): RunRecord {
     measurement: hello
       ? {
           memory:
-            hello.memorySource === 'nvml'
-              ? 'NVML device memory in use'
-              : 'process resident set (no GPU memory counter)',
+            MEMORY_TEXT[hello.memorySource] +
+            (hello.peakMemorySource ? `; peak: ${PEAK_MEMORY_TEXT[hello.peakMemorySource]}` : ''),
           utilization: hello.nvml ? 'NVML utilisation: share of time a kernel was running' : 'not measured (no NVML)',
           power:
-            hello.powerScope === 'module'
+            (hello.powerScope === 'module'
               ? 'NVML power of the whole GH200 module'
               : hello.powerScope === 'gpu'
                 ? 'NVML GPU power'
-                : 'not measured (no NVML)',
+                : 'not measured (no NVML)') + (env.powerMethod ? `, ${POWER_METHOD_TEXT[env.powerMethod]}` : ''),
           timing: hello.cuda ? 'CUDA events, synchronised at window edges' : 'perf_counter on the host',
           peak: peakSource,
         }

@@ -94,7 +94,9 @@ export function computeMetrics(input: MetricInputs): RunMetrics {
   m.amuFraction = ratio(m.amuBytes, input.deviceMemoryBytes);
   const utilisation = average(samples, (s) => s.utilization, t0, t1);
   m.pcu = utilisation === null ? null : utilisation / 100;
-  m.powerW = average(samples, (s) => s.powerW, t0, t1);
+  // The harness's energy-counter average where the GPU has the counter (powerMethod), since NVML's power
+  // readings are 1-second averages that lag a short window; else the samples' time-average.
+  m.powerW = c.powerW ?? average(samples, (s) => s.powerW, t0, t1);
 
   // Energy from NVML's counter where the GPU has one; otherwise mean power × window time.
   const windowS = t1 > t0 ? t1 - t0 : measuredS;

@@ -12,6 +12,14 @@ export interface DeviceInfo {
   memoryBytes: number;
 }
 
+export const MEMORY_SOURCES = ['nvml', 'cuda-reserved', 'rss-delta', 'process-rss'] as const;
+export type MemorySource = (typeof MEMORY_SOURCES)[number];
+export const PEAK_MEMORY_SOURCES = ['cuda-allocator', 'rss-delta'] as const;
+export type PeakMemorySource = (typeof PEAK_MEMORY_SOURCES)[number];
+/** How a window's average power was measured: NVML's energy counter ÷ the window, or the mean of power readings. */
+export const POWER_METHODS = ['energy-counter', 'power-samples'] as const;
+export type PowerMethod = (typeof POWER_METHODS)[number];
+
 export interface HelloEvent {
   type: 'hello';
   protocol: number;
@@ -23,8 +31,13 @@ export interface HelloEvent {
   nvml: boolean;
   /** What the power reading covers: the GPU, the whole GH200 module, or nothing measured. */
   powerScope: 'gpu' | 'module' | null;
-  /** How memory samples are taken: NVML device memory, or the harness process's resident set. */
-  memorySource: 'nvml' | 'process-rss';
+  /**
+   * Where memory samples (AMU) come from: NVML device memory, torch's reserved GPU bytes (no NVML), the
+   * resident memory the run added to the harness process (CPU), or (older harnesses) the whole process's RSS.
+   */
+  memorySource: MemorySource;
+  /** Where peakMemoryBytes comes from: torch's CUDA allocator peak, or the run's RSS delta (absent from older harnesses). */
+  peakMemorySource?: PeakMemorySource;
 }
 
 export interface ProgressEvent {
@@ -91,6 +104,10 @@ export interface ResultCounters {
   trainTokens?: number | null;
   /** How `quality` was measured: held-out perplexity of a trained model, or agreement on random weights. */
   qualitySource?: 'perplexity' | 'agreement' | null;
+  /** The window's average power from NVML's energy counter (energyJ ÷ window), null where it has none. */
+  powerW?: number | null;
+  /** How the window's average power is measured; null where power is not measured. */
+  powerMethod?: PowerMethod | null;
 }
 
 export interface ResultEvent {
@@ -169,8 +186,10 @@ function invalidReason(o: JsonObject): string | null {
       if (typeof o.nvml !== 'boolean') return 'hello.nvml is not a boolean';
       if (!(o.powerScope === null || o.powerScope === 'gpu' || o.powerScope === 'module'))
         return 'hello.powerScope is not gpu, module or null';
-      if (o.memorySource !== 'nvml' && o.memorySource !== 'process-rss')
-        return 'hello.memorySource is not nvml or process-rss';
+      if (!(MEMORY_SOURCES as readonly Json[]).includes(o.memorySource))
+        return `hello.memorySource is not one of ${MEMORY_SOURCES.join(', ')}`;
+      if (o.peakMemorySource !== undefined && !(PEAK_MEMORY_SOURCES as readonly Json[]).includes(o.peakMemorySource))
+        return `hello.peakMemorySource is not one of ${PEAK_MEMORY_SOURCES.join(', ')}`;
       return null;
     }
     case 'progress':
@@ -193,12 +212,16 @@ function invalidReason(o: JsonObject): string | null {
         'baseValLoss',
         'dataEntropy',
         'trainTokens',
+        'powerW',
       ] as const) {
         if (c[k] !== undefined && !isNumOrNull(c[k])) return `result.counters.${k} is not a number or null`;
       }
       const qs = c.qualitySource;
       if (qs !== undefined && qs !== null && qs !== 'perplexity' && qs !== 'agreement')
         return 'result.counters.qualitySource is not perplexity, agreement or null';
+      const pm = c.powerMethod;
+      if (pm !== undefined && pm !== null && !(POWER_METHODS as readonly Json[]).includes(pm))
+        return `result.counters.powerMethod is not one of ${POWER_METHODS.join(', ')} or null`;
       const it = c.iterationS;
       if (!Array.isArray(it) || !it.every(isNum)) return 'result.counters.iterationS is not a list of numbers';
       return null;

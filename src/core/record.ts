@@ -1,6 +1,6 @@
 // RunRecord v1: what `profile --json` prints and `.efficientllm/runs/<id>.json` keeps (DESIGN.md).
 import type { ProfileConfig } from './config';
-import type { HarnessErrorKind, SampleEvent } from './protocol';
+import type { HarnessErrorKind, MemorySource, PeakMemorySource, PowerMethod, SampleEvent } from './protocol';
 
 export const RUN_RECORD_SCHEMA = 1;
 
@@ -16,7 +16,12 @@ export interface RunEnv {
   device: { name: string; memoryBytes: number } | null;
   nvml: boolean;
   powerScope: 'gpu' | 'module' | null;
-  memorySource: 'nvml' | 'process-rss' | null;
+  /** Where the memory samples (AMU) came from. */
+  memorySource: MemorySource | null;
+  /** Where peakMemoryBytes came from (absent in older records). */
+  peakMemorySource?: PeakMemorySource | null;
+  /** How powerW was measured: NVML's energy counter ÷ window, or the mean of power readings (absent in older records). */
+  powerMethod?: PowerMethod | null;
 }
 
 /** Every metric is null when the run could not measure it, never 0. Units are in the names. */

@@ -137,8 +137,10 @@ def invalid_reason(o):
             return "hello.nvml is not a boolean"
         if o.get("powerScope") not in (None, "gpu", "module") or "powerScope" not in o:
             return "hello.powerScope is not gpu, module or null"
-        if o.get("memorySource") not in ("nvml", "process-rss"):
-            return "hello.memorySource is not nvml or process-rss"
+        if o.get("memorySource") not in ("nvml", "cuda-reserved", "rss-delta", "process-rss"):
+            return "hello.memorySource is not nvml, cuda-reserved, rss-delta or process-rss"
+        if o.get("peakMemorySource", "rss-delta") not in ("cuda-allocator", "rss-delta"):
+            return "hello.peakMemorySource is not cuda-allocator or rss-delta"
         return None
     if t == "progress":
         ok = isinstance(o.get("phase"), str) and _num(o.get("step")) and _num(o.get("total"))

@@ -112,15 +112,15 @@ def test_unsupported_names_field_and_value(tmp_path, run_in_process, changes, fi
     assert err["message"].startswith(field) and "not supported" in err["message"]
 
 
-def fake_oom_once(monkeypatch, name):
+def fake_oom_once(monkeypatch, name, marker):
     """A fake CUDA OOM at the only seam reachable without a GPU: the step function. It raises on
-    the first call only, so a later run in the same process runs the real step."""
+    the first call only, so a later run runs the real step. `marker` is a file, not a variable,
+    because on the CPU each --run-dir run is a forked child that cannot change its parent's memory."""
     real = getattr(stages, name)
-    calls = []
 
     def step(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == 1:
+        if not marker.exists():
+            marker.write_text("raised")
             raise RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB (GPU 0; 79.10 GiB total capacity)")
         return real(*args, **kwargs)
 
@@ -128,14 +128,14 @@ def fake_oom_once(monkeypatch, name):
 
 
 def test_oom_is_an_error_event(tmp_path, run_in_process, monkeypatch):
-    fake_oom_once(monkeypatch, "inference_step")
+    fake_oom_once(monkeypatch, "inference_step", tmp_path / "oom-raised")
     code, events = run_in_process(tiny_config(), tmp_path)
     err = only_error(events)
     assert code == 1 and err["kind"] == "oom" and "Tried to allocate" in err["message"]
 
 
 def test_oom_in_run_dir_mode_then_next_run_completes(tmp_path, monkeypatch):
-    fake_oom_once(monkeypatch, "train_step")
+    fake_oom_once(monkeypatch, "train_step", tmp_path / "oom-raised")
     train = tiny_config(stage="pretrain", workload={"newTokens": 0})
     a, b = make_run_dir(tmp_path, "a", train), make_run_dir(tmp_path, "b", train)
     assert run_dirs([str(a), str(b)]) == 1  # not every run produced a result

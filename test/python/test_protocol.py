@@ -38,7 +38,7 @@ def test_hello_and_error_kinds_match_protocol_ts():
 def test_writer_round_trip_maps_nan_and_infinity_to_null():
     out = io.StringIO()
     w = protocol.EventWriter(out)
-    w.hello(protocol.Hello("3.11", "2.4", None, protocol.DeviceInfo("cpu", 1), False, None, "process-rss"))
+    w.hello(protocol.Hello("3.11", "2.4", None, protocol.DeviceInfo("cpu", 1), False, None, "rss-delta", "rss-delta"))
     w.progress("measure", 1, 2)
     w.sample(1.5, 100, None, float("nan"))
     counters = protocol.ResultCounters(

@@ -63,18 +63,73 @@ class Clock:
 
 
 def reset_memory(device: torch.device) -> None:
-    """Between runs of one process: free what the last run left and restart the peak counters."""
+    """Free what is no longer referenced and restart the peak counters (between runs, and after
+    quantisation, whose dense build-time weights are no part of the run's peak). The CPU baseline of
+    begin_run stays where it is."""
     gc.collect()
     if device.type == "cuda":
         torch.cuda.empty_cache()
         torch.cuda.reset_peak_memory_stats(device)
     else:
-        # Linux resets the process's peak RSS (VmHWM) when 5 is written here; ru_maxrss never resets.
+        # glibc keeps freed heap pages resident; hand them back, or the RSS would still hold them.
+        _trim_heap()
+        # Linux resets the process's peak RSS (VmHWM) to the current RSS when 5 is written here.
         try:
             with open("/proc/self/clear_refs", "w") as f:
                 f.write("5")
         except OSError:
             pass
+
+
+# Where each memory figure comes from (hello's memorySource and peakMemorySource):
+#   nvml            device memory in use as NVML reports it (every process on the GPU)
+#   cuda-reserved   bytes torch's caching allocator holds on the GPU (no NVML)
+#   cuda-allocator  peak bytes torch allocated on the GPU since the run began
+#   rss-delta       resident memory the run added to the harness process: RSS (peak: VmHWM) minus the
+#                   RSS when the run began, after the previous run's memory was freed and trimmed
+def memory_sources(device: torch.device, nvml_memory: bool):
+    """(source of the samples, source of the peak) on this device."""
+    if device.type == "cuda":
+        return ("nvml" if nvml_memory else "cuda-reserved"), "cuda-allocator"
+    return "rss-delta", "rss-delta"
+
+
+# The process's resident bytes when the current run began (CPU). Process-wide, as RSS itself is.
+_rss_baseline = 0
+
+
+def begin_run(device: torch.device) -> None:
+    """At the start of each run: free the last run's memory, restart the peaks and, on the CPU, take
+    the RSS that this run's figures are measured from."""
+    global _rss_baseline
+    reset_memory(device)
+    if device.type != "cuda":
+        _rss_baseline = process_rss_bytes()
+
+
+def memory_in_use_bytes(device: torch.device) -> int:
+    """Memory of the current run now, for samples where NVML does not give device memory."""
+    if device.type == "cuda":
+        return int(torch.cuda.memory_reserved(device))
+    return max(0, process_rss_bytes() - _rss_baseline)
+
+
+_libc = None
+
+
+def _trim_heap() -> None:
+    """malloc_trim(0) where the C library is glibc; elsewhere nothing (the RSS delta is then an upper
+    bound for runs after the first, since freed memory may stay resident)."""
+    global _libc
+    if _libc is None:
+        try:
+            import ctypes
+            _libc = ctypes.CDLL("libc.so.6")
+        except OSError:
+            _libc = False
+    trim = getattr(_libc, "malloc_trim", None) if _libc else None
+    if trim is not None:
+        trim(0)
 
 
 def _proc_line(path: str, prefix: str) -> Optional[str]:
@@ -91,14 +146,14 @@ def _proc_line(path: str, prefix: str) -> Optional[str]:
 
 
 def peak_memory_bytes(device: torch.device) -> int:
-    """CUDA: peak bytes torch allocated since reset_memory. CPU: peak resident set of the process
-    (VmHWM since reset_memory on Linux; else ru_maxrss, which covers the whole process life)."""
+    """CUDA: peak bytes torch allocated since reset_memory (cuda-allocator). CPU: peak resident set
+    since reset_memory (VmHWM on Linux; else ru_maxrss, which covers the whole process life) minus the
+    RSS when the run began (rss-delta)."""
     if device.type == "cuda":
         return int(torch.cuda.max_memory_allocated(device))
     line = _proc_line("/proc/self/status", "VmHWM:")  # "VmHWM:   123456 kB"
-    if line is not None:
-        return int(line.split()[1]) * 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    peak = int(line.split()[1]) * 1024 if line is not None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    return max(0, peak - _rss_baseline)
 
 
 def process_rss_bytes() -> int:

@@ -1,7 +1,8 @@
 """NVML readings and the sampler thread that turns them into `sample` events.
 
 pynvml (nvidia-ml-py) is optional: it is imported lazily, and any failure means "no NVML", reported
-in `hello` as a fact, never a crash. Without NVML, memory samples are the process's resident set.
+in `hello` as a fact, never a crash. Without NVML, memory samples come from devices.memory_in_use_bytes
+(torch's reserved bytes on a GPU, the run's RSS delta on a CPU), as hello's memorySource says.
 """
 from __future__ import annotations
 
@@ -9,9 +10,8 @@ import os
 import sys
 import threading
 import time
-from typing import Optional
+from typing import Callable, Optional
 
-from .devices import process_rss_bytes
 from .protocol import EventWriter
 
 
@@ -23,6 +23,7 @@ class Nvml:
         self._h = handle
         self.name = name
         self.power_works = self.power_w() is not None
+        self.energy_works = self.energy_j() is not None
 
     @classmethod
     def open(cls, cuda_index: int) -> Optional["Nvml"]:
@@ -57,6 +58,8 @@ class Nvml:
         return self._read(lambda: float(self._nv.nvmlDeviceGetUtilizationRates(self._h).gpu))
 
     def power_w(self) -> Optional[float]:
+        """The driver's power reading. On Ampere and newer NVIDIA documents it as an average over the
+        last second, so it lags a short window: the window's average power comes from energy_j."""
         return self._read(lambda: self._nv.nvmlDeviceGetPowerUsage(self._h) / 1000.0)  # mW → W
 
     def energy_j(self) -> Optional[float]:
@@ -79,21 +82,43 @@ def _handle_for(pynvml, cuda_index: int):
     return pynvml.nvmlDeviceGetHandleByIndex(cuda_index)
 
 
+def power_method(nvml: Optional[Nvml]) -> Optional[str]:
+    """How a window's average power is measured on this device: the energy counter's rise over the
+    window where the GPU has one (Volta and newer), else the mean of the power readings, else not."""
+    if nvml is None:
+        return None
+    if nvml.energy_works:
+        return "energy-counter"
+    return "power-samples" if nvml.power_works else None
+
+
+def window_power_w(energy_j: Optional[float], start_t: float, end_t: float) -> Optional[float]:
+    """Average power of a window from the energy counter's rise over it; None without a rise (a GPU
+    always draws power, so a counter that did not move measured nothing) or without a window."""
+    if energy_j is None or energy_j <= 0 or end_t <= start_t:
+        return None
+    return energy_j / (end_t - start_t)
+
+
 class Monitor:
     """Writes a `sample` every interval from a daemon thread, on the perf_counter clock the stages
-    use for the window edges, so samples and window line up."""
+    use for the window edges, so samples and window line up. `memory` reads the memory of the run
+    (one source for the whole run: hello's memorySource); a sample it cannot read is skipped."""
 
-    def __init__(self, writer: EventWriter, nvml: Optional[Nvml], interval_s: float):
-        self._writer, self._nvml, self._interval = writer, nvml, interval_s
+    def __init__(self, writer: EventWriter, nvml: Optional[Nvml], interval_s: float,
+                 memory: Callable[[], Optional[int]]):
+        self._writer, self._nvml, self._interval, self._memory = writer, nvml, interval_s, memory
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="efficientllm-monitor", daemon=True)
 
     def sample(self) -> None:
         nv = self._nvml
-        memory = nv.memory_used() if nv else None
+        memory = self._memory()
+        if memory is None:
+            return
         self._writer.sample(
             t=time.perf_counter(),
-            memory_bytes=memory if memory is not None else process_rss_bytes(),
+            memory_bytes=memory,
             utilization=nv.utilization() if nv else None,
             power_w=nv.power_w() if nv else None,
         )

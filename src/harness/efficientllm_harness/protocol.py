@@ -31,7 +31,8 @@ class Hello:
     device: DeviceInfo
     nvml: bool
     power_scope: Optional[str]  # 'gpu' | 'module' | None
-    memory_source: str  # 'nvml' | 'process-rss'
+    memory_source: str  # samples: 'nvml' | 'cuda-reserved' | 'rss-delta' (devices.memory_sources)
+    peak_memory_source: str  # peakMemoryBytes: 'cuda-allocator' | 'rss-delta'
 
 
 @dataclass
@@ -66,6 +67,9 @@ class ResultCounters:
     data_entropy: Optional[float] = None  # the synthetic source's exact conditional entropy (nats/token)
     train_tokens: Optional[int] = None  # tokens actually trained
     quality_source: Optional[str] = None  # how `quality` was measured: 'perplexity' | 'agreement'
+    # The window's average power from the energy counter (energy_j ÷ window); None where there is none.
+    power_w: Optional[float] = None
+    power_method: Optional[str] = None  # 'energy-counter' | 'power-samples' (monitor.power_method)
 
 
 def camel(name: str) -> str:

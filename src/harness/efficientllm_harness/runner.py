@@ -2,12 +2,18 @@
 
 Every failure ends as exactly one `error` event: invalid-config, unsupported, oom, or crash (with the
 exception text; the traceback goes to stderr). Nothing dies silently.
+
+Memory figures are each run's own, whatever ran before it in the process: on CUDA the allocator's
+peak and cache are reset between runs; on the CPU, where a process's RSS never comes back down, each
+--run-dir run is measured in a process of its own, forked from one that imported torch but never ran
+it, and reports what it added to that process's RSS (devices.begin_run).
 """
 from __future__ import annotations
 
 import json
 import os
 import platform
+import signal
 import sys
 import traceback
 from typing import IO, Optional, Tuple
@@ -17,7 +23,7 @@ import torch
 from . import devices
 from . import stages
 from .config import ConfigError, Unsupported, check_supported, parse_config
-from .monitor import Monitor, Nvml
+from .monitor import Monitor, Nvml, window_power_w
 from .protocol import DeviceInfo, EventWriter, Hello
 
 
@@ -29,11 +35,14 @@ class Environment:
         self.nvml = Nvml.open(self.device.index or 0) if self.device.type == "cuda" else None
         name, memory = devices.device_name_and_memory(self.device)
         nvml_memory = self.nvml is not None and self.nvml.memory_used() is not None
+        sample_source, peak_source = devices.memory_sources(self.device, nvml_memory)
+        self.read_memory = (self.nvml.memory_used if sample_source == "nvml"
+                            else lambda: devices.memory_in_use_bytes(self.device))
         self.hello = Hello(
             python=platform.python_version(), torch=str(torch.__version__), cuda=torch.version.cuda,
             device=DeviceInfo(name, memory), nvml=self.nvml is not None,
             power_scope=self.nvml.power_scope if self.nvml else None,
-            memory_source="nvml" if nvml_memory else "process-rss",
+            memory_source=sample_source, peak_memory_source=peak_source,
         )
 
 
@@ -68,9 +77,20 @@ def load_config(path: str) -> object:
         raise ConfigError(f"(config): {path} is not JSON ({e})") from e
 
 
+def set_power(counters, nvml: Optional[Nvml]) -> None:
+    """The window's average power: the energy counter's rise ÷ the window where it rose, since the
+    driver's power reading is a 1-second average on Ampere and newer and lags a short window; else
+    the mean of the power samples (metrics.ts). An energy counter that did not rise measured nothing."""
+    counters.power_w = window_power_w(counters.energy_j, counters.window_start_t, counters.window_end_t)
+    if counters.power_w is None:
+        counters.energy_j = None
+    counters.power_method = ("energy-counter" if counters.power_w is not None
+                             else "power-samples" if nvml is not None and nvml.power_works else None)
+
+
 def run_one(env: Environment, config_path: str, writer: EventWriter) -> bool:
     """hello, then result (returns True) or error (returns False)."""
-    devices.reset_memory(env.device)
+    devices.begin_run(env.device)
     kind = message = None
     try:
         writer.hello(env.hello)
@@ -79,8 +99,9 @@ def run_one(env: Environment, config_path: str, writer: EventWriter) -> bool:
         dtype = devices.check_dtype(env.device, cfg.precision)
         torch.manual_seed(cfg.seed)
         ctx = stages.RunContext(cfg, env.device, dtype, writer, env.nvml)
-        with Monitor(writer, env.nvml, cfg.sample_ms / 1000.0):
+        with Monitor(writer, env.nvml, cfg.sample_ms / 1000.0, env.read_memory):
             counters = stages.run_stage(ctx)
+        set_power(counters, env.nvml)
         if env.device.type == "cpu":  # after the window, so it never disturbs the measurement
             counters.measured_peak_flops_per_s, counters.measured_bandwidth_bytes_per_s = devices.calibrate(env.device, dtype)
         writer.result(counters)
@@ -112,9 +133,12 @@ def run_config(config_path: str, out: IO[str]) -> int:
 
 def _write_exit(run_dir: str, ok: bool) -> None:
     tmp = os.path.join(run_dir, "exit.tmp")
-    with open(tmp, "w") as f:
-        f.write("0\n" if ok else "1\n")
-    os.replace(tmp, os.path.join(run_dir, "exit"))  # readers never see a half-written file
+    try:
+        with open(tmp, "w") as f:
+            f.write("0\n" if ok else "1\n")
+        os.replace(tmp, os.path.join(run_dir, "exit"))  # readers never see a half-written file
+    except OSError as e:  # a folder that cannot be written: its reader times out on the missing exit
+        print(f"efficientllm harness: cannot write the exit status in run folder {run_dir}: {e}", file=sys.stderr)
 
 
 def _stderr_to(run_dir: str) -> None:
@@ -129,30 +153,74 @@ def _stderr_to(run_dir: str) -> None:
     os.close(fd)
 
 
+def _run_dir(env: Environment, d: str) -> bool:
+    try:
+        events = open(os.path.join(d, "events.jsonl"), "a", encoding="utf-8")
+    except OSError as e:
+        print(f"efficientllm harness: cannot write events in run folder {d}: {e}", file=sys.stderr)
+        return False
+    with events:
+        return run_one(env, os.path.join(d, "config.json"), EventWriter(events))
+
+
+def forks_per_run(env: Environment) -> bool:
+    """CPU runs on Linux each get a forked process (the module docstring says why). Not on CUDA, which
+    a forked child cannot use, and not elsewhere, where fork and torch do not mix reliably."""
+    return env.device.type == "cpu" and sys.platform.startswith("linux") and hasattr(os, "fork")
+
+
+def _run_dir_forked(env: Environment, d: str) -> bool:
+    """_run_dir in a child process; a child killed by a signal still ends its run with an error event."""
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            code = 0 if _run_dir(env, d) else 1
+        finally:
+            sys.stderr.flush()
+            os._exit(code)  # no atexit handlers or pytest teardown of the parent's in the child
+    _, status = os.waitpid(pid, 0)
+    if os.WIFEXITED(status):
+        return os.WEXITSTATUS(status) == 0
+    sig = os.WTERMSIG(status)
+    try:
+        name = signal.Signals(sig).name
+    except ValueError:
+        name = "unknown signal"
+    hint = (" (on Linux usually the kernel's out-of-memory killer: try a smaller batch, seqLen or model)"
+            if sig == signal.SIGKILL else "")
+    message = f"the run's process was killed by signal {sig} ({name}){hint}; see stderr.log in {d}"
+    print(f"efficientllm harness: {message}", file=sys.stderr)
+    try:
+        with open(os.path.join(d, "events.jsonl"), "a", encoding="utf-8") as f:
+            EventWriter(f).error("crash", message)
+    except OSError:
+        pass
+    return False
+
+
 def run_dirs(dirs, env: Optional[Environment] = None) -> int:
-    """--run-dir: each DIR/config.json in turn in this one process; events to DIR/events.jsonl,
-    stderr to DIR/stderr.log and "0"/"1" to DIR/exit. Exit 0 only if every run produced a result."""
+    """--run-dir: each DIR/config.json in turn; events to DIR/events.jsonl, stderr to DIR/stderr.log
+    and "0"/"1" to DIR/exit. One process holds torch for all of them; on the CPU each run is measured
+    in a child forked from it. Exit 0 only if every run produced a result."""
     all_ok = True
     for d in dirs:
         _stderr_to(d)
-        try:
-            events = open(os.path.join(d, "events.jsonl"), "a", encoding="utf-8")
-        except OSError as e:
-            print(f"efficientllm harness: cannot write events in run folder {d}: {e}", file=sys.stderr)
-            all_ok = False
-            continue
-        with events:
-            writer = EventWriter(events)
-            if env is None:
+        if env is None:
+            try:
+                env = Environment()
+            except Exception as e:
+                traceback.print_exc(file=sys.stderr)
                 try:
-                    env = Environment()
-                except Exception as e:
-                    traceback.print_exc(file=sys.stderr)
-                    writer.error("crash", f"{type(e).__name__}: {e}")
-                    _write_exit(d, False)
-                    all_ok = False
-                    continue
-            ok = run_one(env, os.path.join(d, "config.json"), writer)
+                    with open(os.path.join(d, "events.jsonl"), "a", encoding="utf-8") as f:
+                        EventWriter(f).error("crash", f"{type(e).__name__}: {e}")
+                except OSError:
+                    pass
+                _write_exit(d, False)
+                all_ok = False
+                continue
+        ok = _run_dir_forked(env, d) if forks_per_run(env) else _run_dir(env, d)
         _write_exit(d, ok)
         all_ok = all_ok and ok
     return 0 if all_ok else 1
