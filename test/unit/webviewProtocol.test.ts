@@ -90,3 +90,27 @@ test('notifications carry data that the page can index into', () => {
   // The whole payload survives structured cloning (what postMessage does) as JSON.
   assert.deepEqual(JSON.parse(JSON.stringify(n)), n);
 });
+
+test('data is checked whole, from the same declaration as its type', () => {
+  const runs = sweep();
+  const dash = dashboardData(runs);
+  const { createdText: _dropped, ...partialRun } = dash.runs[0];
+  assert.ok(
+    !isNotificationMessage('dashboard', {
+      kind: 'notification',
+      method: 'dashboard/data',
+      params: { ...dash, runs: [partialRun] },
+    }),
+    'a run without one of its fields',
+  );
+  const cmp = compareData(runs);
+  const deltas = { [cmp.baselineId]: { [runs[1].id]: { notAMetric: null } } };
+  assert.ok(
+    !isNotificationMessage('compare', { kind: 'notification', method: 'compare/data', params: { ...cmp, deltas } }),
+    'a delta under a metric that does not exist',
+  );
+  assert.ok(
+    !isRequestMessage('dashboard', { kind: 'request', id: 1, method: 'dashboard/refresh', params: { all: true } }),
+    'refresh takes no params',
+  );
+});

@@ -4,7 +4,6 @@ import { METRIC_NAMES } from '../record';
 import { array, nullable, num, obj, oneOf, recordOf, someKeyed, str } from './guard';
 import type { Infer } from './guard';
 import { ipcCommand, ipcNotification, ipcRequest } from './envelope';
-import type { MessageOf } from './envelope';
 import { isMetricColumnView, isRunView, noParams, runIdsParams } from './results';
 
 const isDeltaVerdict = oneOf(['better', 'worse', 'same', 'neutral'] as const);
@@ -36,5 +35,3 @@ export const COMPARE_MESSAGES = [
   ipcRequest('compare/refresh', noParams, isCompareData),
   ipcNotification('compare/data', isCompareData),
 ] as const;
-
-export type CompareMessage = MessageOf<(typeof COMPARE_MESSAGES)[number]>;

@@ -3,7 +3,6 @@
 import { array, keyed, nullable, obj, oneOf, refine, str } from './guard';
 import type { Infer } from './guard';
 import { ipcCommand, ipcNotification, ipcRequest } from './envelope';
-import type { MessageOf } from './envelope';
 import { isMetricColumnView, isRecommendationView, isRunView, noParams, runIdsParams } from './results';
 
 export const EXPORT_FORMATS = ['csv', 'md', 'json'] as const;
@@ -42,5 +41,3 @@ export const DASHBOARD_MESSAGES = [
   ipcRequest('dashboard/refresh', noParams, isDashboardData),
   ipcNotification('dashboard/data', isDashboardData),
 ] as const;
-
-export type DashboardMessage = MessageOf<(typeof DASHBOARD_MESSAGES)[number]>;

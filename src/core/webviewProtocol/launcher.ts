@@ -6,7 +6,6 @@
 import { array, bool, exact, int, literal, nullable, num, obj, oneOf, str, text, union } from './guard';
 import type { Infer } from './guard';
 import { ipcCommand, ipcNotification, ipcRequest } from './envelope';
-import type { MessageOf } from './envelope';
 
 /** The launcher's fields, as its errors name them (dotted like the form's paths). `sweep`: the whole product. */
 export const LAUNCHER_FIELDS = [
@@ -144,5 +143,3 @@ export const LAUNCHER_MESSAGES = [
   /** A launched sweep finished or failed. */
   ipcNotification('launcher/launchResult', obj({ ok: bool, message: str })),
 ] as const;
-
-export type LauncherMessage = MessageOf<(typeof LAUNCHER_MESSAGES)[number]>;

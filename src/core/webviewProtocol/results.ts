@@ -32,7 +32,6 @@ export type MetricCell = Infer<typeof isMetricCell>;
 
 /** One monitor sample: seconds since the run's first sample, bytes, NVML % (0–100), watts. */
 const isSampleView = obj({ t: num, memoryBytes: num, utilization: nullable(num), powerW: nullable(num) });
-export type SampleView = Infer<typeof isSampleView>;
 
 export const isRunView = obj({
   id: str,

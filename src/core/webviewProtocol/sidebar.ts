@@ -3,7 +3,6 @@
 import { array, nullable, obj, str } from './guard';
 import type { Infer } from './guard';
 import { ipcCommand, ipcNotification } from './envelope';
-import type { MessageOf } from './envelope';
 import { isMetricColumnView, isRecommendationView, isRunView, runIdsParams } from './results';
 
 export const isSidebarData = obj({
@@ -20,5 +19,3 @@ export const SIDEBAR_MESSAGES = [
   ipcCommand('sidebar/openDashboard', runIdsParams),
   ipcNotification('sidebar/data', isSidebarData),
 ] as const;
-
-export type SidebarMessage = MessageOf<(typeof SIDEBAR_MESSAGES)[number]>;
