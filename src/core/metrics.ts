@@ -21,11 +21,6 @@ export interface MetricInputs {
 
 const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
 
-/** Samples whose time falls inside the measured window. */
-export function samplesInWindow(samples: readonly SampleEvent[], t0: number, t1: number): SampleEvent[] {
-  return samples.filter((s) => s.t >= t0 && s.t <= t1);
-}
-
 /**
  * Time-average of a sampled quantity over [t0, t1]: each sample holds its value until the next one
  * (a step function, as a sampler sees it), so uneven sampling does not bias the mean. Null without
