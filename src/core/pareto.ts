@@ -64,14 +64,6 @@ export function objectiveValue(m: RunMetrics, o: Objective): number | null {
   return null;
 }
 
-/** The metric an objective's value came from for these metrics (memory: peak or AMU), or null. */
-export function objectiveSource(m: RunMetrics, o: Objective): keyof RunMetrics | null {
-  const spec = OBJECTIVE_SPECS[o];
-  if (finite(m[spec.metric])) return spec.metric;
-  if (spec.fallback !== null && finite(m[spec.fallback])) return spec.fallback;
-  return null;
-}
-
 /** True when `a` is better than `b` on objective direction `d` (strictly). */
 export function better(a: number, b: number, d: Direction): boolean {
   return d === 'min' ? a < b : a > b;

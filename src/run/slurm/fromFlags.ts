@@ -1,10 +1,7 @@
-// `--target slurm:ALIAS` and the Slurm flags of `efficientllm profile`, turned into a SlurmTarget.
-// Kept here so the CLI needs only a few lines; every problem is a TargetError with a one-line reason.
-import type { RemoteHost } from '../remote/host';
-import { LocalHost } from '../remote/localHost';
-import { SlurmTarget, type SlurmStatusEvent } from '../slurmTarget';
+// The Slurm flags of `efficientllm profile` (--partition, --gres, …) turned into SlurmJobOptions; the
+// target itself is built by targets.ts createTarget. Every problem is a TargetError with a one-line reason.
 import { TargetError } from '../target';
-import { SlurmOptionError, type SlurmJobOptions } from './sbatch';
+import type { SlurmJobOptions } from './sbatch';
 
 /** The CLI option table entries for the Slurm flags (node:util parseArgs format). */
 export const SLURM_CLI_OPTIONS = {
@@ -57,44 +54,4 @@ export function slurmJobOptions(values: SlurmFlagValues): SlurmJobOptions {
   if (cpus !== undefined) o.cpusPerTask = cpus;
   if (values['sbatch-extra'] !== undefined) o.extra = [...values['sbatch-extra']];
   return o;
-}
-
-export interface SlurmTargetFromFlagsInput {
-  /** What follows "slurm:" in --target. */
-  alias: string;
-  values: SlurmFlagValues;
-  python: string;
-  env: NodeJS.ProcessEnv;
-  /** The login node for an SSH alias (an SshHost from the CLI's SSH flags); without it only slurm:local works. */
-  sshHost?: (alias: string) => RemoteHost;
-  onStatus?: (event: SlurmStatusEvent) => void;
-}
-
-/** `slurm:local` is a login node that is this machine; any other alias is an SSH alias of the login node. */
-export function slurmTargetFromFlags(input: SlurmTargetFromFlagsInput): SlurmTarget {
-  const { alias } = input;
-  if (alias === '')
-    throw new TargetError(
-      '--target slurm:ALIAS needs the SSH alias of the login node (or slurm:local for this machine)',
-    );
-  let host: RemoteHost;
-  if (alias === 'local') host = new LocalHost({ name: 'local', env: input.env });
-  else if (input.sshHost) host = input.sshHost(alias);
-  else
-    throw new TargetError(
-      `--target slurm:${alias}: a login node over SSH is not available in this build yet; run on the login node with --target slurm:local`,
-    );
-  try {
-    return new SlurmTarget({
-      host,
-      python: input.python,
-      sharedDir: input.values['shared-dir'] ?? input.env.EFFICIENTLLM_SLURM_SHARED_DIR,
-      job: slurmJobOptions(input.values),
-      onStatus: input.onStatus,
-      ownsHost: true,
-    });
-  } catch (e) {
-    if (e instanceof SlurmOptionError) throw new TargetError(e.message);
-    throw e;
-  }
 }

@@ -237,9 +237,3 @@ export function mergeTaskStatuses(...sources: SlurmTaskStatus[][]): Map<number, 
   }
   return merged;
 }
-
-/** One line for people: "PENDING (Priority)", "CANCELLED by 1001", "TIMEOUT". */
-export function describeTask(s: SlurmTaskStatus): string {
-  const reason = s.reason && s.state.phase === 'pending' ? ` (${s.reason})` : '';
-  return `${s.raw}${reason}`;
-}
