@@ -8,11 +8,24 @@ export const STAGES = ['pretrain', 'finetune', 'inference'] as const;
 export const ATTENTION_KINDS = ['mha', 'mqa', 'gqa', 'mla', 'nsa'] as const;
 export const PRECISIONS = ['fp32', 'bf16', 'fp16', 'int8', 'int4', 'fp8'] as const;
 export const PEFT_METHODS = ['full', 'lora', 'rslora', 'dora', 'freeze'] as const;
+export const PARALLEL_STRATEGIES = ['ddp', 'fsdp'] as const;
 
 export type Stage = (typeof STAGES)[number];
 export type AttentionKind = (typeof ATTENTION_KINDS)[number];
 export type Precision = (typeof PRECISIONS)[number];
 export type PeftMethod = (typeof PEFT_METHODS)[number];
+export type ParallelStrategy = (typeof PARALLEL_STRATEGIES)[number];
+
+/**
+ * Data parallelism over processes (torch.distributed): `nproc` ranks per node, each with the whole
+ * workload (workload.batch is per rank, as in torchrun scripts), DDP replicating or FSDP sharding the
+ * model. Absent from a resolved config when one process runs it, so older records read the same.
+ */
+export interface ParallelSpec {
+  nproc: number;
+  nodes: number;
+  strategy: ParallelStrategy;
+}
 
 /** The shape of a decoder-only transformer: everything needed to build it or count it. */
 export interface ModelShape {
@@ -65,10 +78,45 @@ export interface Workload {
   newTokens: number;
   steps: number;
   warmup: number;
+  /** DiT inference: denoising steps per image (each a forward pass over the batch). */
+  samplingSteps?: number;
+}
+
+export const VISION_FAMILIES = ['vit', 'dit'] as const;
+export type VisionFamily = (typeof VISION_FAMILIES)[number];
+
+/**
+ * An image model (issue 16): the ModelShape's transformer runs over patches instead of tokens, with
+ * bidirectional attention. `vit` (Dosovitskiy et al. 2021, timm's VisionTransformer): patch
+ * embedding, class token, learned positions, classification head. `dit` (Peebles & Xie 2023):
+ * patchified VAE latents, timestep and class conditioning through adaLN-Zero, noise prediction.
+ * Neither has a token vocabulary, so `shape.vocab` holds the number of classes: the width of ViT's
+ * head and DiT's label table (plus the null class of classifier-free guidance).
+ */
+export interface VisionSpec {
+  family: VisionFamily;
+  /** Side of the square image in pixels. DiT patchifies its latent, imageSize / 8 (the SD VAE). */
+  imageSize: number;
+  /** Side of a square patch (of the image for ViT, of the latent for DiT). */
+  patch: number;
+  /** Channels patchified: 3 (RGB) for ViT, 4 (the VAE latent) for DiT. */
+  channels: number;
+  /** DiT: also predict the variance (output channels doubled), as the DiT paper's models do. */
+  learnSigma: boolean;
+}
+
+/** DiT's latents are the SD VAE's: 8× smaller than the image on each side. */
+export const VAE_DOWNSAMPLE = 8;
+
+/** Tokens one image becomes: ViT patches plus the class token; DiT latent patches. */
+export function visionTokens(v: VisionSpec): number {
+  const side = v.family === 'dit' ? v.imageSize / VAE_DOWNSAMPLE : v.imageSize;
+  return (side / v.patch) ** 2 + (v.family === 'vit' ? 1 : 0);
 }
 
 export type ModelSpec =
-  { source: 'synthetic'; preset: string | null; shape: ModelShape } | { source: 'hf'; path: string };
+  | { source: 'synthetic'; preset: string | null; shape: ModelShape; vision?: VisionSpec }
+  | { source: 'hf'; path: string };
 
 export interface ProfileConfig {
   /** A short human label, e.g. "tiny gqa-2 bf16 inference". */
@@ -93,6 +141,8 @@ export interface ProfileConfig {
   data?: DataSpec;
   /** Tokens between held-out evaluations (default: a quarter of trainTokens). */
   evalEvery?: number;
+  /** More than one process (data parallel); absent for one. */
+  parallel?: ParallelSpec;
 }
 
 /** `synthetic` (a seeded source of known entropy), `text:PATH` or `tokens:PATH` (uint16 .bin) on the target. */
@@ -107,7 +157,13 @@ export function isDataSpec(v: unknown): v is DataSpec {
 export interface ProfileConfigInput {
   label?: string;
   stage?: string;
-  model?: { source?: string; preset?: string; path?: string; shape?: Partial<ModelShape> };
+  model?: {
+    source?: string;
+    preset?: string;
+    path?: string;
+    shape?: Partial<ModelShape>;
+    vision?: Partial<VisionSpec>;
+  };
   attention?: { kind?: string; kvHeads?: number; mla?: Partial<MlaOptions>; nsa?: Partial<NsaOptions> };
   moe?: Partial<MoeSpec> | null;
   peft?: { method?: string; rank?: number; alpha?: number; targets?: string[] } | null;
@@ -118,6 +174,7 @@ export interface ProfileConfigInput {
   trainTokens?: number;
   data?: string;
   evalEvery?: number;
+  parallel?: Partial<ParallelSpec> & { strategy?: string };
 }
 
 export interface FieldError {
@@ -142,11 +199,48 @@ export const MOE_PRESETS: Readonly<Record<string, { base: string; moe: Readonly<
   '0.5bx8': { base: '0.5b', moe: { experts: 8, topK: 2, shared: 0 } },
   '1.5bx8': { base: '1.5b', moe: { experts: 8, topK: 2, shared: 0 } },
 };
-export const PRESET_NAMES = [...Object.keys(PRESETS), ...Object.keys(MOE_PRESETS)];
 
-/** The shape of a preset name, dense or MoE; undefined for an unknown name. */
+const vit = (layers: number, hidden: number, heads: number): ModelShape => ({
+  layers,
+  hidden,
+  heads,
+  kvHeads: heads,
+  headDim: hidden / heads,
+  ffn: 4 * hidden,
+  vocab: 1000,
+});
+const VIT_224_16: VisionSpec = { family: 'vit', imageSize: 224, patch: 16, channels: 3, learnSigma: false };
+const DIT_256_2: VisionSpec = { family: 'dit', imageSize: 256, patch: 2, channels: 4, learnSigma: true };
+
+/**
+ * Vision presets with published shapes: ViT-B/16 and ViT-L/16 (the ViT paper's Table 1, timm's
+ * 224-pixel 1000-class heads), DiT-B/2, DiT-L/2 and DiT-XL/2 (the DiT paper's Table 1: 256×256
+ * ImageNet, 32×32×4 latents, learned sigma, MLP ratio 4), all with MHA as published; and two
+ * CPU-sized ones whose 4 heads let GQA (2 KV heads) differ from MHA and MQA.
+ */
+export const VISION_PRESETS: Readonly<Record<string, { shape: Readonly<ModelShape>; vision: Readonly<VisionSpec> }>> = {
+  'vit-b-16': { shape: vit(12, 768, 12), vision: VIT_224_16 },
+  'vit-l-16': { shape: vit(24, 1024, 16), vision: VIT_224_16 },
+  'dit-b-2': { shape: vit(12, 768, 12), vision: DIT_256_2 },
+  'dit-l-2': { shape: vit(24, 1024, 16), vision: DIT_256_2 },
+  'dit-xl-2': { shape: vit(28, 1152, 16), vision: DIT_256_2 },
+  'vit-tiny': {
+    shape: { layers: 2, hidden: 64, heads: 4, kvHeads: 2, headDim: 16, ffn: 256, vocab: 10 },
+    vision: { family: 'vit', imageSize: 32, patch: 8, channels: 3, learnSigma: false },
+  },
+  'dit-tiny': {
+    shape: { layers: 2, hidden: 64, heads: 4, kvHeads: 2, headDim: 16, ffn: 256, vocab: 10 },
+    vision: { family: 'dit', imageSize: 64, patch: 2, channels: 4, learnSigma: true },
+  },
+};
+
+export const PRESET_NAMES = [...Object.keys(PRESETS), ...Object.keys(MOE_PRESETS), ...Object.keys(VISION_PRESETS)];
+
+/** The shape of a preset name, dense, MoE or vision; undefined for an unknown name. */
 export function presetShape(name: string): Readonly<ModelShape> | undefined {
-  return PRESETS[name] ?? (MOE_PRESETS[name] ? PRESETS[MOE_PRESETS[name].base] : undefined);
+  return (
+    PRESETS[name] ?? (MOE_PRESETS[name] ? PRESETS[MOE_PRESETS[name].base] : undefined) ?? VISION_PRESETS[name]?.shape
+  );
 }
 
 export const DEFAULT_WORKLOAD: Readonly<Workload> = { batch: 1, seqLen: 128, newTokens: 32, steps: 5, warmup: 2 };
@@ -247,6 +341,88 @@ function resolveShape(c: Checker, input: ProfileConfigInput['model']): { preset:
   return { preset: presetName ?? null, shape };
 }
 
+/** DiT inference's default denoising steps: a CPU-sized sample (the DiT paper samples with 250 DDPM steps). */
+export const DEFAULT_SAMPLING_STEPS = 10;
+
+/** The model's VisionSpec: a vision preset's, with model.vision's fields over it; undefined for a text model. */
+function resolveVision(c: Checker, input: ProfileConfigInput['model']): VisionSpec | undefined {
+  const fromPreset = input?.preset !== undefined ? VISION_PRESETS[input.preset]?.vision : undefined;
+  const given = input?.vision;
+  if (!fromPreset && given === undefined) return undefined;
+  const g = given ?? {};
+  const base = fromPreset ?? (g.family === 'dit' ? DIT_256_2 : VIT_224_16);
+  const family = c.choice('model.vision.family', g.family, VISION_FAMILIES, base.family);
+  const v: VisionSpec = {
+    family,
+    imageSize: c.size('model.vision.imageSize', g.imageSize, base.imageSize, 1, 100_000),
+    patch: c.size('model.vision.patch', g.patch, base.patch, 1, 10_000),
+    channels: c.size('model.vision.channels', g.channels, base.channels, 1, 10_000),
+    learnSigma: family === 'dit' && base.learnSigma,
+  };
+  if (g.learnSigma !== undefined) {
+    if (typeof g.learnSigma !== 'boolean')
+      c.fail('model.vision.learnSigma', `${JSON.stringify(g.learnSigma)} is not allowed; use true or false`);
+    else if (g.learnSigma && family !== 'dit')
+      c.fail('model.vision.learnSigma', 'applies to DiT only (model.vision.family "dit")');
+    else v.learnSigma = g.learnSigma;
+  }
+  const side = family === 'dit' ? v.imageSize / VAE_DOWNSAMPLE : v.imageSize;
+  if (family === 'dit' && !Number.isInteger(side))
+    c.fail(
+      'model.vision.imageSize',
+      `${v.imageSize} is not a multiple of ${VAE_DOWNSAMPLE}, the VAE's downsampling; DiT's latent must be whole`,
+    );
+  else if (!Number.isInteger(side / v.patch))
+    c.fail(
+      'model.vision.patch',
+      `${v.patch} does not divide the ${family === 'dit' ? 'latent' : 'image'} side ${side}`,
+    );
+  return v;
+}
+
+/**
+ * An image's workload: a ViT or DiT sees a fixed number of tokens per image and generates none, so
+ * seqLen is the image's token count and newTokens 0 (given otherwise, they are refused rather than
+ * ignored); DiT inference samples with workload.samplingSteps forward passes.
+ */
+function visionWorkload(
+  c: Checker,
+  input: ProfileConfigInput,
+  v: VisionSpec,
+  attention: AttentionSpec,
+  workload: Workload,
+  stage: Stage,
+): void {
+  const w = input.workload ?? {};
+  const tokens = visionTokens(v);
+  if (w.seqLen !== undefined && w.seqLen !== tokens)
+    c.fail(
+      'workload.seqLen',
+      `${w.seqLen} contradicts the image: ${v.family} sees ${tokens} tokens per image; drop it`,
+    );
+  if (w.newTokens !== undefined && w.newTokens !== 0)
+    c.fail(
+      'workload.newTokens',
+      `${v.family} generates no tokens; drop it (DiT inference uses workload.samplingSteps)`,
+    );
+  workload.seqLen = tokens;
+  workload.newTokens = 0;
+  if (v.family === 'dit' && stage === 'inference')
+    workload.samplingSteps = c.int('workload.samplingSteps', w.samplingSteps, DEFAULT_SAMPLING_STEPS, 1, 10_000);
+  else if (w.samplingSteps !== undefined)
+    c.fail('workload.samplingSteps', 'applies to DiT inference only (model.vision.family "dit", stage "inference")');
+  if (attention.kind === 'nsa')
+    c.fail(
+      'attention.kind',
+      `"nsa" is not supported for ${v.family}: NSA's sliding window and block selection are built for causal decoding of a sequence, and an image's patches have no order to slide over; use mha, mqa, gqa or mla`,
+    );
+  if (input.trainTokens !== undefined)
+    c.fail(
+      'trainTokens',
+      `training ${v.family} to a budget (held-out quality) is not supported yet; drop it to measure speed`,
+    );
+}
+
 function resolveAttention(c: Checker, input: ProfileConfigInput['attention'], shape: ModelShape): AttentionSpec {
   const kind = c.choice('attention.kind', input?.kind, ATTENTION_KINDS, 'gqa');
   let kvHeads: number;
@@ -328,8 +504,15 @@ function describe(cfg: Omit<ProfileConfig, 'label'>): string {
   if (cfg.moe) parts.push(`moe${cfg.moe.experts}x${cfg.moe.topK}`);
   if (cfg.peft && cfg.stage === 'finetune') parts.push(cfg.peft.method);
   parts.push(cfg.precision, cfg.stage);
+  if (cfg.workload.samplingSteps !== undefined) parts.push(`${cfg.workload.samplingSteps} steps`);
   if (cfg.trainTokens !== undefined) parts.push(`${tokenCount(cfg.trainTokens)} tokens`);
   if (cfg.seed !== 0) parts.push(`seed ${cfg.seed}`);
+  if (cfg.parallel) {
+    const p = cfg.parallel;
+    parts.push(
+      `${p.nproc} procs${p.nodes > 1 ? ` × ${p.nodes} nodes` : ''}${p.strategy === 'ddp' ? '' : ` ${p.strategy}`}`,
+    );
+  }
   return parts.join(' ');
 }
 
@@ -349,6 +532,7 @@ export const CONFIG_FIELDS: FieldTree = {
     preset: true,
     path: true,
     shape: { layers: true, hidden: true, heads: true, kvHeads: true, headDim: true, ffn: true, vocab: true },
+    vision: { family: true, imageSize: true, patch: true, channels: true, learnSigma: true },
   },
   attention: {
     kind: true,
@@ -359,12 +543,13 @@ export const CONFIG_FIELDS: FieldTree = {
   moe: { experts: true, topK: true, shared: true },
   peft: { method: true, rank: true, alpha: true, targets: true },
   precision: true,
-  workload: { batch: true, seqLen: true, newTokens: true, steps: true, warmup: true },
+  workload: { batch: true, seqLen: true, newTokens: true, steps: true, warmup: true, samplingSteps: true },
   sampleMs: true,
   seed: true,
   trainTokens: true,
   data: true,
   evalEvery: true,
+  parallel: { nproc: true, nodes: true, strategy: true },
 };
 
 /** Objects that may be null to mean "off" (a resolved config holds null for the attention options it does not use). */
@@ -477,11 +662,15 @@ export function resolveConfig(input: ProfileConfigInput): Resolved<ProfileConfig
     if (typeof path !== 'string' || path.length === 0)
       c.fail('model.path', 'give the local folder or cached hub id of the Hugging Face model');
     model = { source: 'hf', path: typeof path === 'string' ? path : '' };
+    if (input.model?.vision !== undefined)
+      c.fail('model.vision', 'applies to synthetic models only, not model.source "hf"');
     shape = PRESETS.tiny; // only used for attention defaults; the harness reads the real shape from the checkpoint
   } else {
     const r = resolveShape(c, input.model);
     shape = r.shape;
     model = { source: 'synthetic', preset: r.preset, shape };
+    const vision = resolveVision(c, input.model);
+    if (vision) model.vision = vision;
   }
   const attention = resolveAttention(c, input.attention, shape);
   if (model.source === 'synthetic') model.shape = { ...shape, kvHeads: attention.kvHeads };
@@ -505,11 +694,27 @@ export function resolveConfig(input: ProfileConfigInput): Resolved<ProfileConfig
     warmup: c.int('workload.warmup', w.warmup, DEFAULT_WORKLOAD.warmup, 0),
   };
   if (stage !== 'inference' && w.newTokens === undefined) workload.newTokens = 0;
+  if (model.source === 'synthetic' && model.vision) visionWorkload(c, input, model.vision, attention, workload, stage);
+  else if (w.samplingSteps !== undefined)
+    c.fail('workload.samplingSteps', 'applies to DiT models only (model.vision.family "dit")');
   const sampleMs = c.int('sampleMs', input.sampleMs, DEFAULT_SAMPLE_MS, 1, 60_000);
   const seed = c.int('seed', input.seed, 0, 0);
   const budget = resolveBudget(c, input, model);
+  const parallel = resolveParallel(c, input.parallel, stage, budget.trainTokens);
   if (c.errors.length > 0) return { ok: false, errors: c.errors };
-  const resolved = { stage, model, attention, moe, peft, precision, workload, sampleMs, seed, ...budget };
+  const resolved = {
+    stage,
+    model,
+    attention,
+    moe,
+    peft,
+    precision,
+    workload,
+    sampleMs,
+    seed,
+    ...budget,
+    ...(parallel ? { parallel } : {}),
+  };
   const label = typeof input.label === 'string' && input.label.length > 0 ? input.label : describe(resolved);
   return { ok: true, value: { label, ...resolved } };
 }
@@ -544,6 +749,31 @@ function resolveBudget(
     c.fail('trainTokens', 'training a Hugging Face checkpoint to a budget is not supported yet');
   const evalEvery = c.int('evalEvery', input.evalEvery, Math.max(1, Math.floor(trainTokens / 4)), 1);
   return { trainTokens, data: isDataSpec(data) ? data : 'synthetic', evalEvery };
+}
+
+/** Processes per node, bounded so a typo (an extra zero) is not 1,000 processes started on a host. */
+export const MAX_NPROC = 256;
+
+/**
+ * `parallel`, or nothing for one process on one node with DDP (the same run as no `parallel` at all, so
+ * a sweep's 1-process run is the sibling that scaling efficiency divides by).
+ */
+function resolveParallel(
+  c: Checker,
+  input: ProfileConfigInput['parallel'],
+  stage: Stage,
+  trainTokens: number | undefined,
+): ParallelSpec | undefined {
+  if (input === undefined) return undefined;
+  const nproc = c.int('parallel.nproc', input.nproc, 1, 1, MAX_NPROC);
+  const nodes = c.int('parallel.nodes', input.nodes, 1, 1, 1024);
+  const strategy = c.choice('parallel.strategy', input.strategy, PARALLEL_STRATEGIES, 'ddp');
+  if (nproc === 1 && nodes === 1 && strategy === 'ddp') return undefined;
+  if (strategy === 'fsdp' && stage === 'inference')
+    c.fail('parallel.strategy', '"fsdp" shards training state; for inference use "ddp" (independent replicas)');
+  if (trainTokens !== undefined)
+    c.fail('parallel', 'training to a budget (trainTokens) runs in one process for now; drop parallel or trainTokens');
+  return { nproc, nodes, strategy };
 }
 
 export function formatFieldErrors(errors: readonly FieldError[]): string {
