@@ -50,6 +50,8 @@ const OPTIONS = {
   'sample-ms': { type: 'string' },
   seed: { type: 'string' },
   seeds: { type: 'string' },
+  nproc: { type: 'string' },
+  parallel: { type: 'string' },
   'train-tokens': { type: 'string' },
   'eval-every': { type: 'string' },
   data: { type: 'string' },
@@ -192,6 +194,8 @@ const SWEEP_FLAGS = [
   'nsa-selected',
   'nsa-window',
   'seeds',
+  'nproc',
+  'parallel',
 ] as const;
 
 export const profileCommand: Subcommand = async (argv, io) => {
@@ -215,6 +219,8 @@ export const profileCommand: Subcommand = async (argv, io) => {
     moe: moeList(values.moe),
     peft: list(values.peft),
     seeds: intList('seeds', values.seeds),
+    nproc: intList('nproc', values.nproc),
+    parallel: list(values.parallel),
   };
   if (axes.seeds && values.seed !== undefined) throw new UsageError('give --seed or --seeds, not both');
   if (axes.peft && !(axes.stage ?? []).includes('finetune')) {

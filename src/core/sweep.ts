@@ -33,6 +33,10 @@ export interface SweepAxes {
   peft?: string[];
   /** Repeats of every config with these seeds (weights and data): a difference inside their spread is a tie. */
   seeds?: number[];
+  /** Processes (ranks) per node, as torchrun's --nproc-per-node: 1 is the one-process run. */
+  nproc?: number[];
+  /** Data-parallel strategies (ddp, fsdp); apply to runs of more than one process. */
+  parallel?: string[];
 }
 
 /** Every axis of SweepAxes, for the strict check of what a plan file or a caller gives. */
@@ -48,9 +52,11 @@ export const AXES_FIELDS: FieldTree = {
   moe: true,
   peft: true,
   seeds: true,
+  nproc: true,
+  parallel: true,
 };
 
-const STRING_AXES = new Set(['preset', 'stage', 'attention', 'precision', 'peft']);
+const STRING_AXES = new Set(['preset', 'stage', 'attention', 'precision', 'peft', 'parallel']);
 
 /** Axes that are not lists of the right kind of value (each axis is a list; `moe` holds layouts or null). */
 function axisValueErrors(axes: Record<string, unknown>, prefix: string): FieldError[] {
@@ -234,10 +240,12 @@ export function expandSweep(base: ProfileConfigInput, axes: SweepAxes): Expanded
     ]) as [string | undefined, MoeSpec | null | undefined, string | undefined][]) {
       const effective = kind ?? base.attention?.kind ?? 'gqa';
       const varies = (KINDS_WITH_KV_HEADS as readonly string[]).includes(effective);
-      for (const [kvHeads, seed] of product<number | undefined>([
+      for (const [kvHeads, seed, nproc, strategy] of product<number | string | undefined>([
         varies ? orBase(axes.kvHeads) : [undefined],
         orBase(axes.seeds),
-      ])) {
+        orBase(axes.nproc),
+        orBase(axes.parallel),
+      ]) as [number | undefined, number | undefined, number | undefined, string | undefined][]) {
         let input: ProfileConfigInput = {
           ...base,
           model: { ...base.model, ...(preset !== undefined ? { preset: String(preset) } : {}) },
@@ -250,6 +258,12 @@ export function expandSweep(base: ProfileConfigInput, axes: SweepAxes): Expanded
         };
         if (stage !== undefined) input.stage = String(stage);
         if (seed !== undefined) input.seed = seed;
+        if (nproc !== undefined || strategy !== undefined)
+          input.parallel = {
+            ...base.parallel,
+            ...(nproc !== undefined ? { nproc } : {}),
+            ...(strategy !== undefined ? { strategy } : {}),
+          };
         if (precision !== undefined) input.precision = String(precision);
         if (moe !== undefined) input.moe = moe;
         if (peft !== undefined && (input.stage ?? 'inference') === 'finetune')
@@ -276,7 +290,8 @@ export function expandSweep(base: ProfileConfigInput, axes: SweepAxes): Expanded
 
 function describeInput(i: ProfileConfigInput): string {
   const moe = i.moe ? `moe${i.moe.experts ?? ''}x${i.moe.topK ?? ''}` : undefined;
-  return [i.model?.preset, i.attention?.kind, i.attention?.kvHeads, moe, i.peft?.method, i.precision, i.stage]
+  const procs = i.parallel?.nproc !== undefined ? `${i.parallel.nproc} procs` : undefined;
+  return [i.model?.preset, i.attention?.kind, i.attention?.kvHeads, moe, i.peft?.method, i.precision, i.stage, procs]
     .filter((x) => x !== undefined)
     .join(' ');
 }
