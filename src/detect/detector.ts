@@ -6,6 +6,7 @@ import { close, fstat, open, read, type Stats } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { lex, lexBlock, relex, splitTopLevel, type Block, type Lexed } from './blocks';
 import { callSites, classSites, type ClassMemo, type Placed } from './classify';
+import { fileShape, withFileShape } from './fileShape';
 import { configSites } from './hfConfigSite';
 import { CONFIG_NAMES } from './names';
 import { CALL_NAMES, readFacts, type BlockFacts, type CallFact, type ClassFact } from './pythonFacts';
@@ -29,9 +30,13 @@ const TRIGGER =
  */
 const CLASS_TRIGGER = new RegExp(
   String.raw`q_proj|q_a_proj|c_attn|qkv|\bwq\b|wkv|\bquery|to_q\b|\bw_q\b|W_q|\bWq\b|kv_lora_rank|q_lin|linear_q|in_proj|kv_proj|kv_a_|kv_down|self\.[qkv]\b|scaled_dot_product|flash_attn|memory_efficient_attention|flex_attention|expert|router|from_pretrained|LoraConfig|BitsAndBytesConfig|Config\s*\(|nsa|native_sparse|compress|` +
+    // The FFN's up projection: the model's FFN width is read from it (classify.ts fileShape).
+    String.raw`\bc_fc\b|\bw1\b|\bup_proj\b|\bgate_proj\b|\bfc1\b|\bdense_h_to_4h\b|` +
     String.raw`\b(?:${CONFIG_NAMES.join('|')})["']?[ \t]*(?::[^=\n]*)?[=:][ \t]*[-\d"'TFN]`,
 );
 const IS_CLASS = /^(?:[ \t]*(?:@[^\n]*)?\n)*class\s/;
+/** A class with `name: T = field(default=literal…)` fields: read for its constants (pythonFacts FIELD_CONSTANT). */
+const FIELD_DEFAULTS = /^[ \t]*[A-Za-z_]\w*[ \t]*:[^=\n]+?=[ \t]*(?:dataclasses\.)?field\(\s*default\s*=/m;
 /** A call that is a site of its own (pythonFacts' CALLS), anywhere in a file. */
 const SITE_CALL = new RegExp(String.raw`\b(?:${CALL_NAMES.join('|')})\s*\(`);
 /** A class statement, top-level or nested (in a function, under `if`). */
@@ -362,7 +367,8 @@ export class DetectionCache {
    */
   private verdict(source: string): 'skip' | 'constants' | 'sites' {
     if (!this.prefilter) return 'sites';
-    if (IS_CLASS.test(source)) return CLASS_TRIGGER.test(source) ? 'sites' : 'skip';
+    if (IS_CLASS.test(source))
+      return CLASS_TRIGGER.test(source) ? 'sites' : FIELD_DEFAULTS.test(source) ? 'constants' : 'skip';
     if (!TRIGGER.test(source) && !SIMPLE_BINDING.test(source)) return 'skip';
     return SITE_CALL.test(source) || ANY_CLASS.test(source) ? 'sites' : 'constants';
   }
@@ -407,7 +413,14 @@ export class DetectionCache {
     }
     const scope = new Scope([constants]);
     const constantsKey = [...constants].map(([k, v]) => `${k}=${v}`).join('\n');
-    const sites = [...classSites(classes, scope, file, this.verdicts, constantsKey), ...callSites(calls, scope, file)];
+    const classFacts = classes.map((c) => c.fact);
+    const shape = fileShape(classFacts, scope);
+    const sites = [
+      ...classSites(classes, scope, file, this.verdicts, constantsKey).map((s) =>
+        withFileShape(s, shape, classFacts, scope),
+      ),
+      ...callSites(calls, scope, file),
+    ];
     return sites.sort(compareSites);
   }
 }

@@ -59,6 +59,20 @@ export const TOP_K = [
   'topk',
 ];
 export const SHARED = ['n_shared_experts', 'num_shared_experts'];
+export const LAYERS = ['num_hidden_layers', 'n_layer', 'n_layers', 'num_layers'];
+export const VOCAB = ['vocab_size', 'n_vocab', 'padded_vocab_size'];
+/** The FFN's width where a config names it (DeepSeek-V3's dense `inter_dim`, GPT-2's `n_inner`). */
+export const FFN = [
+  'intermediate_size',
+  'ffn_dim',
+  'ffn_hidden_size',
+  'd_ff',
+  'dim_feedforward',
+  'inter_dim',
+  'n_inner',
+];
+/** The FFN's up projection, whose output width is the FFN's (nanoGPT, Meta, HF, GPT-NeoX). */
+export const FFN_UP = ['c_fc', 'up_proj', 'w1', 'fc1', 'dense_h_to_4h', 'gate_proj'];
 
 /** Every name above: a `name = literal` or `"name": literal` binding of one of them is a file constant. */
 export const CONFIG_NAMES: readonly string[] = [
@@ -76,10 +90,10 @@ export const CONFIG_NAMES: readonly string[] = [
     ...EXPERTS,
     ...TOP_K,
     ...SHARED,
-    'n_layer',
-    'n_layers',
-    'num_hidden_layers',
-    'vocab_size',
-    'intermediate_size',
+    ...LAYERS,
+    ...VOCAB,
+    ...FFN,
+    'multiple_of',
+    'ffn_dim_multiplier',
   ]),
 ];

@@ -83,6 +83,15 @@ const STATEMENT_CONSTANT = new RegExp(
   String.raw`^[ \t]*([A-Za-z_]\w*)[ \t]*(?::[^=\n]+?)?[ \t]*=[ \t]*${LITERAL}[ \t]*(?:#[^\n]*)?$`,
   'gm',
 );
+/**
+ * A dataclass field with a literal default, `lora_r: int = field(default=64, metadata=…)` (QLoRA's
+ * and transformers' argument classes), possibly over several lines. Exported: the detector's
+ * prefilter reads a class for its constants when this matches.
+ */
+export const FIELD_CONSTANT = new RegExp(
+  String.raw`^[ \t]*([A-Za-z_]\w*)[ \t]*:[^=\n]+?=[ \t]*(?:dataclasses\.)?field\(\s*default\s*=\s*${LITERAL}(?=\s*[,)])`,
+  'gm',
+);
 /** `name=literal` keyword arguments and `"name": literal` dict pairs; kept for the config names only. */
 const NAMED_CONSTANT = new RegExp(
   String.raw`\b([A-Za-z_]\w*)(["']?)[ \t]*[=:][ \t]*${LITERAL}(?=[ \t]*[,)}\]#\n])`,
@@ -343,6 +352,11 @@ function findConstants(text: string, lexed: Lexed, skip: readonly number[], out:
   for (let m = STATEMENT_CONSTANT.exec(text); m !== null; m = STATEMENT_CONSTANT.exec(text)) {
     const at = m.index + m[0].indexOf(m[1]);
     // At the start of a statement, not inside a docstring or brackets, nor in a method we skipped.
+    if (isCode(lexed, at) && lexed.open[lineOf(lexed, at)] && !skipped(at)) out.push([m[1], m[2]]);
+  }
+  FIELD_CONSTANT.lastIndex = 0;
+  for (let m = FIELD_CONSTANT.exec(text); m !== null; m = FIELD_CONSTANT.exec(text)) {
+    const at = m.index + m[0].indexOf(m[1]);
     if (isCode(lexed, at) && lexed.open[lineOf(lexed, at)] && !skipped(at)) out.push([m[1], m[2]]);
   }
   NAMED_CONSTANT.lastIndex = 0;

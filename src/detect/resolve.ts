@@ -22,6 +22,16 @@ const GETTER = /^(?:getattr\(\s*[\w.]+\s*,\s*|[\w.]+\s*\.\s*get\(\s*)["'](\w+)["
 const CONDITIONAL = /^([\s\S]+?)\s+if\s+([\s\S]+?)\s+else\s+([\s\S]+)$/;
 const IS_NONE = /^([\w.]+)\s+is\s+(not\s+)?None$/;
 const BINARY = /^([\w.]+|\d+)\s*(\/\/|\*|\/|\+|-)\s*([\w.]+|\d+)$/;
+/** `args.bits == 4` (QLoRA's `load_in_4bit=args.bits == 4`). */
+const COMPARE = /^([\w.]+|-?\d+|"[^"]*"|'[^']*')\s*(==|!=)\s*([\w.]+|-?\d+|"[^"]*"|'[^']*')$/;
+/** A dataclass field with a default: `field(default=64, metadata={...})`. */
+const FIELD = /^(?:dataclasses\s*\.\s*)?field\(([\s\S]*)\)$/;
+/**
+ * The divisor of a per-rank split (`args.n_heads // model_parallel_size`, DeepSeek's `// world_size`):
+ * when it is not pinned down in the file, the model's own count is the numerator (one rank).
+ */
+const PARALLEL_SIZE =
+  /(?:^|[._])(?:world_size|model_parallel_size|tensor_parallel_size|tp_size|mp_size|tp_world_size|parallel_size)$/i;
 
 function unparen(text: string): string {
   let t = text.trim();
@@ -91,10 +101,21 @@ export class Scope {
       if (v !== undefined && v !== null) return v;
       return getter[2] !== undefined ? this.resolve(getter[2], depth + 1, self) : v;
     }
+    const field = FIELD.exec(t);
+    if (field) {
+      const def = splitArgs(field[1])
+        .map((a) => /^default\s*=\s*([\s\S]+)$/.exec(a))
+        .find((m) => m !== null);
+      return def ? this.resolve(def[1], depth + 1, self) : undefined;
+    }
     const cond = CONDITIONAL.exec(t);
     if (cond) {
       const test = IS_NONE.exec(cond[2].trim());
-      if (!test) return undefined;
+      if (!test) {
+        // `torch.float16 if args.fp16 else …`: a test that resolves to a boolean picks its branch.
+        const b = this.resolve(cond[2], depth + 1, self);
+        return typeof b === 'boolean' ? this.resolve(b ? cond[1] : cond[3], depth + 1, self) : undefined;
+      }
       const v = this.resolve(test[1], depth + 1, self);
       if (v === undefined) return undefined;
       const isNone = v === null;
@@ -107,10 +128,18 @@ export class Scope {
       if (a === undefined) return undefined;
       return a === null || a === 0 || a === false || a === '' ? this.resolve(or[2], depth + 1, self) : a;
     }
+    const cmp = COMPARE.exec(t);
+    if (cmp) {
+      const a = this.resolve(cmp[1], depth + 1, self);
+      const b = this.resolve(cmp[3], depth + 1, self);
+      if (a === undefined || b === undefined) return undefined;
+      return cmp[2] === '==' ? a === b : a !== b;
+    }
     const bin = BINARY.exec(t);
     if (bin) {
       const a = this.resolve(bin[1], depth + 1, self);
       const b = this.resolve(bin[3], depth + 1, self);
+      if (bin[2] === '//' && b === undefined && typeof a === 'number' && PARALLEL_SIZE.test(bin[3])) return a;
       if (typeof a !== 'number' || typeof b !== 'number') return undefined;
       switch (bin[2]) {
         case '//':
@@ -127,6 +156,30 @@ export class Scope {
     }
     return undefined;
   }
+}
+
+/** Splits call arguments at commas outside brackets and strings. */
+export function splitArgs(text: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let quote = '';
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quote) {
+      if (c === '\\') i++;
+      else if (c === quote) quote = '';
+    } else if (c === '"' || c === "'") quote = c;
+    else if (c === '(' || c === '[' || c === '{') depth++;
+    else if (c === ')' || c === ']' || c === '}') depth--;
+    else if (c === ',' && depth === 0) {
+      out.push(text.slice(start, i).trim());
+      start = i + 1;
+    }
+  }
+  const last = text.slice(start).trim();
+  if (last !== '') out.push(last);
+  return out;
 }
 
 /** A resolved value as a positive integer, else undefined. */

@@ -9,6 +9,9 @@ export type SiteKind = (typeof SITE_KINDS)[number];
 /** Where a number came from when the code names a field instead of a literal, e.g. "config.num_key_value_heads". */
 export type FieldRef = string;
 
+/** The shape numbers a site can state. */
+export type ShapeField = 'layers' | 'hidden' | 'heads' | 'kvHeads' | 'headDim' | 'ffn' | 'vocab';
+
 export interface SiteDetails {
   // Shape (attention sites and config.json).
   heads?: number;
@@ -64,6 +67,15 @@ export interface SiteDetails {
   deviceMap?: string;
   attnImplementation?: string;
   adapter?: boolean;
+  /** Checkpoints the code allows where the model argument is a variable (an `assert name in {…}` above the call). */
+  modelChoices?: string[];
+  /**
+   * Where each shape number came from, in words ("GPTConfig.n_layer", "MLP.c_fc"): the Launcher says
+   * it beside the number. Only for numbers this file pins down.
+   */
+  shapeFrom?: Partial<Record<ShapeField, string>>;
+  /** The config class (a dataclass such as `GPTConfig` or `ModelArgs`) whose defaults give the shape. */
+  configClass?: string;
   // config.json.
   modelType?: string;
   /** Why config.json could not be read as a supported model (the first field error). */
