@@ -3,7 +3,7 @@
 // Pure; the extension host and the CLI's static report both call it, so the page itself needs no
 // formatting or recommendation code (DESIGN.md rooms: webview/ imports only the message types).
 import { toCsv, toJson, toMarkdown, targetText } from '../core/export';
-import { NO_CONSTRAINTS, groupRuns, recommend, techniqueLabels } from '../core/recommend';
+import { NO_CONSTRAINTS, groupKeyOf, groupRuns, recommend, techniqueLabels } from '../core/recommend';
 import { METRIC_NAMES } from '../core/record';
 import type { RunMetrics, RunRecord } from '../core/record';
 import { formatMetric, formatTimestamp, METRIC_INFO, MISSING, sig3 } from '../core/units';
@@ -19,6 +19,8 @@ import type {
   RunView,
 } from '../core/webviewProtocol/results';
 import type { SidebarData } from '../core/webviewProtocol/sidebar';
+import { configDifferences, differenceWarnings } from './compareDifferences';
+import { dashboardGroups, defaultGroupKey } from './dashboardGroups';
 
 /** Lower is better for these; higher for the `max` ones; parameter counts and utilisation are neither. */
 export const METRIC_DIRECTIONS: Readonly<Record<MetricKey, MetricDirection>> = {
@@ -166,7 +168,11 @@ export function runLabels(runs: readonly RunRecord[]): Map<string, string> {
   for (const r of runs) out.set(r.id, base.get(r.id) ?? r.id);
   for (const r of runs) {
     const l = out.get(r.id) as string;
-    if (count(base, l) > 1) out.set(r.id, `${l} · ${r.id.slice(-4)}`);
+    if (count(base, l) <= 1) continue;
+    // Repeats over seeds are told apart by their seed; other repeats by the id's tail.
+    const seeds = runs.filter((x) => base.get(x.id) === l).map((x) => x.config.seed);
+    const bySeed = new Set(seeds).size === seeds.length;
+    out.set(r.id, bySeed ? `${l} · seed ${r.config.seed}` : `${l} · ${r.id.slice(-4)}`);
   }
   // Ids ending alike: fall back to the whole id.
   for (const r of runs) {
@@ -190,6 +196,8 @@ export function runView(r: RunRecord, label: string): RunView {
     stage: r.config.stage,
     attention: r.config.attention.kind,
     precision: r.config.precision,
+    seed: r.config.seed,
+    group: groupKeyOf(r).key,
     metrics: metricCells(r.metrics),
     samples: r.samples.map((s) => ({
       t: s.t - t0,
@@ -197,6 +205,9 @@ export function runView(r: RunRecord, label: string): RunView {
       utilization: s.utilization,
       powerW: s.powerW,
     })),
+    evals: (r.evals ?? [])
+      .filter((e) => finite(e.tokens) && finite(e.seconds) && finite(e.valLoss))
+      .map((e) => ({ tokens: e.tokens, seconds: e.seconds, valLoss: e.valLoss })),
     measurement: r.measurement,
     error: r.error ? { kind: r.error.kind, message: r.error.message, stderrTail: r.error.stderrTail } : null,
   };
@@ -236,12 +247,15 @@ export interface DashboardOptions {
 export function dashboardData(records: readonly RunRecord[], options: DashboardOptions = {}): DashboardData {
   const runs = sweepOrder(records);
   const labels = runLabels(runs);
+  const groups = dashboardGroups(runs, metricColumns);
   return {
     title: options.title ?? defaultTitle(runs),
     generatedAt: (options.now ?? new Date()).toISOString(),
     metrics: metricColumns(runs),
     runs: runs.map((r) => runView(r, labels.get(r.id) ?? r.id)),
     recommendations: recommendations(runs),
+    groups,
+    defaultGroup: defaultGroupKey(runs, groups),
     exports: options.withExports ? { csv: toCsv(runs), md: toMarkdown(runs), json: toJson(runs) } : null,
   };
 }
@@ -256,17 +270,26 @@ function defaultTitle(runs: readonly RunRecord[]): string {
 // ---- Compare ----
 
 /** `run` against `base` on `key`; null when either did not measure it. Within 0.5% counts as the same. */
-export function deltaOf(key: MetricKey, base: number | null, run: number | null): DeltaView | null {
+export function deltaOf(
+  key: MetricKey,
+  base: number | null,
+  run: number | null,
+  /** False for runs of different groups (stage, model, workload, device): then neither is better. */
+  comparable = true,
+): DeltaView | null {
   if (!finite(base) || !finite(run)) return null;
   const diff = run - base;
   const pct = base !== 0 ? (diff / Math.abs(base)) * 100 : null;
   const sign = diff > 0 ? '+' : diff < 0 ? '−' : '±';
-  const absText = diff === 0 ? `±${formatMetric(key, 0)}` : `${sign}${formatMetric(key, Math.abs(diff))}`;
+  // A difference of two percentages is in points ("+2.5 pp"), so it is not read as a relative change.
+  const magnitude =
+    METRIC_INFO[key].kind === 'fraction' ? `${sig3(Math.abs(diff) * 100)} pp` : formatMetric(key, Math.abs(diff));
+  const absText = `${diff === 0 ? '±' : sign}${magnitude}`;
   const pctText = pct === null ? MISSING : `${pct > 0 ? '+' : pct < 0 ? '−' : '±'}${sig3(Math.abs(pct))}%`;
   const dir = METRIC_DIRECTIONS[key];
   const same = diff === 0 || (pct !== null && Math.abs(pct) < 0.5);
   let verdict: DeltaVerdict;
-  if (dir === null) verdict = 'neutral';
+  if (dir === null || !comparable) verdict = 'neutral';
   else if (same) verdict = 'same';
   else verdict = (dir === 'min' ? diff < 0 : diff > 0) ? 'better' : 'worse';
   return { absText, pct, pctText, verdict };
@@ -279,13 +302,15 @@ export function compareData(
   if (records.length === 0) throw new Error('compareData needs at least one run');
   const runs = sweepOrder(records);
   const labels = runLabels(runs);
+  const groupOf = new Map(runs.map((r) => [r.id, groupKeyOf(r).key]));
   const deltas: CompareData['deltas'] = {};
   for (const b of runs) {
     const perRun: Record<string, Partial<Record<MetricKey, DeltaView | null>>> = {};
     for (const r of runs) {
       if (r.id === b.id) continue;
       const cells: Partial<Record<MetricKey, DeltaView | null>> = {};
-      for (const k of METRIC_NAMES) cells[k] = deltaOf(k, b.metrics[k], r.metrics[k]);
+      const comparable = groupOf.get(r.id) === groupOf.get(b.id);
+      for (const k of METRIC_NAMES) cells[k] = deltaOf(k, b.metrics[k], r.metrics[k], comparable);
       perRun[r.id] = cells;
     }
     deltas[b.id] = perRun;
@@ -297,6 +322,8 @@ export function compareData(
     generatedAt: (options.now ?? new Date()).toISOString(),
     metrics: metricColumns(runs),
     runs: runs.map((r) => runView(r, labels.get(r.id) ?? r.id)),
+    differences: configDifferences(runs),
+    warnings: differenceWarnings(runs),
     baselineId,
     deltas,
   };
@@ -304,7 +331,14 @@ export function compareData(
 
 // ---- Sidebar ----
 
-export const SIDEBAR_HEADLINE: readonly MetricKey[] = ['latencyS', 'peakMemoryBytes', 'tokensPerS', 'joulesPerToken'];
+/** Each shown where the sweep measured it; perplexity where its runs were trained to a budget. */
+export const SIDEBAR_HEADLINE: readonly MetricKey[] = [
+  'latencyS',
+  'peakMemoryBytes',
+  'tokensPerS',
+  'joulesPerToken',
+  'perplexity',
+];
 
 /** The latest sweep: the group of comparable runs holding the newest run. */
 export function sidebarData(records: readonly RunRecord[]): SidebarData {

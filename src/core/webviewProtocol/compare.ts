@@ -1,7 +1,7 @@
 // The compare panel's messages, each declared once: the host (src/vscode/panels/resultsControllers.ts)
 // and the page (webview/compare.ts) both take their types and checks from here.
 import { METRIC_NAMES } from '../record';
-import { array, nullable, num, obj, oneOf, recordOf, someKeyed, str } from './guard';
+import { array, bool, nullable, num, obj, oneOf, recordOf, someKeyed, str } from './guard';
 import type { Infer } from './guard';
 import { ipcCommand, ipcNotification, ipcRequest } from './envelope';
 import { isMetricColumnView, isRunView, noParams, runIdsParams } from './results';
@@ -19,13 +19,21 @@ const isDeltaView = obj({
 });
 export type DeltaView = Infer<typeof isDeltaView>;
 
+/** One row of the "config differences" block: a field of the config and its value per run (in `runs` order). */
+const isConfigDifference = obj({ field: str, values: array(str), differs: bool });
+export type ConfigDifference = Infer<typeof isConfigDifference>;
+
 export const isCompareData = obj({
   title: str,
   generatedAt: str,
   metrics: array(isMetricColumnView),
   runs: array(isRunView),
+  /** Stage, model, technique, workload, budget, device…: what is the same and what differs. */
+  differences: array(isConfigDifference),
+  /** Why some differences are not the technique's (different stages, models, workloads, devices). */
+  warnings: array(str),
   baselineId: str,
-  /** deltas[baselineId][runId][metric]: null where either side did not measure it. */
+  /** deltas[baselineId][runId][metric]: null where either side did not measure it; verdict 'neutral' across groups. */
   deltas: recordOf(recordOf(someKeyed(METRIC_NAMES, nullable(isDeltaView)))),
 });
 export type CompareData = Infer<typeof isCompareData>;

@@ -33,6 +33,10 @@ export type MetricCell = Infer<typeof isMetricCell>;
 /** One monitor sample: seconds since the run's first sample, bytes, NVML % (0–100), watts. */
 const isSampleView = obj({ t: num, memoryBytes: num, utilization: nullable(num), powerW: nullable(num) });
 
+/** One held-out evaluation while training to a budget: tokens seen, seconds since training began, loss (nats/token). */
+const isEvalView = obj({ tokens: num, seconds: num, valLoss: num });
+export type EvalView = Infer<typeof isEvalView>;
+
 export const isRunView = obj({
   id: str,
   /** Unique, short within the page: what differs between the runs ("GQA-2", "MQA bf16"). */
@@ -49,8 +53,14 @@ export const isRunView = obj({
   stage: str,
   attention: str,
   precision: str,
+  /** The seed of weights and data (repeats of one config differ only in it). */
+  seed: num,
+  /** The group of comparable runs it belongs to (DashboardData.groups[].key). */
+  group: str,
   metrics: keyed(METRIC_NAMES, isMetricCell),
   samples: array(isSampleView),
+  /** Held-out evaluations in order ([] when the run was not trained to a budget). */
+  evals: array(isEvalView),
   /** How memory, utilisation, power and time were measured, for the reader. */
   measurement: nullable(obj({ memory: str, utilization: str, power: str, timing: str })),
   error: nullable(obj({ kind: str, message: str, stderrTail: str })),
