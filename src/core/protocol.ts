@@ -38,6 +38,10 @@ export interface HelloEvent {
   memorySource: MemorySource;
   /** Where peakMemoryBytes comes from: torch's CUDA allocator peak, or the run's RSS delta (absent from older harnesses). */
   peakMemorySource?: PeakMemorySource;
+  /** Processes of a data-parallel run (torch.distributed world size); absent from older harnesses: 1. */
+  worldSize?: number;
+  /** Nodes the ranks ran on; absent: 1. */
+  nodes?: number;
 }
 
 export interface ProgressEvent {
@@ -55,6 +59,19 @@ export interface SampleEvent {
   /** NVML utilisation (kernel-busy share, 0–100), null without NVML. */
   utilization: number | null;
   powerW: number | null;
+}
+
+/** One rank's own counters in a data-parallel run, gathered by rank 0. */
+export interface RankCounters {
+  rank: number;
+  /** The rank's tokens (generated tokens for inference) ÷ its own measured seconds. */
+  tokensPerS: number;
+  /** The rank's own peak (its CUDA allocator, or the RSS its run added), null where not measured. */
+  peakMemoryBytes: number | null;
+  /** The rank's mean measured iteration, seconds. */
+  stepS: number;
+  /** The rank's GPU energy over its window (NVML's counter), null where not measured. */
+  energyJ: number | null;
 }
 
 /** Raw counters of one measured run; src/core/metrics.ts turns them into RunRecord metrics. */
@@ -108,6 +125,12 @@ export interface ResultCounters {
   powerW?: number | null;
   /** How the window's average power is measured; null where power is not measured. */
   powerMethod?: PowerMethod | null;
+  /**
+   * Data-parallel runs (hello.worldSize > 1): each rank's own counters. Then tokensPerIteration and
+   * generatedTokensPerIteration count every rank, iterationS holds each step's slowest rank, energyJ
+   * sums the ranks, and the other counters are rank 0's. Absent or null for one process.
+   */
+  perRank?: RankCounters[] | null;
 }
 
 export interface ResultEvent {
@@ -172,6 +195,20 @@ const COUNTER_NULLABLE = [
   'loss',
 ] as const;
 
+/** Why a result's perRank is not a list of RankCounters, or null when it is (absent and null are fine). */
+function perRankReason(v: Json | undefined): string | null {
+  if (v === undefined || v === null) return null;
+  if (!Array.isArray(v)) return 'result.counters.perRank is not a list';
+  for (const [i, r] of v.entries()) {
+    const at = `result.counters.perRank[${i}]`;
+    if (!isObject(r)) return `${at} is not an object`;
+    if (!isNum(r.rank) || !isNum(r.tokensPerS) || !isNum(r.stepS)) return `${at} needs rank, tokensPerS and stepS`;
+    if (!isNumOrNull(r.peakMemoryBytes) || !isNumOrNull(r.energyJ))
+      return `${at}.peakMemoryBytes and energyJ are numbers or null`;
+  }
+  return null;
+}
+
 /** Returns why `o` is not a valid event, or null when it is. */
 function invalidReason(o: JsonObject): string | null {
   switch (o.type) {
@@ -190,6 +227,11 @@ function invalidReason(o: JsonObject): string | null {
         return `hello.memorySource is not one of ${MEMORY_SOURCES.join(', ')}`;
       if (o.peakMemorySource !== undefined && !(PEAK_MEMORY_SOURCES as readonly Json[]).includes(o.peakMemorySource))
         return `hello.peakMemorySource is not one of ${PEAK_MEMORY_SOURCES.join(', ')}`;
+      for (const k of ['worldSize', 'nodes'] as const) {
+        const n = o[k];
+        if (n !== undefined && !(isNum(n) && Number.isInteger(n) && n >= 1))
+          return `hello.${k} is not a whole number ≥ 1`;
+      }
       return null;
     }
     case 'progress':
@@ -224,7 +266,7 @@ function invalidReason(o: JsonObject): string | null {
         return `result.counters.powerMethod is not one of ${POWER_METHODS.join(', ')} or null`;
       const it = c.iterationS;
       if (!Array.isArray(it) || !it.every(isNum)) return 'result.counters.iterationS is not a list of numbers';
-      return null;
+      return perRankReason(c.perRank);
     }
     case 'error':
       return (ERROR_KINDS as readonly Json[]).includes(o.kind) && isStr(o.message)

@@ -141,6 +141,10 @@ def invalid_reason(o):
             return "hello.memorySource is not nvml, cuda-reserved, rss-delta or process-rss"
         if o.get("peakMemorySource", "rss-delta") not in ("cuda-allocator", "rss-delta"):
             return "hello.peakMemorySource is not cuda-allocator or rss-delta"
+        for k in ("worldSize", "nodes"):
+            n = o.get(k, 1)
+            if not (_num(n) and float(n).is_integer() and n >= 1):
+                return f"hello.{k} is not a whole number ≥ 1"
         return None
     if t == "progress":
         ok = isinstance(o.get("phase"), str) and _num(o.get("step")) and _num(o.get("total"))
@@ -166,6 +170,15 @@ def invalid_reason(o):
         it = c.get("iterationS")
         if not isinstance(it, list) or not all(_num(x) for x in it):
             return "result.counters.iterationS is not a list of numbers"
+        per_rank = c.get("perRank")
+        if per_rank is not None:
+            if not isinstance(per_rank, list):
+                return "result.counters.perRank is not a list"
+            for i, r in enumerate(per_rank):
+                if not isinstance(r, dict) or not all(_num(r.get(k)) for k in ("rank", "tokensPerS", "stepS")):
+                    return f"result.counters.perRank[{i}] needs rank, tokensPerS and stepS"
+                if not all(k in r and _num_or_null(r[k]) for k in ("peakMemoryBytes", "energyJ")):
+                    return f"result.counters.perRank[{i}].peakMemoryBytes and energyJ are numbers or null"
         return None
     if t == "error":
         ok = o.get("kind") in ERROR_KINDS and isinstance(o.get("message"), str)

@@ -54,3 +54,7 @@ def test_writer_round_trip_maps_nan_and_infinity_to_null():
     assert events[3]["counters"]["ttftS"] is None and events[3]["counters"]["loss"] is None
     assert "NaN" not in out.getvalue() and "Infinity" not in out.getvalue()
     assert json.loads(out.getvalue().splitlines()[0])["protocol"] == 1
+
+
+def test_rank_counters_match_protocol_ts():
+    assert python_fields(protocol.RankCounters) == ts_interface_fields("RankCounters")

@@ -33,6 +33,18 @@ class Hello:
     power_scope: Optional[str]  # 'gpu' | 'module' | None
     memory_source: str  # samples: 'nvml' | 'cuda-reserved' | 'rss-delta' (devices.memory_sources)
     peak_memory_source: str  # peakMemoryBytes: 'cuda-allocator' | 'rss-delta'
+    world_size: int = 1  # processes of a data-parallel run (distributed.py)
+    nodes: int = 1
+
+
+@dataclass
+class RankCounters:
+    """One rank's own counters in a data-parallel run (RankCounters in protocol.ts)."""
+    rank: int
+    tokens_per_s: float
+    peak_memory_bytes: Optional[int]
+    step_s: float
+    energy_j: Optional[float]
 
 
 @dataclass
@@ -70,6 +82,8 @@ class ResultCounters:
     # The window's average power from the energy counter (energy_j ÷ window); None where there is none.
     power_w: Optional[float] = None
     power_method: Optional[str] = None  # 'energy-counter' | 'power-samples' (monitor.power_method)
+    # Data-parallel runs only (distributed.py): every rank's own counters, gathered by rank 0.
+    per_rank: Optional[list] = None
 
 
 def camel(name: str) -> str:
