@@ -14,6 +14,7 @@ STAGES = ("pretrain", "finetune", "inference")
 ATTENTION_KINDS = ("mha", "mqa", "gqa", "mla", "nsa")
 PRECISIONS = ("fp32", "bf16", "fp16", "int8", "int4", "fp8")
 PEFT_METHODS = ("full", "lora", "rslora", "dora", "freeze")
+PARALLEL_STRATEGIES = ("ddp", "fsdp")
 
 # What this harness can run today; attention_mla.py, attention_nsa.py, moe.py, peft.py and quant.py
 # widen these.
@@ -96,6 +97,13 @@ class Workload:
 
 
 @dataclass
+class ParallelSpec:
+    nproc: int  # ranks per node (torchrun's --nproc-per-node); workload.batch is per rank
+    nodes: int
+    strategy: str  # 'ddp' | 'fsdp'
+
+
+@dataclass
 class ProfileConfig:
     label: str
     stage: str
@@ -112,6 +120,8 @@ class ProfileConfig:
     data: str = "synthetic"
     train_tokens: Optional[int] = None
     eval_every: Optional[int] = None
+    # Data parallelism over processes (distributed.py); None: one process.
+    parallel: Optional[ParallelSpec] = None
 
 
 _MISSING = object()
@@ -265,10 +275,15 @@ def parse_config(raw: object) -> ProfileConfig:
     eval_every = c.int("evalEvery", raw, "evalEvery", 1) if raw.get("evalEvery") is not None else None
     if data is not None and data != "synthetic" and not data.startswith(("text:", "tokens:")):
         c.fail("data", f'{json.dumps(data)} is not allowed; use "synthetic", "text:PATH" or "tokens:PATH"')
+    parallel = None
+    pa = c.obj("parallel", raw, "parallel", nullable=True) if "parallel" in raw else None
+    if pa is not None:
+        parallel = ParallelSpec(c.int("parallel.nproc", pa, "nproc", 1, 256), c.int("parallel.nodes", pa, "nodes", 1),
+                                c.choice("parallel.strategy", pa, "strategy", PARALLEL_STRATEGIES))
     if c.errors:
         raise ConfigError("; ".join(c.errors))
     return ProfileConfig(label, stage, model, attention, moe, peft, precision, workload, sample_ms, seed,
-                         data or "synthetic", train_tokens, eval_every)
+                         data or "synthetic", train_tokens, eval_every, parallel)
 
 
 def check_supported(cfg: ProfileConfig) -> None:
