@@ -1,18 +1,30 @@
 // Analytic estimator: parameter counts, weight and KV-cache bytes, FLOPs and roofline floor times,
 // from a model's shape alone (no weights). It feeds the instant CodeLens hints, `efficientllm
 // estimate`, and the MFU / floor metrics of a finished run, so its conventions are the metrics'
-// conventions and are stated where they are decided:
+// conventions and are stated where they are decided. FLOPs are counted as the harness computes them
+// (test/python/test_flops.py checks them against a count of every matmul the harness executes):
 //
-// * FLOPs are model FLOPs: 2 per multiply-accumulate of every matmul a token passes through
-//   (attention projections, MLP / active experts, router, lm_head), plus attention scores and the
-//   weighted sum of values. The embedding lookup is a gather and costs none. Under a causal mask a
-//   sequence of L tokens computes half of the L×L score matrix, so a full sequence is counted at L²/2
-//   key-query pairs (what FlashAttention's causal kernels do); a decode step attends to its whole
-//   context. Norms, activations, softmax and RoPE are left out (they are <1% and not tensor-core work).
-// * Training FLOPs are 3× forward (backward = 2× forward), the usual MFU convention, also for PEFT.
-// * Floors are rooflines: max(FLOPs ÷ dense peak of the dtype, bytes ÷ memory bandwidth). The bytes are
-//   the unavoidable traffic only (weights, KV cache, optimizer state); activations are assumed to stay
-//   on chip, so a floor is a lower bound that no real run reaches.
+// * FLOPs are model FLOPs: 2 per multiply-accumulate of every matmul that runs (attention projections,
+//   MLP / active experts, router, lm_head, adapters), plus attention scores and the weighted sum of
+//   values. The embedding lookup is a gather and costs none. Under a causal mask a sequence of L tokens
+//   computes half of the L×L score matrix, so a full sequence is counted at L²/2 key-query pairs (what
+//   FlashAttention's causal kernels do); a decode step attends to its whole context. Norms,
+//   activations, softmax and RoPE are left out (they are <1% and not tensor-core work).
+// * Prefill computes logits at the last prompt position only (the harness's last_only=True, HF's
+//   logits_to_keep=1); a training forward computes them at every position.
+// * MLA decodes with the weight-absorbed path (attention_mla.py): scores and values over the kvRank-wide
+//   latent; prefill and training decompress K and V (the naive path).
+// * Training = forward + backward, where backward costs, per matmul, one input-gradient product where a
+//   gradient must flow to its input (something trainable lies upstream) and one weight-gradient product
+//   where its weight trains. Full training is the usual 3× forward; PEFT is less (frozen weights get no
+//   weight gradient, and layers before the first trainable one no backward at all).
+// * Each matmul is counted at the dtype that computes it (int8 and fp8 kernels only where quant.py
+//   uses them; attention and dequantising paths in the compute dtype), so the peak MFU divides by is
+//   the one the work ran at (effectivePeak).
+// * Floors are rooflines per phase: max(FLOPs ÷ peak, bytes ÷ memory bandwidth) for the prefill and
+//   for each decode step, summed, because the phases run one after another. The bytes are the
+//   unavoidable traffic only (weights, the embedding rows gathered, KV cache, optimizer state);
+//   activations are assumed to stay on chip, so a floor is a lower bound that no real run reaches.
 import type {
   AttentionKind,
   ModelShape,
@@ -23,7 +35,7 @@ import type {
   ProfileConfig,
   Workload,
 } from './config';
-import { peakFlops, type GpuSpec } from './gpus';
+import type { GpuSpec } from './gpus';
 
 /** Multi-head latent attention dimensions (DeepSeek-V2/V3 names in comments). */
 export interface MlaDims {
@@ -75,6 +87,11 @@ export interface ModelArch {
   qkvBias: boolean;
   /** Learned absolute position embeddings (GPT-2 n_positions); 0 for RoPE models. */
   positions: number;
+  /**
+   * MLA decode steps attend in the latent space (the harness's attention_mla.py absorbs kv_b into the
+   * query and output); absent or false: K and V are decompressed (Hugging Face's DeepSeek code).
+   */
+  mlaAbsorbedDecode?: boolean;
 }
 
 /** One kind of weight matrix and how many of it the model holds / a token uses. */
@@ -90,9 +107,20 @@ interface LinearGroup {
   routed: boolean;
   /** Weight-only quantization applies (every linear, lm_head included, except the MoE router). */
   quantized: boolean;
-  /** Lives in every decoder layer (not lm_head): freeze-PEFT averages these per layer to count trailing layers. */
+  /** Lives in the decoder layers (not lm_head). */
   perLayer: boolean;
+  /** Where it sits in a layer, for the gradient walk of training (trainStepFlops). */
+  role: LinearRole;
+  /** Which layers hold it: every layer, the dense-MLP ones, the MoE ones, or none (lm_head). */
+  layers: 'all' | 'dense' | 'moe' | 'none';
 }
+
+/**
+ * attnIn: reads the normed residual and feeds queries/keys/values (q, k, v, c_attn, q_a, kv_a, the NSA
+ * gate); mlaQ / mlaKv: MLA's q_b and kv_b, which read q_a's and kv_a's normed output; attnOut: o;
+ * ffnIn: gate and up (of the dense MLP, an expert or a shared expert); ffnOut: down; router; head.
+ */
+type LinearRole = 'attnIn' | 'mlaQ' | 'mlaKv' | 'attnOut' | 'ffnIn' | 'ffnOut' | 'router' | 'head';
 
 interface Breakdown {
   linears: LinearGroup[];
@@ -137,6 +165,8 @@ function breakdown(a: ModelArch): Breakdown {
         routed: false,
         quantized: true,
         perLayer: true,
+        role: 'attnIn',
+        layers: 'all',
         ...extra,
       });
     }
@@ -148,10 +178,13 @@ function breakdown(a: ModelArch): Breakdown {
     // GPT-2 (HF GPT2Model): wte + wpe; per block ln_1, c_attn (h→3h), c_proj (h→h), ln_2, c_fc (h→ffn),
     // c_proj (ffn→h), all with biases; ln_f. lm_head is tied to wte.
     embedding += a.positions * h;
-    add('c_attn', ['q', 'k', 'v', 'c_attn'], 3 * h, h, L);
-    add('attn.c_proj', ['o', 'c_proj'], h, h, L);
-    add('c_fc', ['up', 'c_fc'], s.ffn, h, L);
-    add('mlp.c_proj', ['down', 'c_proj'], h, s.ffn, L);
+    // HF GPT-2's layers are Conv1D, not nn.Linear: the harness's quant.py and peft.py act on
+    // nn.Linear only, so these stay unquantised and no PEFT target reaches them.
+    const conv1d = { quantized: false };
+    add('c_attn', [], 3 * h, h, L, L, conv1d);
+    add('attn.c_proj', [], h, h, L, L, { ...conv1d, role: 'attnOut' });
+    add('c_fc', [], s.ffn, h, L, L, { ...conv1d, role: 'ffnIn' });
+    add('mlp.c_proj', [], h, s.ffn, L, L, { ...conv1d, role: 'ffnOut' });
     small += L * (3 * h + h + s.ffn + h); // biases
     small += L * 2 * (2 * h) + 2 * h; // LayerNorm weight + bias: ln_1, ln_2 per block, ln_f
     return { linears, embedding, small, lmHeadMatmul: s.vocab * h, moeLayers: 0 };
@@ -164,19 +197,19 @@ function breakdown(a: ModelArch): Breakdown {
     if (m.qRank > 0) {
       add('q_a', ['q'], m.qRank, h, L);
       small += L * m.qRank; // q_a_layernorm
-      add('q_b', ['q'], s.heads * qk, m.qRank, L);
+      add('q_b', ['q'], s.heads * qk, m.qRank, L, L, { role: 'mlaQ' });
     } else {
       add('q', ['q'], s.heads * qk, h, L);
     }
     add('kv_a', ['k', 'v'], m.kvRank + m.ropeDim, h, L);
     small += L * m.kvRank; // kv_a_layernorm
-    add('kv_b', ['k', 'v'], s.heads * (m.qkNopeDim + m.vHeadDim), m.kvRank, L);
-    add('o', ['o'], h, s.heads * m.vHeadDim, L);
+    add('kv_b', ['k', 'v'], s.heads * (m.qkNopeDim + m.vHeadDim), m.kvRank, L, L, { role: 'mlaKv' });
+    add('o', ['o'], h, s.heads * m.vHeadDim, L, L, { role: 'attnOut' });
   } else {
     add('q', ['q'], s.heads * s.headDim, h, L);
     add('k', ['k'], s.kvHeads * s.headDim, h, L);
     add('v', ['v'], s.kvHeads * s.headDim, h, L);
-    add('o', ['o'], h, s.heads * s.headDim, L);
+    add('o', ['o'], h, s.heads * s.headDim, L, L, { role: 'attnOut' });
     if (a.qkvBias) small += L * (s.heads + 2 * s.kvHeads) * s.headDim;
     if (a.attention === 'nsa') {
       // NSA assumption: the three branches (compressed, selected, sliding window) are mixed by a
@@ -191,26 +224,29 @@ function breakdown(a: ModelArch): Breakdown {
   // MLPs.
   const moeLayers = moeLayerCount(L, a.moe);
   const denseLayers = L - moeLayers;
-  add('gate', ['gate'], s.ffn, h, denseLayers);
-  add('up', ['up'], s.ffn, h, denseLayers);
-  add('down', ['down'], h, s.ffn, denseLayers);
+  const dense = { layers: 'dense' } as const;
+  add('gate', ['gate'], s.ffn, h, denseLayers, denseLayers, { ...dense, role: 'ffnIn' });
+  add('up', ['up'], s.ffn, h, denseLayers, denseLayers, { ...dense, role: 'ffnIn' });
+  add('down', ['down'], h, s.ffn, denseLayers, denseLayers, { ...dense, role: 'ffnOut' });
   if (a.moe && moeLayers > 0) {
     const e = a.moe;
     const f = e.expertFfn;
-    const routed = { routed: true };
-    add('expert.gate', ['gate'], f, h, moeLayers * e.experts, moeLayers * e.topK, routed);
-    add('expert.up', ['up'], f, h, moeLayers * e.experts, moeLayers * e.topK, routed);
-    add('expert.down', ['down'], h, f, moeLayers * e.experts, moeLayers * e.topK, routed);
-    add('shared.gate', ['gate'], f, h, moeLayers * e.shared);
-    add('shared.up', ['up'], f, h, moeLayers * e.shared);
-    add('shared.down', ['down'], h, f, moeLayers * e.shared);
+    const routed = { routed: true, layers: 'moe' } as const;
+    const shared = { layers: 'moe' } as const;
+    add('expert.gate', ['gate'], f, h, moeLayers * e.experts, moeLayers * e.topK, { ...routed, role: 'ffnIn' });
+    add('expert.up', ['up'], f, h, moeLayers * e.experts, moeLayers * e.topK, { ...routed, role: 'ffnIn' });
+    add('expert.down', ['down'], h, f, moeLayers * e.experts, moeLayers * e.topK, { ...routed, role: 'ffnOut' });
+    add('shared.gate', ['gate'], f, h, moeLayers * e.shared, moeLayers * e.shared, { ...shared, role: 'ffnIn' });
+    add('shared.up', ['up'], f, h, moeLayers * e.shared, moeLayers * e.shared, { ...shared, role: 'ffnIn' });
+    add('shared.down', ['down'], h, f, moeLayers * e.shared, moeLayers * e.shared, { ...shared, role: 'ffnOut' });
     // The router stays unquantized: quantization recipes skip it (tiny, and routing is sensitive to it).
-    add('router', [], e.experts, h, moeLayers, moeLayers, { quantized: false });
+    add('router', ['router'], e.experts, h, moeLayers, moeLayers, { quantized: false, role: 'router', layers: 'moe' });
     if (e.routerBias) small += moeLayers * e.experts;
   }
   // An untied lm_head is a linear outside the decoder layers. Quantized like the rest (see
   // weightBytesOf: the harness's quant.py quantizes lm_head and the embedding too).
-  if (!a.tiedEmbeddings) add('lm_head', [], s.vocab, h, 1, 1, { perLayer: false });
+  if (!a.tiedEmbeddings)
+    add('lm_head', ['lm_head'], s.vocab, h, 1, 1, { perLayer: false, role: 'head', layers: 'none' });
   return { linears, embedding, small, lmHeadMatmul: s.vocab * h, moeLayers };
 }
 
@@ -283,6 +319,12 @@ export function linearBytes(out: number, inF: number, p: Precision): number {
   }
 }
 
+/** Rows of the embedding tables a step gathers: token rows (one per token) and GPT-2 position rows. */
+interface Gathered {
+  tokens: number;
+  positions: number;
+}
+
 /**
  * Weight bytes with `expertsTouched` routed experts per MoE layer resident/read (all by default).
  * Quantization (int8, int4, fp8) applies to every linear weight (lm_head included) except MoE routers,
@@ -292,10 +334,19 @@ export function linearBytes(out: number, inF: number, p: Precision): number {
  * synthetic models the estimate and the measured weightBytes agree byte for byte
  * (test/python/test_quant_quality.py recomputes it). Quantizing the embedding and lm_head is what lets
  * a large-vocabulary model shrink as a whole: the 0.5b preset's untied 152k-vocab tables are 43% of it.
+ * With `gathered`, the bytes a step reads: an untied embedding is a gather of its rows, not a read of
+ * the table (a tied one is read whole by lm_head anyway).
  */
-function weightBytesOf(b: Breakdown, a: ModelArch, p: Precision, expertsTouched?: number): number {
-  const tokenTable = a.shape.vocab * a.shape.hidden;
-  let bytes = (b.embedding - tokenTable + b.small) * plainBytes(p) + linearBytes(a.shape.vocab, a.shape.hidden, p);
+function weightBytesOf(b: Breakdown, a: ModelArch, p: Precision, expertsTouched?: number, gathered?: Gathered): number {
+  const s = a.shape;
+  const tokenTable = s.vocab * s.hidden;
+  const positionTable = b.embedding - tokenTable;
+  const gather = gathered !== undefined && !a.tiedEmbeddings;
+  const tokenRows = gather ? Math.min(s.vocab, gathered.tokens) : s.vocab;
+  const positionBytes = gather
+    ? Math.min(a.positions, gathered.positions) * s.hidden * plainBytes(p)
+    : positionTable * plainBytes(p);
+  let bytes = positionBytes + b.small * plainBytes(p) + linearBytes(tokenRows, s.hidden, p);
   for (const g of b.linears) {
     let n = g.count;
     if (g.routed && a.moe && expertsTouched !== undefined)
@@ -332,9 +383,65 @@ export function kvBytesPerToken(a: ModelArch, p: Precision): number {
   return 2 * s.layers * s.kvHeads * s.headDim * e;
 }
 
-// ---- FLOPs ----
+// ---- FLOPs, by the dtype that computes them ----
 
-/** Widths of the score (q·k) and value sums per head. MLA is counted in its decompressed form. */
+/** The dtype of the kernel a matmul runs in, which decides the peak it is measured against. */
+export type ComputeDtype = 'fp32' | 'bf16' | 'fp16' | 'int8' | 'fp8';
+
+/** FLOPs split by the dtype of the kernel that computes them. */
+export type Work = Partial<Record<ComputeDtype, number>>;
+
+/**
+ * Where the work runs. On CUDA the harness's quant.py uses torch's int8 (`_int_mm`) and fp8
+ * (`_scaled_mm`) kernels where it can and computes everything else in bf16; on a CPU every matmul of a
+ * quantised model is dequantised and runs in fp32.
+ */
+export type DeviceKind = 'cuda' | 'cpu';
+
+export function totalWork(w: Work): number {
+  let n = 0;
+  for (const v of Object.values(w)) n += v ?? 0;
+  return n;
+}
+
+function addWork(w: Work, d: ComputeDtype, flops: number): void {
+  if (flops > 0) w[d] = (w[d] ?? 0) + flops;
+}
+
+function mergeWork(into: Work, from: Work): Work {
+  for (const [d, v] of Object.entries(from) as [ComputeDtype, number][]) addWork(into, d, v);
+  return into;
+}
+
+/** The activation dtype (quant.compute_dtype): int8/int4/fp8 compute in bf16 on CUDA, fp32 on a CPU. */
+export function computeDtype(p: Precision, device: DeviceKind): ComputeDtype {
+  if (p === 'fp32' || p === 'bf16' || p === 'fp16') return p;
+  return device === 'cuda' ? 'bf16' : 'fp32';
+}
+
+/**
+ * The dtype one call of a linear runs in, as QuantLinear.forward picks its kernel: int8's `_int_mm`
+ * for more than 16 rows and in/out multiples of 8, fp8's `_scaled_mm` for in/out multiples of 16, and
+ * neither when a gradient must flow (training dequantises) or the weight is shared with a tied
+ * embedding. int4's tinygemm multiplies bf16 activations by dequantised weights: bf16.
+ */
+function linearDtype(
+  quantized: boolean,
+  out: number,
+  inF: number,
+  rows: number,
+  p: Precision,
+  device: DeviceKind,
+  grad: boolean,
+): ComputeDtype {
+  const c = computeDtype(p, device);
+  if (device !== 'cuda' || grad || !quantized) return c;
+  if (p === 'int8' && rows > 16 && inF % 8 === 0 && out % 8 === 0) return 'int8';
+  if (p === 'fp8' && inF % 16 === 0 && out % 16 === 0) return 'fp8';
+  return c;
+}
+
+/** Widths of the score (q·k) and value sums per head, for the decompressed (naive) form. */
 function attentionDims(a: ModelArch): { qk: number; v: number } {
   if (a.family === 'decoder' && a.attention === 'mla') {
     const m = a.mla ?? defaultMla(a.shape);
@@ -343,52 +450,272 @@ function attentionDims(a: ModelArch): { qk: number; v: number } {
   return { qk: a.shape.headDim, v: a.shape.headDim };
 }
 
-/** FLOPs of attention per (query, key) pair over all layers: 2×heads×(qk + v) per layer. */
-function attentionFlopsPerPair(a: ModelArch): number {
-  const d = attentionDims(a);
-  return 2 * a.shape.layers * a.shape.heads * (d.qk + d.v);
+const isNsa = (a: ModelArch): a is ModelArch & { nsa: NsaOptions } => a.attention === 'nsa' && a.nsa !== null;
+
+/**
+ * Keys the query at absolute position p (0-based; it sees positions 0..p) attends to, summed over the
+ * three NSA branches as attention_nsa.py runs them: compressed, one mean key per block that has ended
+ * (⌊(p+1)/block⌋); selected, the query's own block up to itself plus the `selected − 1` best earlier
+ * blocks, whole; window, the last `window` positions.
+ */
+function nsaKeys(n: NsaOptions, p: number): number {
+  const own = Math.floor(p / n.block);
+  const compressed = Math.floor((p + 1) / n.block);
+  const selected = (p % n.block) + 1 + Math.min(n.selected - 1, own) * n.block;
+  return compressed + selected + Math.min(p + 1, n.window);
 }
 
-/** Sum over positions 1..L of min(i, cap), in the L²/2 continuum convention. */
-function cappedCausal(L: number, cap: number): number {
-  return L <= cap ? (L * L) / 2 : (cap * cap) / 2 + (L - cap) * cap;
-}
-
-/** Keys one query attends to at context c. NSA: compressed blocks + selected blocks + sliding window. */
-function keysAt(a: ModelArch, c: number): number {
-  if (a.attention === 'nsa' && a.nsa) {
-    const n = a.nsa;
-    return c / n.block + Math.min(c, n.selected * n.block) + Math.min(c, n.window);
-  }
-  return c;
-}
-
-/** Query–key pairs of a causal sequence of length L (L²/2 for dense attention). */
+/** Query–key pairs of a causal sequence of length L: L(L+1)/2 for dense attention (the unmasked half). */
 function causalPairs(a: ModelArch, L: number): number {
-  if (a.attention === 'nsa' && a.nsa) {
-    const n = a.nsa;
-    return (L * L) / (2 * n.block) + cappedCausal(L, n.selected * n.block) + cappedCausal(L, n.window);
+  if (isNsa(a)) {
+    let n = 0;
+    for (let p = 0; p < L; p++) n += nsaKeys(a.nsa, p);
+    return n;
   }
-  return (L * L) / 2;
+  return (L * (L + 1)) / 2;
+}
+
+/** Keys one new token attends to at context c (itself included, so it sits at position c − 1). */
+function keysAt(a: ModelArch, c: number): number {
+  return isNsa(a) ? nsaKeys(a.nsa, c - 1) : c;
+}
+
+/** Score and value FLOPs of one (query, key) pair in one layer, summed over the heads. */
+function pairFlops(a: ModelArch, decode: boolean): { scores: number; values: number } {
+  const h = a.shape.heads;
+  if (decode && a.family === 'decoder' && a.attention === 'mla' && a.mlaAbsorbedDecode) {
+    // Absorbed (attention_mla.py): scores q_lat·c_kv (kvRank wide) + q_pe·k_pe, values over c_kv;
+    // the W_uk / W_uv products are per query, as wide as kv_b, and counted as kv_b.
+    const m = a.mla ?? defaultMla(a.shape);
+    return { scores: 2 * h * (m.kvRank + m.ropeDim), values: 2 * h * m.kvRank };
+  }
+  const d = attentionDims(a);
+  return { scores: 2 * h * d.qk, values: 2 * h * d.v };
+}
+
+/** Attention FLOPs (scores and weighted values, all layers) of a batch of causal sequences of length L. */
+function attentionForward(a: ModelArch, batch: number, L: number): number {
+  const f = pairFlops(a, false);
+  return batch * a.shape.layers * (f.scores + f.values) * causalPairs(a, L);
 }
 
 /**
- * Forward FLOPs per token, averaged over a causal sequence of `context` tokens:
- * 2 × activeMatmulParams + attention at half the full score matrix (dense: 2×layers×heads×headDim×context
- * for the usual qk = v = headDim, i.e. 2·2·layers·heads·headDim·context halved).
+ * Forward work of the linears: `rows` tokens through the decoder layers, `headRows` of them through
+ * lm_head (prefill and decode: the last position of each sequence; training: all).
  */
-export function flopsPerToken(a: ModelArch, context: number): number {
-  return 2 * activeMatmulParams(a) + (attentionFlopsPerPair(a) * causalPairs(a, context)) / Math.max(1, context);
+function linearForward(
+  b: Breakdown,
+  a: ModelArch,
+  p: Precision,
+  device: DeviceKind,
+  rows: number,
+  headRows: number,
+  phase: 'prefill' | 'decode' | 'train',
+): Work {
+  const w: Work = {};
+  const grad = phase === 'train';
+  const absorbed = phase === 'decode' && a.attention === 'mla' && a.mlaAbsorbedDecode === true;
+  for (const g of b.linears) {
+    const r = g.role === 'head' ? headRows : rows;
+    // An expert is called on its share of the rows; the kernel choice is per call.
+    const callRows = g.routed && a.moe ? (r * a.moe.topK) / a.moe.experts : r;
+    const d =
+      absorbed && g.name === 'kv_b'
+        ? computeDtype(p, device) // einsums with the dequantised kv_b weight
+        : linearDtype(g.quantized, g.out, g.in, callRows, p, device, grad);
+    addWork(w, d, 2 * g.out * g.in * g.activeCount * r);
+  }
+  // A tied lm_head multiplies by the embedding table, which keeps the plain layout (no kernels).
+  if (a.tiedEmbeddings) addWork(w, computeDtype(p, device), 2 * b.lmHeadMatmul * headRows);
+  return w;
 }
 
-/** Forward FLOPs of a batch of causal sequences of length L (prefill, or a training forward). */
+/** Work of a prefill: batch×L tokens through the layers, logits at the last position only (last_only=True). */
+function prefillWork(b: Breakdown, a: ModelArch, p: Precision, device: DeviceKind, batch: number, L: number): Work {
+  const w = linearForward(b, a, p, device, batch * L, batch, 'prefill');
+  addWork(w, computeDtype(p, device), attentionForward(a, batch, L));
+  return w;
+}
+
+/** Work of one decode step: `batch` new tokens, each attending to `context` keys (itself included). */
+function decodeWork(b: Breakdown, a: ModelArch, p: Precision, device: DeviceKind, batch: number, c: number): Work {
+  const w = linearForward(b, a, p, device, batch, batch, 'decode');
+  const f = pairFlops(a, true);
+  addWork(w, computeDtype(p, device), batch * a.shape.layers * (f.scores + f.values) * keysAt(a, c));
+  return w;
+}
+
+/** Forward FLOPs of a prefill: batch×L tokens, logits at the last position of each sequence. */
 export function prefillFlops(a: ModelArch, batch: number, L: number): number {
-  return batch * (2 * activeMatmulParams(a) * L + attentionFlopsPerPair(a) * causalPairs(a, L));
+  return totalWork(prefillWork(breakdown(a), a, 'bf16', 'cuda', batch, L));
+}
+
+/** Forward FLOPs of a training forward: batch×L tokens, logits at every position. */
+export function forwardFlops(a: ModelArch, batch: number, L: number): number {
+  return (
+    totalWork(linearForward(breakdown(a), a, 'bf16', 'cuda', batch * L, batch * L, 'train')) +
+    attentionForward(a, batch, L)
+  );
 }
 
 /** Forward FLOPs of one decode step: `batch` new tokens, each attending to `context` keys (itself included). */
 export function decodeStepFlops(a: ModelArch, batch: number, context: number): number {
-  return batch * (2 * activeMatmulParams(a) + attentionFlopsPerPair(a) * keysAt(a, context));
+  return totalWork(decodeWork(breakdown(a), a, 'bf16', 'cuda', batch, context));
+}
+
+/** Forward FLOPs per token of a causal sequence of `context` tokens, logits at every position. */
+export function flopsPerToken(a: ModelArch, context: number): number {
+  return forwardFlops(a, 1, context) / Math.max(1, context);
+}
+
+// ---- training: the gradient walk ----
+
+function isMoeLayer(i: number, moe: MoeLayout | null): boolean {
+  return moe !== null && i >= moe.firstDense && i % moe.layerFreq === 0;
+}
+
+/** How many layers hold a group's matrices (its count is spread evenly over them). */
+function layersOf(g: LinearGroup, a: ModelArch, moeLayers: number): number {
+  if (g.layers === 'none') return 1;
+  if (g.layers === 'moe') return moeLayers;
+  if (g.layers === 'dense') return a.shape.layers - moeLayers;
+  return a.shape.layers;
+}
+
+const ADAPTER_METHODS: readonly string[] = ['lora', 'rslora', 'dora'];
+
+/** The group is one that peft.py wraps in an adapter (targeted_linears; GPT-2's Conv1D never is). */
+function adapted(g: LinearGroup, peft: PeftSpec | null): boolean {
+  if (!peft || !ADAPTER_METHODS.includes(peft.method)) return false;
+  return g.targets.some((t) => peft.targets.includes(t));
+}
+
+/**
+ * Work of one training step (forward + backward; the AdamW update is elementwise). Forward as the
+ * harness runs it, logits at every position. Backward, per matmul y = x·Wᵀ of forward cost F: F for
+ * the input gradient where x requires a gradient (a trainable parameter lies upstream of it), F for
+ * the weight gradient where W trains — autograd computes exactly these. Attention: dQ and dK each cost
+ * the scores' FLOPs where Q (K) requires a gradient, dP and dV the values' FLOPs where P (V) does.
+ * Adapters (peft.py's LoraLinear): A (rank×in) and B (out×rank) train; DoRA also recomputes its
+ * weight norm ‖W + s·B·A‖ per call, an out×rank×in product in fp32 without gradient.
+ * Freeze: layers from L − rank train whole (norms too); full and pretrain: everything, 3× forward.
+ */
+function trainStepWork(
+  b: Breakdown,
+  a: ModelArch,
+  p: Precision,
+  device: DeviceKind,
+  stage: ProfileConfig['stage'],
+  peft: PeftSpec | null,
+  batch: number,
+  L: number,
+): Work {
+  const c = computeDtype(p, device);
+  const N = batch * L;
+  const method = stage === 'pretrain' || !peft ? 'full' : peft.method;
+  const full = method === 'full';
+  const usePeft = full ? null : peft;
+  const rank = usePeft?.rank ?? 0;
+  const layers = a.shape.layers;
+  const freezeFrom = method === 'freeze' ? layers - Math.min(layers, rank) : full ? 0 : layers;
+  const moeLayers = b.moeLayers;
+  const w: Work = {};
+
+  /** One group's matmuls in one layer (or lm_head); returns whether its output requires a gradient. */
+  const mm = (g: LinearGroup, inRg: boolean, trains: boolean): boolean => {
+    const per = g.activeCount / layersOf(g, a, moeLayers); // matrices a token passes here
+    const f = 2 * g.out * g.in * per * N;
+    addWork(w, c, f + (inRg ? f : 0) + (trains ? f : 0));
+    if (!adapted(g, usePeft)) return inRg || trains;
+    const fa = 2 * g.in * rank * per * N;
+    const fb = 2 * rank * g.out * per * N;
+    addWork(w, c, fa + (inRg ? fa : 0) + fa + 3 * fb);
+    if (usePeft?.method === 'dora') addWork(w, 'fp32', 2 * g.out * rank * g.in * (g.count / layersOf(g, a, moeLayers)));
+    return true;
+  };
+  const attention = (q: boolean, k: boolean, v: boolean): boolean => {
+    const pf = pairFlops(a, false);
+    const pairs = batch * causalPairs(a, L);
+    const fs = pf.scores * pairs;
+    const fv = pf.values * pairs;
+    addWork(w, c, fs + fv + fs * ((q ? 1 : 0) + (k ? 1 : 0)) + fv * ((q || k ? 1 : 0) + (v ? 1 : 0)));
+    return q || k || v;
+  };
+
+  let resid = full; // the embedding trains only in full training
+  for (let i = 0; i < layers; i++) {
+    const trains = i >= freezeFrom;
+    const moe = isMoeLayer(i, a.moe);
+    const here = b.linears.filter(
+      (g) => g.layers === 'all' || (g.layers === 'moe' && moe) || (g.layers === 'dense' && !moe),
+    );
+    const by = (name: string): LinearGroup | undefined => here.find((g) => g.name === name);
+    const run = (name: string, inRg: boolean): boolean => {
+      const g = by(name);
+      return g ? mm(g, inRg, trains) : false;
+    };
+    // Attention block.
+    const h = resid || trains;
+    let q: boolean;
+    let k: boolean;
+    let v: boolean;
+    let mix = false;
+    if (a.family === 'gpt2') {
+      q = k = v = run('c_attn', h);
+    } else if (a.attention === 'mla') {
+      q = by('q_a') ? run('q_b', run('q_a', h) || trains) : run('q', h);
+      const kva = run('kv_a', h);
+      const kvb = run('kv_b', kva || trains);
+      k = kva || kvb;
+      v = kvb;
+    } else {
+      q = run('q', h);
+      k = run('k', h);
+      v = run('v', h);
+      mix = run('nsa_gate', h);
+    }
+    const att = attention(q, k, v) || mix;
+    resid = run(a.family === 'gpt2' ? 'attn.c_proj' : 'o', att) || resid;
+    // Feed-forward block.
+    const h2 = resid || trains;
+    let ffn: boolean;
+    if (a.family === 'gpt2') {
+      ffn = run('mlp.c_proj', run('c_fc', h2));
+    } else if (moe) {
+      const router = run('router', h2);
+      const expertIn = [run('expert.gate', h2), run('expert.up', h2)].some(Boolean);
+      const expert = run('expert.down', expertIn);
+      const sharedIn = [run('shared.gate', h2), run('shared.up', h2)].some(Boolean);
+      const shared = run('shared.down', sharedIn);
+      ffn = expert || router || shared;
+    } else {
+      const act = [run('gate', h2), run('up', h2)].some(Boolean);
+      ffn = run('down', act);
+    }
+    resid = ffn || resid;
+  }
+  // Final norm and lm_head (the final norm and the embedding train only in full training).
+  const headIn = resid || full;
+  const head = b.linears.find((g) => g.role === 'head');
+  if (head) mm(head, headIn, full);
+  else {
+    const f = 2 * b.lmHeadMatmul * N;
+    addWork(w, c, f + (headIn ? f : 0) + (full ? f : 0));
+  }
+  return w;
+}
+
+/** FLOPs of one training step (forward + backward) for the stage's PEFT method; see trainStepWork. */
+export function trainStepFlops(
+  a: ModelArch,
+  stage: ProfileConfig['stage'],
+  peft: PeftSpec | null,
+  batch: number,
+  L: number,
+): number {
+  return totalWork(
+    trainStepWork(breakdown(a), a, 'bf16', 'cuda', stage === 'inference' ? 'pretrain' : stage, peft, batch, L),
+  );
 }
 
 // ---- trainable parameters ----
@@ -396,90 +723,166 @@ export function decodeStepFlops(a: ModelArch, batch: number, context: number): n
 /**
  * Parameters the optimizer updates. full/pretrain: all. lora/rslora: rank×(in+out) per targeted
  * matrix; dora adds a magnitude vector (out) per matrix. freeze: the last `rank` decoder layers train
- * whole (linears, experts, router, their norms and biases); embedding, final norm and lm_head stay
- * frozen (LLaMA-Factory's freeze tuning; the harness's peft.py does the same).
+ * whole (linears, experts, router, their norms and biases), counted layer by layer (a dense first
+ * layer of a MoE model is smaller than the rest); embedding, final norm and lm_head stay frozen
+ * (LLaMA-Factory's freeze tuning; the harness's peft.py does the same).
  */
 export function trainableParams(a: ModelArch, stage: ProfileConfig['stage'], peft: PeftSpec | null): number {
   if (stage === 'inference') return 0;
   if (stage === 'pretrain' || !peft || peft.method === 'full') return countParams(a);
   const b = breakdown(a);
   if (peft.method === 'freeze') {
-    const layers = Math.min(a.shape.layers, peft.rank);
-    // Everything but the embedding, the final norm (GPT-2: LayerNorm weight + bias) and lm_head lives in a layer.
+    const L = a.shape.layers;
     const finalNorm = a.family === 'gpt2' ? 2 * a.shape.hidden : a.shape.hidden;
-    const outside =
-      b.embedding + finalNorm + sum(b.linears.filter((g) => !g.perLayer).map((g) => g.out * g.in * g.count));
-    return (layers * (countParams(a) - outside)) / a.shape.layers;
+    const routerBias = a.moe?.routerBias ? b.moeLayers * a.moe.experts : 0;
+    const smallPerLayer = (b.small - finalNorm - routerBias) / L;
+    let n = 0;
+    for (let i = L - Math.min(L, peft.rank); i < L; i++) {
+      const moe = isMoeLayer(i, a.moe);
+      n += smallPerLayer + (moe && routerBias > 0 ? routerBias / b.moeLayers : 0);
+      for (const g of b.linears) {
+        if (g.layers === 'none' || (g.layers === 'moe' && !moe) || (g.layers === 'dense' && moe)) continue;
+        n += (g.out * g.in * g.count) / layersOf(g, a, b.moeLayers);
+      }
+    }
+    return Math.round(n);
   }
   let n = 0;
   for (const g of b.linears) {
-    if (!g.targets.some((t) => peft.targets.includes(t)) && !peft.targets.includes(g.name)) continue;
+    if (!adapted(g, peft)) continue;
     n += g.count * (peft.rank * (g.in + g.out) + (peft.method === 'dora' ? g.out : 0));
   }
   return n;
 }
 
-// ---- floors ----
+// ---- peaks and floors ----
 
-function floor(flops: number, bytes: number, gpu: GpuSpec, p: Precision): number | null {
-  const peak = peakFlops(gpu, p);
-  if (peak === null || gpu.bandwidthBytesPerS === null) return null;
-  return Math.max(flops / peak, bytes / gpu.bandwidthBytesPerS);
+/** The peak MFU divides by: FLOPs ÷ their time at each dtype's peak, and the dtypes it blends. */
+export interface PeakUsed {
+  flopsPerS: number;
+  /** "bf16", or the blend, e.g. "int8 71% + bf16 29%" (shares of the FLOPs). */
+  dtype: string;
 }
 
-/** Weights read by one forward over `tokens` tokens: routed experts only as many as the tokens can reach. */
-function forwardWeightBytes(b: Breakdown, a: ModelArch, p: Precision, tokens: number): number {
-  return weightBytesOf(b, a, p, a.moe ? tokens * a.moe.topK : undefined);
+function peakOf(gpu: GpuSpec, d: ComputeDtype): number | null {
+  return gpu.peakFlops[d];
+}
+
+/** Seconds the work takes at the peaks of its dtypes; null when one of them has no known peak. */
+function computeTime(w: Work, gpu: GpuSpec): number | null {
+  let t = 0;
+  for (const [d, f] of Object.entries(w) as [ComputeDtype, number][]) {
+    const peak = peakOf(gpu, d);
+    if (peak === null || peak <= 0) return null;
+    t += f / peak;
+  }
+  return t;
+}
+
+/**
+ * The single peak that takes the work as long as its dtypes' peaks do (ΣF ÷ Σ F_d/P_d), so MFU =
+ * achieved ÷ this is the share of the hardware the run used. Null when a dtype's peak is unknown.
+ */
+export function effectivePeak(w: Work, gpu: GpuSpec): PeakUsed | null {
+  const total = totalWork(w);
+  const t = computeTime(w, gpu);
+  if (t === null || t <= 0 || total <= 0) return null;
+  const parts = (Object.entries(w) as [ComputeDtype, number][]).sort((x, y) => y[1] - x[1]);
+  const dtype =
+    parts.length === 1 ? parts[0][0] : parts.map(([d, f]) => `${d} ${Math.round((100 * f) / total)}%`).join(' + ');
+  return { flopsPerS: total / t, dtype };
+}
+
+function floor(w: Work, bytes: number, gpu: GpuSpec): number | null {
+  const t = computeTime(w, gpu);
+  if (t === null || gpu.bandwidthBytesPerS === null) return null;
+  return Math.max(t, bytes / gpu.bandwidthBytesPerS);
+}
+
+/** Weights a forward over `tokens` tokens reads: routed experts as many as they can reach, embedding rows gathered. */
+function forwardWeightBytes(b: Breakdown, a: ModelArch, p: Precision, tokens: number, positions: number): number {
+  return weightBytesOf(b, a, p, a.moe ? tokens * a.moe.topK : undefined, { tokens, positions });
 }
 
 /**
  * Bytes a training step must move (approximation): weights read once; for each trainable parameter
- * the weight written, its gradient written and read, and Adam's two fp32 moments read and written.
- * Activations, their recomputation and the frozen weights' second read in backward are ignored.
+ * the weight written, its gradient written and read, and AdamW's two moments read and written, all in
+ * the weights' dtype as the harness keeps them. Activations, their recomputation and the frozen
+ * weights' second read in backward are ignored.
  */
 function trainStepBytes(a: ModelArch, p: Precision, trainable: number): number {
   const e = plainBytes(p);
-  return weightBytes(a, p) + trainable * (e + 2 * e + 2 * 2 * 4);
+  return weightBytes(a, p) + trainable * (e + 2 * e + 2 * 2 * e);
+}
+
+interface Phase {
+  work: Work;
+  bytes: number;
+}
+
+/** The prefill as the harness runs it: weights, the embedding rows of the prompt, the KV cache written. */
+function prefillPhase(b: Breakdown, a: ModelArch, p: Precision, device: DeviceKind, batch: number, L: number): Phase {
+  return {
+    work: prefillWork(b, a, p, device, batch, L),
+    bytes: forwardWeightBytes(b, a, p, batch * L, L) + batch * L * kvBytesPerToken(a, p),
+  };
+}
+
+/**
+ * Decode step j (1 ≤ j < newTokens): the token at position L + j − 1 attends to L + j keys and reads
+ * them all from the cache (NSA too: the harness pools its compressed blocks from the cached K and V
+ * each step, so the whole cache is read once).
+ */
+function decodePhase(b: Breakdown, a: ModelArch, p: Precision, device: DeviceKind, batch: number, c: number): Phase {
+  return {
+    work: decodeWork(b, a, p, device, batch, c),
+    bytes: forwardWeightBytes(b, a, p, batch, 1) + batch * c * kvBytesPerToken(a, p),
+  };
 }
 
 type IterationWorkload = Pick<Workload, 'batch' | 'seqLen' | 'newTokens'>;
 
-/** FLOPs and bytes of one measured harness iteration (see iterationFlops / iterationFloorS). */
-function iterationCost(
+/** Phases of one measured harness iteration: inference is a prefill then newTokens − 1 decode steps. */
+function iterationPhases(
   a: ModelArch,
   stage: ProfileConfig['stage'],
   peft: PeftSpec | null,
   p: Precision,
   w: IterationWorkload,
-): { flops: number; bytes: number } {
+  device: DeviceKind,
+): Phase[] {
   const b = breakdown(a);
   if (stage === 'inference') {
-    let flops = prefillFlops(a, w.batch, w.seqLen);
-    let bytes = forwardWeightBytes(b, a, p, w.batch * w.seqLen);
-    const kv = kvBytesPerToken(a, p);
-    const stepWeights = forwardWeightBytes(b, a, p, w.batch);
-    // The first new token comes from the prefill's logits; each later one is a decode step whose
-    // token sits at position seqLen + j and attends to seqLen + j keys.
-    for (let j = 1; j < w.newTokens; j++) {
-      const c = w.seqLen + j;
-      flops += decodeStepFlops(a, w.batch, c);
-      bytes += stepWeights + w.batch * kv * keysAt(a, c);
-    }
-    return { flops, bytes };
+    const phases = [prefillPhase(b, a, p, device, w.batch, w.seqLen)];
+    for (let j = 1; j < w.newTokens; j++) phases.push(decodePhase(b, a, p, device, w.batch, w.seqLen + j));
+    return phases;
   }
-  return {
-    flops: 3 * prefillFlops(a, w.batch, w.seqLen),
-    bytes: trainStepBytes(a, p, trainableParams(a, stage, peft)),
-  };
+  return [
+    {
+      work: trainStepWork(b, a, p, device, stage, peft, w.batch, w.seqLen),
+      bytes: trainStepBytes(a, p, trainableParams(a, stage, peft)),
+    },
+  ];
+}
+
+/** Phases run one after another, so the floor is the sum of each phase's roofline (null if one is unknown). */
+function phasesFloor(phases: readonly Phase[], gpu: GpuSpec): number | null {
+  let t = 0;
+  for (const ph of phases) {
+    const f = floor(ph.work, ph.bytes, gpu);
+    if (f === null) return null;
+    t += f;
+  }
+  return t;
 }
 
 // ---- ProfileConfig entry points ----
 
 /**
- * The estimator's view of a synthetic ProfileConfig. MLA uses qkNope = vHead = headDim; synthetic MoE
- * replaces every layer's MLP with experts of width shape.ffn (shared ones too); embeddings are untied
- * and there are no biases. Returns null for an `hf` model, whose shape lives in its config.json
- * (parse it with hfConfig.ts and pass the result where an arch is accepted).
+ * The estimator's view of a synthetic ProfileConfig. MLA uses qkNope = vHead = headDim and decodes in
+ * the latent space; synthetic MoE replaces every layer's MLP with experts of width shape.ffn (shared
+ * ones too); embeddings are untied and there are no biases. Returns null for an `hf` model, whose
+ * shape lives in its config.json (parse it with hfConfig.ts and pass the result where an arch is accepted).
  */
 export function archFromConfig(cfg: ProfileConfig): ModelArch | null {
   if (cfg.model.source !== 'synthetic') return null;
@@ -498,6 +901,7 @@ export function archFromConfig(cfg: ProfileConfig): ModelArch | null {
     tiedEmbeddings: false,
     qkvBias: false,
     positions: 0,
+    mlaAbsorbedDecode: true,
   };
 }
 
@@ -522,26 +926,55 @@ function requireArch(cfg: ProfileConfig, arch: ModelArch | undefined): ModelArch
   return a;
 }
 
-/**
- * Model FLOPs of one measured harness iteration. inference: prefill of batch×seqLen tokens (causal,
- * halved) + (newTokens − 1) decode steps of `batch` tokens each attending to its current context.
- * pretrain/finetune: 3 × forward FLOPs of batch×seqLen tokens.
- */
-export function iterationFlops(cfg: ProfileConfig, arch?: ModelArch): number {
+/** One measured iteration against a device: its FLOPs, their split by dtype, the floor and the peak MFU divides by. */
+export interface IterationAnalysis {
+  flops: number;
+  work: Work;
+  /** Σ over phases of max(compute time at each dtype's peak, bytes ÷ bandwidth); null where a figure is unknown. */
+  floorS: number | null;
+  peak: PeakUsed | null;
+}
+
+export function analyseIteration(
+  cfg: ProfileConfig,
+  gpu: GpuSpec | null,
+  device: DeviceKind = 'cuda',
+  arch?: ModelArch,
+): IterationAnalysis {
   const a = requireArch(cfg, arch);
-  return iterationCost(a, cfg.stage, cfg.peft, cfg.precision, cfg.workload).flops;
+  const phases = iterationPhases(a, cfg.stage, cfg.peft, cfg.precision, cfg.workload, device);
+  const work = phases.reduce<Work>((w, ph) => mergeWork(w, ph.work), {});
+  return {
+    flops: totalWork(work),
+    work,
+    floorS: gpu ? phasesFloor(phases, gpu) : null,
+    peak: gpu ? effectivePeak(work, gpu) : null,
+  };
 }
 
 /**
- * Roofline floor of one iteration: max(FLOPs ÷ dense peak of the dtype, bytes ÷ bandwidth). Bytes —
- * inference: weights read by the prefill and again by every decode step (MoE: only the experts the
- * step's tokens can reach) + the KV cache each decode step reads; training: see trainStepBytes.
- * Null when the GPU's peak for this precision or its bandwidth is unknown (CPU, A100 fp8).
+ * Model FLOPs of one measured harness iteration. inference: prefill of batch×seqLen tokens (logits at
+ * the last position) + (newTokens − 1) decode steps of `batch` tokens each attending to its current
+ * context. pretrain/finetune: forward + backward as trainStepWork walks it.
  */
-export function iterationFloorS(cfg: ProfileConfig, gpu: GpuSpec, arch?: ModelArch): number | null {
-  const a = requireArch(cfg, arch);
-  const c = iterationCost(a, cfg.stage, cfg.peft, cfg.precision, cfg.workload);
-  return floor(c.flops, c.bytes, gpu, cfg.precision);
+export function iterationFlops(cfg: ProfileConfig, arch?: ModelArch): number {
+  return analyseIteration(cfg, null, 'cuda', arch).flops;
+}
+
+/**
+ * Roofline floor of one iteration: per phase max(compute time at the peaks of the dtypes that compute
+ * it, bytes ÷ bandwidth), summed over the phases. Bytes — inference: weights read by the prefill and
+ * again by every decode step (MoE: only the experts the step's tokens can reach; the embedding rows
+ * gathered) + the KV cache written by the prefill and read by each decode step; training: see
+ * trainStepBytes. Null when a needed peak or the bandwidth is unknown (CPU, A100 fp8).
+ */
+export function iterationFloorS(
+  cfg: ProfileConfig,
+  gpu: GpuSpec,
+  arch?: ModelArch,
+  device: DeviceKind = 'cuda',
+): number | null {
+  return analyseIteration(cfg, gpu, device, arch).floorS;
 }
 
 // ---- the `estimate` command's summary ----
@@ -551,7 +984,9 @@ export interface EstimateOptions {
   batch: number;
   seqLen: number;
   gpu: GpuSpec | null;
-  /** PEFT of the training floor; null = full training. */
+  /** Tokens generated per request, the first from the prefill (default 32, the profile default). */
+  newTokens?: number;
+  /** PEFT of the training step; null or absent = full training. */
   peft?: PeftSpec | null;
 }
 
@@ -560,8 +995,21 @@ export interface Floors {
   prefillS: number | null;
   /** One decode step (one new token for each of the batch's sequences) at context seqLen + 1. */
   decodePerTokenS: number | null;
+  /** The newTokens − 1 decode steps after the prefill, each at its own context, summed (estimateModel always sets it). */
+  decodeS?: number | null;
+  /** One inference request as the harness runs it: prefillS + decodeS (estimateModel always sets it). */
+  inferenceS?: number | null;
   /** One training step (forward + backward + AdamW update) on batch×seqLen tokens. */
   trainStepS: number | null;
+}
+
+export interface PhaseFlops {
+  /** The prefill: batch×seqLen tokens, logits at the last position. */
+  prefill: number;
+  /** The newTokens − 1 decode steps after the prefill, as the harness runs them. */
+  decode: number;
+  /** One training step for the PEFT method (full training when none). */
+  trainStep: number;
 }
 
 export interface ModelEstimate {
@@ -573,46 +1021,49 @@ export interface ModelEstimate {
   kvBytesPerToken: number;
   /** Forward FLOPs per token averaged over a causal sequence of seqLen. */
   flopsPerToken: number;
+  /** FLOPs per phase (estimateModel always sets it; optional for summaries of other model kinds). */
+  flops?: PhaseFlops;
   floors: Floors;
 }
 
 export function estimateModel(a: ModelArch, o: EstimateOptions): ModelEstimate {
   const b = breakdown(a);
-  const kv = kvBytesPerToken(a, o.precision);
-  let floors: Floors = { prefillS: null, decodePerTokenS: null, trainStepS: null };
+  const p = o.precision;
+  const newTokens = o.newTokens ?? 32;
+  const peft = o.peft ?? null;
+  const stage = peft && peft.method !== 'full' ? 'finetune' : 'pretrain';
+  const prefill = prefillPhase(b, a, p, 'cuda', o.batch, o.seqLen);
+  const decode: Phase[] = [];
+  for (let j = 1; j < newTokens; j++) decode.push(decodePhase(b, a, p, 'cuda', o.batch, o.seqLen + j));
+  const train: Phase = {
+    work: trainStepWork(b, a, p, 'cuda', stage, peft, o.batch, o.seqLen),
+    bytes: trainStepBytes(a, p, trainableParams(a, stage, peft)),
+  };
+  let floors: Floors = { prefillS: null, decodePerTokenS: null, decodeS: null, inferenceS: null, trainStepS: null };
   if (o.gpu) {
     const g = o.gpu;
-    const stage = o.peft && o.peft.method !== 'full' ? 'finetune' : 'pretrain';
-    const trainable = trainableParams(a, stage, o.peft ?? null);
-    const c = o.seqLen + 1;
+    const prefillS = floor(prefill.work, prefill.bytes, g);
+    const decodeS = phasesFloor(decode, g);
     floors = {
-      prefillS: floor(
-        prefillFlops(a, o.batch, o.seqLen),
-        forwardWeightBytes(b, a, o.precision, o.batch * o.seqLen),
-        g,
-        o.precision,
-      ),
-      decodePerTokenS: floor(
-        decodeStepFlops(a, o.batch, c),
-        forwardWeightBytes(b, a, o.precision, o.batch) + o.batch * kv * keysAt(a, c),
-        g,
-        o.precision,
-      ),
-      trainStepS: floor(
-        3 * prefillFlops(a, o.batch, o.seqLen),
-        trainStepBytes(a, o.precision, trainable),
-        g,
-        o.precision,
-      ),
+      prefillS,
+      decodePerTokenS: phasesFloor([decodePhase(b, a, p, 'cuda', o.batch, o.seqLen + 1)], g),
+      decodeS,
+      inferenceS: prefillS === null || decodeS === null ? null : prefillS + decodeS,
+      trainStepS: floor(train.work, train.bytes, g),
     };
   }
   return {
     params: countParams(a),
     activeParams: countActiveParams(a),
     activeMatmulParams: activeMatmulParams(a),
-    weightBytes: weightBytesOf(b, a, o.precision),
-    kvBytesPerToken: kv,
+    weightBytes: weightBytesOf(b, a, p),
+    kvBytesPerToken: kvBytesPerToken(a, p),
     flopsPerToken: flopsPerToken(a, o.seqLen),
+    flops: {
+      prefill: totalWork(prefill.work),
+      decode: sum(decode.map((d) => totalWork(d.work))),
+      trainStep: totalWork(train.work),
+    },
     floors,
   };
 }
