@@ -173,7 +173,7 @@ function parseFlags(
 }
 
 /** Sweep flags that a plan file replaces: given with --plan they would be ignored, so they are refused. */
-const SWEEP_FLAGS = [
+export const SWEEP_FLAGS = [
   'preset',
   'attention',
   'kv-heads',
@@ -198,15 +198,17 @@ const SWEEP_FLAGS = [
   'parallel',
 ] as const;
 
-export const profileCommand: Subcommand = async (argv, io) => {
-  const values = parseFlags(argv);
-  if (values.plan !== undefined) {
-    const ignored = SWEEP_FLAGS.filter((f) => values[f] !== undefined).map((f) => `--${f}`);
-    if (ignored.length > 0)
-      throw new UsageError(
-        `${ignored.join(', ')} ${ignored.length === 1 ? 'does' : 'do'} not apply with --plan; put ${ignored.length === 1 ? 'it' : 'them'} in the plan file or drop --plan`,
-      );
-  }
+/** The flags that give a model and its workload: `profile` sweeps them, `estimate` takes one value of each. */
+export type ModelFlag = (typeof SWEEP_FLAGS)[number];
+
+/**
+ * The model and workload flags as a sweep (base config + axes), checked the same way for `profile`
+ * and `estimate`: --peft needs --stage finetune, --kv-heads a kind that has a free KV-head count.
+ */
+export function modelSweepFromFlags(values: Partial<Record<ModelFlag, string>>): {
+  base: ProfileConfigInput;
+  axes: SweepAxes;
+} {
   const axes: SweepAxes = {
     preset: list(values.preset),
     stage: list(values.stage),
@@ -218,11 +220,7 @@ export const profileCommand: Subcommand = async (argv, io) => {
     newTokens: intList('new-tokens', values['new-tokens']),
     moe: moeList(values.moe),
     peft: list(values.peft),
-    seeds: intList('seeds', values.seeds),
-    nproc: intList('nproc', values.nproc),
-    parallel: list(values.parallel),
   };
-  if (axes.seeds && values.seed !== undefined) throw new UsageError('give --seed or --seeds, not both');
   if (axes.peft && !(axes.stage ?? []).includes('finetune')) {
     throw new UsageError('--peft applies to --stage finetune; add --stage finetune');
   }
@@ -258,6 +256,26 @@ export const profileCommand: Subcommand = async (argv, io) => {
     workload: {},
     ...(Object.keys(peftOptions).length > 0 ? { peft: peftOptions } : {}),
   };
+  return { base, axes };
+}
+
+export const profileCommand: Subcommand = async (argv, io) => {
+  const values = parseFlags(argv);
+  if (values.plan !== undefined) {
+    const ignored = SWEEP_FLAGS.filter((f) => values[f] !== undefined).map((f) => `--${f}`);
+    if (ignored.length > 0)
+      throw new UsageError(
+        `${ignored.join(', ')} ${ignored.length === 1 ? 'does' : 'do'} not apply with --plan; put ${ignored.length === 1 ? 'it' : 'them'} in the plan file or drop --plan`,
+      );
+  }
+  const { base, axes: modelAxes } = modelSweepFromFlags(values);
+  const axes: SweepAxes = {
+    ...modelAxes,
+    seeds: intList('seeds', values.seeds),
+    nproc: intList('nproc', values.nproc),
+    parallel: list(values.parallel),
+  };
+  if (axes.seeds && values.seed !== undefined) throw new UsageError('give --seed or --seeds, not both');
   const steps = intFlag('steps', values.steps);
   const warmup = intFlag('warmup', values.warmup);
   const sampleMs = intFlag('sample-ms', values['sample-ms']);
