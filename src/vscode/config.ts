@@ -17,7 +17,14 @@ export interface DefaultSweepSetting {
 
 /** Our settings, without the "efficientllm." prefix. */
 export type SettingKey =
-  'pythonPath' | 'sampleIntervalMs' | 'codeLens.enabled' | 'defaultSweep' | 'targets' | 'defaultTarget' | 'isolateRuns';
+  | 'pythonPath'
+  | 'sampleIntervalMs'
+  | 'codeLens.enabled'
+  | 'defaultSweep'
+  | 'targets'
+  | 'defaultTarget'
+  | 'isolateRuns'
+  | 'fitCheck';
 
 /** A change of our settings: `affects('targets')` says whether that setting changed. */
 export interface ConfigChange {
@@ -121,6 +128,11 @@ export class Config implements vscode.Disposable {
   /** One harness process per config (slower start, nothing shared between configs). */
   get isolateRuns(): boolean {
     return this.section.get<boolean>('isolateRuns', false);
+  }
+
+  /** Refuse configs whose estimated memory floor exceeds the target's device memory (core/fit.ts); on by default. */
+  get fitCheck(): boolean {
+    return this.section.get<boolean>('fitCheck', true) !== false;
   }
 
   dispose(): void {
