@@ -169,8 +169,17 @@ class ClassView {
     return undefined;
   }
 
-  /** The value of the first of `names` that the class binds, takes as a parameter, or mentions. */
+  /**
+   * The value of the first of `names` that the class binds, takes as a parameter, or mentions. When
+   * it is not pinned down, `from` is the plain field it is read from (`config.n_head`), never a
+   * compound expression: that is said as "from config.n_head" or left out, not shown raw.
+   */
   find(names: readonly string[], alsoWords = false): Found {
+    const f = this.findRaw(names, alsoWords);
+    return f.from !== undefined && refName(f.from) === null ? { ...f, from: undefined } : f;
+  }
+
+  private findRaw(names: readonly string[], alsoWords: boolean): Found {
     for (const n of names) {
       const a = this.firstAssign.get(n);
       if (a) {
@@ -398,13 +407,17 @@ const DTYPES: Record<string, Precision> = {
   int4: 'int4',
 };
 
-/** `torch.bfloat16`, `"bfloat16"`, `"auto"` → bf16 / auto; anything else → its text. */
-export function dtypeOf(text: string, scope: Scope): Precision | 'auto' | string {
+/**
+ * `torch.bfloat16`, `"bfloat16"`, `"auto"` → bf16 / auto; a conditional whose branches are dtypes
+ * resolves when its test does; anything else (a variable set at run time) → undefined, left out.
+ */
+export function dtypeOf(text: string, scope: Scope): Precision | 'auto' | undefined {
   const t = text.trim();
   const resolved = scope.resolve(t);
-  const word = typeof resolved === 'string' ? resolved : (/(?:^|\.)(\w+)$/.exec(t)?.[1] ?? t);
+  const word = typeof resolved === 'string' ? resolved : /^(?:[A-Za-z_]\w*\.)*([A-Za-z_]\w*)$/.exec(t)?.[1];
+  if (word === undefined) return undefined;
   if (word === 'auto') return 'auto';
-  return DTYPES[word] ?? t;
+  return DTYPES[word];
 }
 
 function bool(v: string | undefined, scope: Scope): boolean | undefined {
@@ -446,7 +459,8 @@ function quantDetails(call: CallFact, scope: Scope): SiteDetails {
     const qt = str(kw.get('bnb_4bit_quant_type'), scope);
     if (qt !== undefined) d.quantType = qt;
     const cd = kw.get('bnb_4bit_compute_dtype');
-    if (cd !== undefined) d.computeDtype = dtypeOf(cd, scope);
+    const compute = cd !== undefined ? dtypeOf(cd, scope) : undefined;
+    if (compute !== undefined) d.computeDtype = compute;
     const dq = bool(kw.get('bnb_4bit_use_double_quant'), scope);
     if (dq !== undefined) d.doubleQuant = dq;
   } else if (name === 'GPTQConfig' || name === 'AwqConfig') {
@@ -479,6 +493,11 @@ const QUANT_CONFIGS = new Set([
   'FbgemmFp8Config',
   'FineGrainedFP8Config',
 ]);
+/**
+ * Matmuls on FP8 weights with block scales (DeepSeek-V3's inference kernel, and the same names in
+ * the projects that copy it): where they are called, the model's weights can be FP8.
+ */
+const FP8_KERNELS = new Set(['fp8_gemm', 'w8a8_block_fp8_matmul']);
 /** from_pretrained on these loads no weights. */
 const NOT_A_MODEL = /(?:Tokenizer\w*|Processor|FeatureExtractor|Config|Extractor)$/;
 
@@ -524,11 +543,17 @@ function loadSite(
   if (modelArg !== undefined) {
     const id = str(modelArg, scope);
     if (id !== undefined) d.model = id;
-    else d.modelFrom = modelArg.replace(/\s+/g, ' ');
+    else {
+      d.modelFrom = modelArg.replace(/\s+/g, ' ');
+      // nanoGPT: `assert model_type in {'gpt2', …}` above `from_pretrained(model_type)`.
+      const choices = call.asserts.find(([name]) => name === modelArg.trim())?.[1];
+      if (choices && choices.length > 0) d.modelChoices = choices;
+    }
   }
   if (isAdapter) d.adapter = true;
-  const dtype = kw.get('torch_dtype') ?? kw.get('dtype');
-  if (dtype !== undefined) d.dtype = dtypeOf(dtype, scope);
+  const dtypeText = kw.get('torch_dtype') ?? kw.get('dtype');
+  const dtype = dtypeText !== undefined ? dtypeOf(dtypeText, scope) : undefined;
+  if (dtype !== undefined) d.dtype = dtype;
   const four = bool(kw.get('load_in_4bit'), scope);
   const eight = bool(kw.get('load_in_8bit'), scope);
   if (four !== undefined) d.loadIn4bit = four;
@@ -560,8 +585,8 @@ function loadSite(
   )
     precision = d.dtype as Precision;
   if (precision !== undefined) d.precision = precision;
-  const dm = kw.get('device_map');
-  if (dm !== undefined) d.deviceMap = str(dm, scope) ?? dm.replace(/\s+/g, ' ');
+  const dm = str(kw.get('device_map'), scope);
+  if (dm !== undefined) d.deviceMap = dm;
   const attn = str(kw.get('attn_implementation'), scope);
   if (attn !== undefined) d.attnImplementation = attn;
   return { file, line: row + 1, kind: 'load', attention: null, name: call.callee, details: d };
@@ -582,6 +607,15 @@ export function callSites(calls: readonly Placed<CallFact>[], fileScope: Scope, 
         attention: null,
         name,
         details: quantDetails(fact, fileScope),
+      });
+    else if (FP8_KERNELS.has(name))
+      sites.push({
+        file,
+        line: row + 1,
+        kind: 'quantization',
+        attention: null,
+        name,
+        details: { precision: 'fp8', evidence: [name] },
       });
     else if (name === 'from_pretrained') {
       const site = loadSite(fact, fileScope, calls, file, row);

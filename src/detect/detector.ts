@@ -22,7 +22,7 @@ export const MAX_FILE_BYTES = 2 * 1024 * 1024;
  * never correctness; missing a word here would hide a site, so every name the rules read is covered.
  */
 const TRIGGER =
-  /q_proj|q_a_proj|c_attn|qkv|wq\b|wkv|query|to_q|w_q\b|q_lin|linear_q|in_proj|kv_|_kv|self\.[qkv]\b|scaled_dot_product|flash_attn|memory_efficient_attention|flex_attention|expert|router|gate|heads?\b|n_head|n_embd|hidden_size|d_model|head_dim|lora|from_pretrained|Config|window|nsa|native_sparse|compress|Args|dtype/;
+  /q_proj|q_a_proj|c_attn|qkv|wq\b|wkv|query|to_q|w_q\b|q_lin|linear_q|in_proj|kv_|_kv|self\.[qkv]\b|scaled_dot_product|flash_attn|memory_efficient_attention|flex_attention|expert|router|gate|heads?\b|n_head|n_embd|hidden_size|d_model|head_dim|lora|from_pretrained|Config|window|nsa|native_sparse|compress|Args|dtype|fp8_gemm|w8a8_block_fp8_matmul/;
 /**
  * A class is read only if it could be a site (projections, attention kernels, experts), holds a call
  * we report, or binds a config name to a literal (a dataclass config). Norms, MLPs, decoder layers
@@ -414,13 +414,10 @@ export class DetectionCache {
     const scope = new Scope([constants]);
     const constantsKey = [...constants].map(([k, v]) => `${k}=${v}`).join('\n');
     const classFacts = classes.map((c) => c.fact);
-    const shape = fileShape(classFacts, scope);
-    const sites = [
-      ...classSites(classes, scope, file, this.verdicts, constantsKey).map((s) =>
-        withFileShape(s, shape, classFacts, scope),
-      ),
-      ...callSites(calls, scope, file),
-    ];
+    const found = classSites(classes, scope, file, this.verdicts, constantsKey);
+    // With an MoE in the file one dense FFN width does not describe the model: it is left out.
+    const shape = fileShape(classFacts, scope, { ffn: !found.some((s) => s.kind === 'moe') });
+    const sites = [...found.map((s) => withFileShape(s, shape, classFacts, scope)), ...callSites(calls, scope, file)];
     return sites.sort(compareSites);
   }
 }

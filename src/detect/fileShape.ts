@@ -48,10 +48,23 @@ function classScope(c: ClassFact, fileScope: Scope): Scope {
 }
 
 const LINEAR = /(?:^|\.)\w*Linear$/;
+const ATTENTION_PROJECTIONS = new Set([
+  'q_proj',
+  'k_proj',
+  'c_attn',
+  'wq',
+  'wq_b',
+  'qkv',
+  'query',
+  'wkv_a',
+  'q_a_proj',
+]);
 
 /** The output width of an FFN's up projection `nn.Linear(in, out)`, read in its class's scope. */
 function upProjection(classes: readonly ClassFact[], fileScope: Scope): { value: number; from: string } | undefined {
   for (const c of classes) {
+    // An attention class's gate (NSA's branch gate_proj) is not an FFN.
+    if (c.initAssigns.some((a) => ATTENTION_PROJECTIONS.has(a.target))) continue;
     const up = c.initAssigns.find((a) => FFN_UP.includes(a.target) && a.callee !== null && LINEAR.test(a.callee));
     if (!up) continue;
     const open = up.value.indexOf('(');
@@ -92,7 +105,11 @@ function metaRule(c: ClassFact, fileScope: Scope): { value: number; from: string
 }
 
 /** The depth, vocabulary and FFN width this file's constants and classes state. */
-export function fileShape(classes: readonly ClassFact[], fileScope: Scope): FileShape {
+export function fileShape(
+  classes: readonly ClassFact[],
+  fileScope: Scope,
+  want: { ffn: boolean } = { ffn: true },
+): FileShape {
   const shape: FileShape = { from: {} };
   const owners: string[] = [];
   const layers = fromNames(LAYERS, classes, fileScope);
@@ -107,7 +124,7 @@ export function fileShape(classes: readonly ClassFact[], fileScope: Scope): File
     shape.from.vocab = vocab.from;
     if (vocab.owner) owners.push(vocab.owner);
   }
-  const ffn = fromNames(FFN, classes, fileScope) ?? upProjection(classes, fileScope);
+  const ffn = want.ffn ? (fromNames(FFN, classes, fileScope) ?? upProjection(classes, fileScope)) : undefined;
   if (ffn) {
     shape.ffn = ffn.value;
     shape.from.ffn = ffn.from;
@@ -129,6 +146,10 @@ export function withFileShape(
 ): ModelSite {
   const d = site.details;
   if (site.kind !== 'attention' || d.heads === undefined) return site;
+  // The class must be built from the file's config: its heads are the heads the file's constants
+  // bind (a class with literal defaults of its own is another model than the config's).
+  const heads = d.heads;
+  if (!HEADS.some((n) => asCount(fileScope.resolveName(n)) === heads)) return site;
   const details: SiteDetails = { ...d };
   const from: Partial<Record<ShapeField, string>> = {};
   const say = (key: ShapeField, names: readonly string[], value: number | undefined): void => {

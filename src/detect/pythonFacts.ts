@@ -45,6 +45,8 @@ export interface CallFact {
   kwargs: Map<string, string>;
   /** `x = Call(…)` gives "x". */
   assignedTo: string | null;
+  /** `assert name in {"a", "b"}` statements of the enclosing function: the values a variable argument may take. */
+  asserts: [string, string[]][];
 }
 
 export interface BlockFacts {
@@ -74,6 +76,8 @@ export const CALL_NAMES = [
   'FbgemmFp8Config',
   'FineGrainedFP8Config',
   'from_pretrained',
+  'fp8_gemm',
+  'w8a8_block_fp8_matmul',
 ] as const;
 const CALLS = new RegExp(`\\b(?:${CALL_NAMES.join('|')})\\s*\\(`, 'g');
 
@@ -326,7 +330,31 @@ function callFact(call: Node, fn: Node): CallFact {
     const left = field(parent, 'left');
     if (left) assignedTo = assignTarget(left);
   }
-  return { callee: squash(fn.text), row: call.startPosition.row, args, kwargs, assignedTo };
+  return {
+    callee: squash(fn.text),
+    row: call.startPosition.row,
+    args,
+    kwargs,
+    assignedTo,
+    asserts: assertsAround(call),
+  };
+}
+
+const ASSERT_IN = /\bassert\s+([A-Za-z_]\w*)\s+in\s+([[({][^\])}]*[\])}])/g;
+
+/** The `assert name in {…literals…}` statements of the function holding `node`. */
+function assertsAround(node: Node): [string, string[]][] {
+  let fn: Node | null = node.parent;
+  while (fn && fn.type !== 'function_definition') fn = fn.parent;
+  if (!fn) return [];
+  const out: [string, string[]][] = [];
+  const text = fn.text;
+  ASSERT_IN.lastIndex = 0;
+  for (let m = ASSERT_IN.exec(text); m !== null; m = ASSERT_IN.exec(text)) {
+    const values = [...m[2].matchAll(/"([^"\\]*)"|'([^'\\]*)'/g)].map((v) => v[1] ?? v[2] ?? '');
+    if (values.length > 0) out.push([m[1], values]);
+  }
+  return out;
 }
 
 function findCalls(root: Node, text: string, out: CallFact[]): void {
@@ -548,6 +576,7 @@ function detach(f: BlockFacts): BlockFacts {
       args: c.args.map(own),
       kwargs: new Map([...c.kwargs].map(([k, v]) => [own(k), own(v)])),
       assignedTo: c.assignedTo === null ? null : own(c.assignedTo),
+      asserts: c.asserts.map(([name, values]): [string, string[]] => [own(name), values.map(own)]),
     })),
     constants: f.constants.map(([k, v]) => [own(k), own(v)]),
     hasError: f.hasError,

@@ -41,7 +41,7 @@ test('detect PATH from another folder: paths relative to cwd; the table names ea
   assert.equal(code, 0);
   assert.match(
     io.stdout,
-    /test\/fixtures\/models\/meta\/model\.py:33\s+attention\s+gqa\s+Attention\s+heads 32 · kv heads 8/,
+    /test\/fixtures\/models\/meta\/model\.py:33\s+attention\s+gqa\s+Attention\s+32 layers · heads 32 · kv heads 8/,
   );
   assert.match(io.stdout, /finetune_qlora\.py:28\s+peft\s+LoraConfig\s+dora · r 16 · alpha 32/);
   assert.match(io.stdout, /6 site\(s\) in 2 file\(s\)/);
