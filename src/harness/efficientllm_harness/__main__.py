@@ -14,6 +14,8 @@ def parse_args(argv):
     mode.add_argument("--config", metavar="FILE", help="run one resolved ProfileConfig; events on stdout")
     mode.add_argument("--run-dir", metavar="DIR", nargs="+",
                       help="run DIR/config.json for each DIR in one process; events in DIR/events.jsonl, status in DIR/exit")
+    mode.add_argument("--rank-worker", metavar="FILE",
+                      help="one rank of a data-parallel run of FILE (started by the harness itself, or by torchrun)")
     return p.parse_args(argv)
 
 
@@ -47,6 +49,9 @@ def report_missing_torch(args, out, e: ImportError) -> int:
 
 def main(argv=None, out=None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.rank_worker is not None:
+        from .distributed import worker_main
+        return worker_main(args.rank_worker, out or claim_stdout())
     if args.config is not None and out is None:
         out = claim_stdout()
     try:

@@ -120,6 +120,10 @@ class EventWriter:
             self._stream.write(line + "\n")
             self._stream.flush()
 
+    def forward(self, event: dict) -> None:
+        """An event another process wrote (rank 0 of a data-parallel run, distributed.py), as it was."""
+        self._emit(event)
+
     def hello(self, hello: Hello) -> None:
         self._emit({"type": "hello", "protocol": PROTOCOL_VERSION, **to_json_value(hello)})
 

@@ -10,6 +10,7 @@ it, and reports what it added to that process's RSS (devices.begin_run).
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import platform
@@ -21,8 +22,9 @@ from typing import IO, Optional, Tuple
 import torch
 
 from . import devices
+from . import distributed
 from . import stages
-from .config import ConfigError, Unsupported, check_supported, parse_config
+from .config import ConfigError, ProfileConfig, Unsupported, check_supported, parse_config
 from .monitor import Monitor, Nvml, window_power_w
 from .protocol import DeviceInfo, EventWriter, Hello
 
@@ -88,22 +90,47 @@ def set_power(counters, nvml: Optional[Nvml]) -> None:
                              else "power-samples" if nvml is not None and nvml.power_works else None)
 
 
+def _hello(env: Environment, cfg: Optional[ProfileConfig]) -> Hello:
+    """The process's hello, with the world size of a data-parallel config."""
+    p = cfg.parallel if cfg is not None else None
+    return env.hello if p is None else dataclasses.replace(env.hello, world_size=p.nproc * p.nodes, nodes=p.nodes)
+
+
+def _measure(env: Environment, cfg: ProfileConfig, writer: EventWriter, monitor: bool = True):
+    """The stage's counters, with the monitor sampling around it."""
+    dtype = devices.check_dtype(env.device, cfg.precision)
+    torch.manual_seed(cfg.seed)
+    ctx = stages.RunContext(cfg, env.device, dtype, writer, env.nvml)
+    if not monitor:
+        return stages.run_stage(ctx)
+    with Monitor(writer, env.nvml, cfg.sample_ms / 1000.0, env.read_memory):
+        return stages.run_stage(ctx)
+
+
+def _finish(env: Environment, counters, dtype_precision: str) -> None:
+    set_power(counters, env.nvml)
+    if env.device.type == "cpu":  # after the window, so it never disturbs the measurement
+        dtype = devices.check_dtype(env.device, dtype_precision)
+        counters.measured_peak_flops_per_s, counters.measured_bandwidth_bytes_per_s = devices.calibrate(env.device, dtype)
+
+
 def run_one(env: Environment, config_path: str, writer: EventWriter) -> bool:
-    """hello, then result (returns True) or error (returns False)."""
+    """hello, then result (returns True) or error (returns False). A data-parallel config is handed
+    to distributed.launch, which starts its ranks and ends the stream itself."""
     devices.begin_run(env.device)
     kind = message = None
     try:
-        writer.hello(env.hello)
-        cfg = parse_config(load_config(config_path))
+        cfg = None
+        try:
+            cfg = parse_config(load_config(config_path))
+        finally:
+            writer.hello(_hello(env, cfg))  # first, even before an invalid-config error
         check_supported(cfg)
-        dtype = devices.check_dtype(env.device, cfg.precision)
-        torch.manual_seed(cfg.seed)
-        ctx = stages.RunContext(cfg, env.device, dtype, writer, env.nvml)
-        with Monitor(writer, env.nvml, cfg.sample_ms / 1000.0, env.read_memory):
-            counters = stages.run_stage(ctx)
-        set_power(counters, env.nvml)
-        if env.device.type == "cpu":  # after the window, so it never disturbs the measurement
-            counters.measured_peak_flops_per_s, counters.measured_bandwidth_bytes_per_s = devices.calibrate(env.device, dtype)
+        if cfg.parallel is not None:
+            distributed.check_supported_parallel(cfg, env.device.type)
+            return distributed.launch(cfg, config_path, writer)
+        counters = _measure(env, cfg, writer)
+        _finish(env, counters, cfg.precision)
         writer.result(counters)
         return True
     except Exception as e:  # noqa: BLE001 - every failure becomes one error event
@@ -117,6 +144,19 @@ def run_one(env: Environment, config_path: str, writer: EventWriter) -> bool:
     writer.error(kind, message)
     devices.reset_memory(env.device)
     return False
+
+
+def run_rank(env: Environment, config_path: str, writer: EventWriter, lead: bool, gather) -> None:
+    """One rank of a data-parallel run (distributed.worker_main): the stage, then every rank's
+    counters gathered; the lead (rank 0) samples and writes the result. Failures raise."""
+    devices.begin_run(env.device)
+    cfg = parse_config(load_config(config_path))
+    check_supported(cfg)
+    counters = _measure(env, cfg, writer, monitor=lead)
+    combined = gather(counters, cfg.stage)
+    if lead:
+        _finish(env, combined, cfg.precision)
+        writer.result(combined)
 
 
 def run_config(config_path: str, out: IO[str]) -> int:

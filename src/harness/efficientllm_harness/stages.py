@@ -15,7 +15,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from . import budget, devices, moe, peft, quant, quality, trained
+from . import budget, devices, distributed, moe, peft, quant, quality, trained
 from .config import ProfileConfig, Unsupported
 from .data.sources import DataSource, open_source
 from .model import Decoder, ModelArgs, cache_bytes, nbytes, weight_bytes
@@ -105,6 +105,7 @@ def _loop(ctx: RunContext, step: Callable[[], tuple]):
         step()
         ctx.writer.progress("warmup", i + 1, w.warmup)
     devices.synchronize(ctx.device)
+    distributed.barrier()  # a data-parallel run's ranks start the window together
     energy0 = ctx.nvml.energy_j() if ctx.nvml else None
     start_t = time.perf_counter()
     marks = []
@@ -138,7 +139,9 @@ def run_inference(ctx: RunContext) -> ResultCounters:
     active = params - moe.inactive_params(model)
     _quantize(ctx, model)
     caches = model.new_caches(w.batch, capacity, ctx.device, ctx.dtype)
-    prompt = random_tokens(model.args.vocab_size, (w.batch, w.seq_len), cfg.seed, ctx.device)
+    # Data parallel: each replica serves its own rows of one global batch (distributed.py).
+    prompt = distributed.my_rows(random_tokens(model.args.vocab_size, (distributed.world() * w.batch, w.seq_len),
+                                               cfg.seed, ctx.device))
     ctx.writer.progress("build", 1, 1)
     clock = devices.Clock(ctx.device)
     with torch.no_grad():
@@ -241,13 +244,17 @@ def train(ctx: RunContext, model: nn.Module, params: int, active: int, vocab: in
     if quant.is_quantised(cfg.precision):  # QLoRA-style: the frozen base quantised, adapters not
         _quantize(ctx, model, frozen_only=True)
         base_bytes = quant.frozen_base_bytes(model)
-    trainable = [p for p in model.parameters() if p.requires_grad]
+    trainable_params = peft.trainable_params(model)  # before a data-parallel wrapper (an FSDP rank holds a shard)
+    # Data parallel: DDP averages the ranks' gradients each step; the optimizer takes the wrapped parameters.
+    forward = distributed.wrap(model if logits is None else logits, cfg, ctx.device)
+    trainable = [p for p in forward.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(trainable, lr=budget.LEARNING_RATE if ctx.data else 1e-4, weight_decay=0.1)
     clock = devices.Clock(ctx.device)
-    forward = model if logits is None else logits
     trainer = None
     if ctx.data is None:  # speed only: one batch of random tokens, over and over
-        tokens = random_tokens(vocab, (w.batch, w.seq_len + 1), cfg.seed, ctx.device)
+        # Data parallel: this rank's rows of one global batch, so N ranks with batch b step as one with N·b.
+        tokens = distributed.my_rows(random_tokens(vocab, (distributed.world() * w.batch, w.seq_len + 1),
+                                                   cfg.seed, ctx.device))
         inputs, targets = tokens[:, :-1], tokens[:, 1:]  # predict token t+1 from tokens ≤ t
         ctx.writer.progress("build", 1, 1)
         marks, start_t, end_t, energy = _loop(ctx, lambda: train_step(forward, optimizer, inputs, targets, clock))
@@ -263,7 +270,7 @@ def train(ctx: RunContext, model: nn.Module, params: int, active: int, vocab: in
         if cfg.stage == "pretrain" and ctx.dtype == trained.reference_dtype(ctx.device):
             trained.save_base(ctx, model)  # the base that finetune and inference of this config reuse
     counters = ResultCounters(
-        params=params, active_params=active, trainable_params=peft.trainable_params(model),
+        params=params, active_params=active, trainable_params=trainable_params,
         weight_bytes=base_bytes, reference_weight_bytes=params * 2,
         kv_cache_bytes=None, optimizer_state_bytes=optimizer_state_bytes(optimizer),
         peak_memory_bytes=devices.peak_memory_bytes(ctx.device),
@@ -282,6 +289,9 @@ def train(ctx: RunContext, model: nn.Module, params: int, active: int, vocab: in
 
 def run_stage(ctx: RunContext) -> ResultCounters:
     cfg = ctx.cfg
+    if cfg.model.vision is not None:  # ViT / DiT: stages_vision.py (imported here: it imports this file)
+        from . import stages_vision
+        return stages_vision.run_vision(ctx)
     if cfg.train_tokens is not None:  # bad paths and empty files fail here, before any work
         if cfg.model.source == "hf":
             raise Unsupported("trainTokens: training a Hugging Face checkpoint to a budget is not supported yet; "
