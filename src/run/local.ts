@@ -1,15 +1,17 @@
-// LocalTarget: runs the harness on this machine, detached, in the run-folder layout of DESIGN.md
-// (`<cache>/runs/<runId>/` with config.json, events.jsonl, stderr.log, pid, exit). By default the runs
-// of a sweep share one harness process, since importing torch and initialising CUDA cost seconds.
+// LocalTarget: runs the harness on this machine, a host like any other (a LocalHost on the RemoteHost
+// seam), in the run-folder layout of DESIGN.md (`<cache>/runs/<runId>/` with config.json,
+// events.jsonl, stderr.log, pid, exit), followed by the same RunFollower as SSH and Slurm runs. Only
+// the process differs: a child of this one, whose exit code says how it ended. By default the runs of
+// a sweep share one harness process, since importing torch and initialising CUDA cost seconds.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdir, open, readFile, writeFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { applyEvent, newRunState, type RunState } from '../core/assemble';
-import { EventFileReader } from './eventReader';
+import { followProcess, RunFollower, type HarnessProcess } from './follow';
 import { findHarnessRoot, HARNESS_MODULE } from './harnessFiles';
-import { TargetError, type PlannedRun, type RunEnding, type Target, type TargetHooks } from './target';
+import { LocalHost } from './remote/localHost';
+import { remoteRunDir, writeRunConfigs, type RemotePaths } from './remote/remoteRuns';
+import { TargetError, type PlannedRun, type Target, type TargetHooks } from './target';
 
 export interface LocalTargetOptions {
   /** The Python interpreter with torch; DESIGN: configurable per target. */
@@ -23,36 +25,24 @@ export interface LocalTargetOptions {
   killGraceMs?: number;
 }
 
-const STDERR_TAIL_BYTES = 4000;
-
 export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   return env.EFFICIENTLLM_CACHE ?? join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'efficientllm');
 }
 
-async function tail(path: string): Promise<string> {
-  try {
-    const text = await readFile(path, 'utf8');
-    return text.length > STDERR_TAIL_BYTES ? text.slice(-STDERR_TAIL_BYTES) : text;
-  } catch {
-    return '';
-  }
-}
-
-interface Tracked {
-  run: PlannedRun;
-  dir: string;
-  reader: EventFileReader;
-  state: RunState;
-  ended: boolean;
+/** The Remote layout of DESIGN.md under a local cache folder (no harness upload: it runs from beside this code). */
+function localPaths(root: string): RemotePaths {
+  return { root, runs: join(root, 'runs'), harness: join(root, 'harness') };
 }
 
 export class LocalTarget implements Target {
   readonly kind = 'local' as const;
   readonly name = 'local';
-  private readonly cacheDir: string;
+  /** This machine, on the same RemoteHost seam as an SSH host: run folders are written and read through it. */
+  private readonly host = new LocalHost({ name: 'local' });
+  private readonly paths: RemotePaths;
 
   constructor(private readonly options: LocalTargetOptions) {
-    this.cacheDir = options.cacheDir ?? defaultCacheDir();
+    this.paths = localPaths(options.cacheDir ?? defaultCacheDir());
   }
 
   async prepare(): Promise<void> {
@@ -89,117 +79,72 @@ export class LocalTarget implements Target {
   }
 
   private async executeGroup(group: PlannedRun[], hooks: TargetHooks, signal: AbortSignal): Promise<void> {
-    const tracked: Tracked[] = [];
-    for (const run of group) {
-      const dir = join(this.cacheDir, 'runs', run.id);
-      await mkdir(dir, { recursive: true });
-      await writeFile(join(dir, 'config.json'), JSON.stringify(run.config, null, 2) + '\n');
-      tracked.push({
-        run,
-        dir,
-        reader: new EventFileReader(join(dir, 'events.jsonl')),
-        state: newRunState(),
-        ended: false,
-      });
-    }
+    const host = this.host;
+    const runs = group.map((run) => ({ id: run.id, dir: remoteRunDir(this.paths, run.id) }));
+    const follower = new RunFollower(host, runs, hooks);
+    await writeRunConfigs(
+      host,
+      group.map((run, i) => ({ dir: runs[i]!.dir, config: run.config })),
+    );
     if (signal.aborted) {
-      for (const t of tracked)
-        await this.end(t, hooks, { status: 'cancelled', message: 'cancelled before it started' });
+      await follower.endRemaining(() => ({ status: 'cancelled', message: 'cancelled before it started' }));
       return;
     }
+    const harness = await this.spawnHarness(runs.map((r) => r.dir));
+    await followProcess({
+      follower,
+      process: harness,
+      signal,
+      pollMs: this.options.pollMs ?? 200,
+      aliveEveryMs: 0, // the child's exit event answers at once, no round trip
+    });
+  }
 
+  /**
+   * Starts the harness on `dirs` as a child of this process in its own process group (so cancel
+   * kills it and everything it started), with its output in the first run folder. A child, not a
+   * detached `setsid` launch as on a remote host: its exit code or signal says how it ended.
+   */
+  private async spawnHarness(dirs: string[]): Promise<HarnessProcess> {
     // Output before the harness switches stderr to each run's own file lands in the first run's log.
-    const firstDir = tracked[0].dir;
-    const stderrFile = await open(join(firstDir, 'stderr.log'), 'a');
-    const stdoutFile = await open(join(firstDir, 'stdout.log'), 'a');
+    const stderrFile = await open(join(dirs[0]!, 'stderr.log'), 'a');
+    const stdoutFile = await open(join(dirs[0]!, 'stdout.log'), 'a');
     const harnessRoot = findHarnessRoot();
     let child: ChildProcess;
     try {
-      child = spawn(this.options.python, ['-m', HARNESS_MODULE, '--run-dir', ...tracked.map((t) => t.dir)], {
+      child = spawn(this.options.python, ['-m', HARNESS_MODULE, '--run-dir', ...dirs], {
         cwd: harnessRoot,
         env: { ...process.env, PYTHONPATH: harnessRoot, PYTHONUNBUFFERED: '1' },
-        detached: true, // its own process group, so cancel can kill it and everything it started
+        detached: true,
         stdio: ['ignore', stdoutFile.fd, stderrFile.fd],
       });
     } finally {
       await stderrFile.close();
       await stdoutFile.close();
     }
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; spawnError: Error | null }>(
-      (resolve) => {
-        child.once('error', (e) => resolve({ code: null, signal: null, spawnError: e }));
-        child.once('exit', (code, sig) => resolve({ code, signal: sig, spawnError: null }));
-      },
-    );
+    let how: string | null = null;
+    const exited = new Promise<void>((resolve) => {
+      child.once('error', (e) => {
+        how ??= `could not start: ${e.message}`;
+        resolve();
+      });
+      child.once('exit', (code, sig) => {
+        how ??= sig ? `was killed by ${sig}` : `exited with code ${code}`;
+        resolve();
+      });
+    });
     if (child.pid !== undefined) {
-      for (const t of tracked) await writeFile(join(t.dir, 'pid'), `${child.pid}\n`);
+      for (const dir of dirs) await this.host.writeFileAtomic(join(dir, 'pid'), `${child.pid}\n`);
     }
-
-    let cancelled = false;
-    const cancel = (): void => {
-      cancelled = true;
-      this.killGroup(child);
+    return {
+      alive: () => Promise.resolve(how === null),
+      kill: () => {
+        this.killGroup(child);
+        return Promise.resolve();
+      },
+      howGone: () => how ?? 'ended',
+      exited,
     };
-    signal.addEventListener('abort', cancel, { once: true });
-
-    let exit: Awaited<typeof exited> | null = null;
-    void exited.then((e) => (exit = e));
-    const pollMs = this.options.pollMs ?? 200;
-    try {
-      while (tracked.some((t) => !t.ended)) {
-        const processGone = exit !== null;
-        await this.poll(tracked, hooks);
-        if (processGone) break;
-        await Promise.race([exited, new Promise((r) => setTimeout(r, pollMs))]);
-      }
-    } finally {
-      signal.removeEventListener('abort', cancel);
-    }
-
-    // The process is gone: every run without its exit file ended abnormally.
-    const e = exit ?? (await exited);
-    const how = e.spawnError
-      ? `could not start: ${e.spawnError.message}`
-      : e.signal
-        ? `was killed by ${e.signal}`
-        : `exited with code ${e.code}`;
-    for (const t of tracked) {
-      if (t.ended) continue;
-      const began = t.state.hello !== null;
-      const message = cancelled
-        ? began
-          ? 'cancelled while running'
-          : 'cancelled before it started'
-        : began
-          ? `the harness process ${how} during this run, without a result`
-          : `the harness process ${how} before this run started`;
-      await this.end(t, hooks, { status: cancelled ? 'cancelled' : 'failed', message }, firstDir);
-    }
-  }
-
-  private async poll(tracked: Tracked[], hooks: TargetHooks): Promise<void> {
-    for (const t of tracked) {
-      if (t.ended) continue;
-      const batch = await t.reader.readNew();
-      for (const ev of batch.events) applyEvent(t.state, ev);
-      t.state.problems.push(...batch.problems);
-      if (batch.events.length > 0) hooks.onUpdate(t.run.id, t.state);
-      // The exit file is written after the run's last event, so one more read catches everything.
-      if (existsSync(join(t.dir, 'exit'))) {
-        const last = await t.reader.readNew();
-        for (const ev of last.events) applyEvent(t.state, ev);
-        t.state.problems.push(...last.problems);
-        await this.end(t, hooks, null);
-      }
-    }
-  }
-
-  private async end(t: Tracked, hooks: TargetHooks, ending: RunEnding | null, processLogDir?: string): Promise<void> {
-    t.ended = true;
-    // A run that never got its own stderr.log shares the process's log in the first run's folder.
-    let stderrTail = await tail(join(t.dir, 'stderr.log'));
-    if (stderrTail === '' && processLogDir) stderrTail = await tail(join(processLogDir, 'stderr.log'));
-    await hooks.onRunEnd({ id: t.run.id, state: t.state, ending, stderrTail });
   }
 
   private killGroup(child: ChildProcess): void {

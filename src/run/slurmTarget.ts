@@ -4,8 +4,7 @@
 // the login node reads by byte offset. Slurm's own view of each task (sacct, else squeue and
 // `scontrol show job`) is shown while it waits and decides how a task without a result ended.
 import { posix } from 'node:path';
-import { applyEvent, newRunState, type RunState } from '../core/assemble';
-import { EventLineDecoder } from './eventReader';
+import { RunFollower, STDERR_TAIL_BYTES } from './follow';
 import type { RemoteHost } from './remote/host';
 import {
   checkCacheWritable,
@@ -58,7 +57,6 @@ export interface SlurmTargetOptions {
   harness?: HarnessBundle;
 }
 
-const STDERR_TAIL_BYTES = 4000;
 const SAFE_PATH = /^\/[A-Za-z0-9._+@~/-]*$/;
 
 interface Task {
@@ -67,9 +65,6 @@ interface Task {
   dir: string;
   /** Slurm's --output of this array task. */
   taskLog: string;
-  decoder: EventLineDecoder;
-  state: RunState;
-  ended: boolean;
   slurm: SlurmTaskStatus | null;
   shown: string;
   /** When Slurm first reported the task as over (or stopped knowing it) without an exit file. */
@@ -182,22 +177,19 @@ export class SlurmTarget implements Target {
       run,
       dir: posix.join(shared, 'runs', run.id),
       taskLog: posix.join(jobDir, `task-${index}.log`),
-      decoder: new EventLineDecoder(),
-      state: newRunState(),
-      ended: false,
       slurm: null,
       shown: '',
       overSince: null,
     }));
-    const end = async (t: Task, ending: RunEnding | null, extraTail = ''): Promise<void> => {
-      if (t.ended) return;
-      t.ended = true; // before any await: a result is reported exactly once
-      const stderrTail = await this.tail(t, extraTail);
-      await hooks.onRunEnd({ id: t.run.id, state: t.state, ending, stderrTail });
-    };
-    const endAll = async (ending: RunEnding, tail = ''): Promise<void> => {
-      for (const t of tasks) await end(t, ending, tail);
-    };
+    // Reading and ending are the follower's, as for every target; the tail adds Slurm's own task log.
+    const byId = new Map(tasks.map((t) => [t.run.id, t]));
+    const follower = new RunFollower(
+      this.host,
+      tasks.map((t) => ({ id: t.run.id, dir: t.dir })),
+      hooks,
+      { processLogDir: null, tail: (r) => this.tail(byId.get(r.id)!) },
+    );
+    const endAll = (ending: RunEnding, tail = ''): Promise<void> => follower.endRemaining(() => ending, tail);
 
     // 1. harness, run folders, batch script.
     try {
@@ -274,7 +266,7 @@ export class SlurmTarget implements Target {
     const lostAfterMs = this.options.lostAfterMs ?? 600_000;
     let failingSince: number | null = null;
     try {
-      while (tasks.some((t) => !t.ended)) {
+      while (follower.pending.length > 0) {
         if (signal.aborted && !cancelRequested) {
           cancelRequested = true;
           cancelledAt = Date.now();
@@ -289,7 +281,7 @@ export class SlurmTarget implements Target {
             return;
           }
         }
-        const answered = await this.pollOnce(tasks, jobId, hooks, end, {
+        const answered = await this.pollOnce(tasks, jobId, follower, {
           cancelRequested,
           cancelledAt,
           settleMs,
@@ -303,7 +295,7 @@ export class SlurmTarget implements Target {
           });
           return;
         }
-        if (tasks.every((t) => t.ended)) break;
+        if (follower.pending.length === 0) break;
         await sleep(pollMs, cancelRequested ? undefined : wake.signal);
       }
     } finally {
@@ -314,11 +306,12 @@ export class SlurmTarget implements Target {
   private async pollOnce(
     tasks: Task[],
     jobId: string,
-    hooks: TargetHooks,
-    end: (t: Task, ending: RunEnding | null, extraTail?: string) => Promise<void>,
+    follower: RunFollower,
     c: { cancelRequested: boolean; cancelledAt: number; settleMs: number; cancelWaitMs: number },
   ): Promise<boolean> {
-    const open = tasks.filter((t) => !t.ended);
+    const open = tasks.filter((t) => !follower.isEnded(t.run.id));
+    // A read lost with the link is retried on the next poll; the follower applies nothing twice.
+    const readRest = (id: string): Promise<void> => follower.read(id).catch(() => undefined);
     const args = [jobId, this.sacctFormat ?? '', ...open.flatMap((t) => [String(t.index), t.dir])];
     const r = await this.host.script(POLL_SCRIPT, args, { timeoutMs: 120_000 }).catch(() => null);
     if (!r || r.code !== 0) return false; // a lost poll is retried next round; nothing is decided on it
@@ -330,18 +323,9 @@ export class SlurmTarget implements Target {
     for (const t of open) {
       const info = poll.runs.get(t.index);
       if (!info) continue;
+      const id = t.run.id;
       // Events first, so a result that is there is never missed by an ending decided below.
-      if (info.eventsBytes > t.decoder.offset + t.decoder.pendingLength) {
-        const bytes = await this.host
-          .readFrom(posix.join(t.dir, 'events.jsonl'), t.decoder.offset + t.decoder.pendingLength)
-          .catch(() => null);
-        if (bytes && bytes.length > 0) {
-          const batch = t.decoder.push(bytes);
-          for (const ev of batch.events) applyEvent(t.state, ev);
-          t.state.problems.push(...batch.problems);
-          if (batch.events.length > 0) hooks.onUpdate(t.run.id, t.state);
-        }
-      }
+      if (info.eventsBytes > follower.bytesRead(id)) await readRest(id);
       const status = poll.tasks.get(t.index) ?? null;
       if (status) {
         t.slurm = status;
@@ -349,19 +333,19 @@ export class SlurmTarget implements Target {
       }
       // The harness writes exit after the run's last event: the run ended normally (result or error).
       if (info.exitExists) {
-        await this.readRest(t);
-        await end(t, null);
+        await readRest(id);
+        await follower.end(id, null);
         continue;
       }
       // Unknown to Slurm counts as over only when the controller answered (not when it was unreachable).
       const over = status ? status.state.terminal : poll.controllerAnswered;
       if (c.cancelRequested) {
         if (over || now - c.cancelledAt > c.cancelWaitMs) {
-          await this.readRest(t);
+          await readRest(id);
           const what = status ? `Slurm state ${status.raw}` : 'Slurm no longer lists it';
-          await end(t, {
+          await follower.end(id, {
             status: 'cancelled',
-            message: `cancelled (scancel ${jobId}); ${what}${t.state.hello ? ', while running' : ', before it started'}`,
+            message: `cancelled (scancel ${jobId}); ${what}${follower.began(id) ? ', while running' : ', before it started'}`,
           });
         }
         continue;
@@ -372,13 +356,13 @@ export class SlurmTarget implements Target {
       }
       t.overSince ??= now;
       if (now - t.overSince < c.settleMs) continue;
-      await this.readRest(t);
-      await end(t, this.ending(t, jobId, status));
+      await readRest(id);
+      await follower.end(id, this.ending(t, jobId, status, follower.began(id)));
     }
     return true;
   }
 
-  private ending(t: Task, jobId: string, status: SlurmTaskStatus | null): RunEnding {
+  private ending(t: Task, jobId: string, status: SlurmTaskStatus | null, began: boolean): RunEnding {
     const id = `${jobId}_${t.index}`;
     if (!status) {
       return {
@@ -397,22 +381,12 @@ export class SlurmTarget implements Target {
     }
     return {
       status: s.phase === 'cancelled' ? 'cancelled' : 'failed',
-      message: `Slurm job ${id} ended ${status.raw} (${s.describe}${exit}${reason}) ${t.state.hello ? 'during the run' : 'before the run started'}, without a result`,
+      message: `Slurm job ${id} ended ${status.raw} (${s.describe}${exit}${reason}) ${began ? 'during the run' : 'before the run started'}, without a result`,
     };
   }
 
-  private async readRest(t: Task): Promise<void> {
-    const bytes = await this.host
-      .readFrom(posix.join(t.dir, 'events.jsonl'), t.decoder.offset + t.decoder.pendingLength)
-      .catch(() => null);
-    if (!bytes || bytes.length === 0) return;
-    const batch = t.decoder.push(bytes);
-    for (const ev of batch.events) applyEvent(t.state, ev);
-    t.state.problems.push(...batch.problems);
-  }
-
   /** The run's stderr.log tail, then Slurm's own log of the task (time-limit and cancel notices land there). */
-  private async tail(t: Task, extra: string): Promise<string> {
+  private async tail(t: Task): Promise<string> {
     const r = await this.host
       .script(
         `for f in "$@"; do [ -s "$f" ] || continue; printf '%s\\n' "==> $f <=="; tail -c ${STDERR_TAIL_BYTES} -- "$f"; done`,
@@ -420,9 +394,7 @@ export class SlurmTarget implements Target {
         { timeoutMs: 60_000 },
       )
       .catch(() => null);
-    let text = r && r.code === 0 ? r.stdout : '';
-    if (extra) text = `${text}${text ? '\n' : ''}${extra}`;
-    return text.length > STDERR_TAIL_BYTES ? text.slice(-STDERR_TAIL_BYTES) : text;
+    return r && r.code === 0 ? r.stdout : '';
   }
 
   private show(t: Task, jobId: string, s: { state: string; phase: SlurmPhase; reason: string | null }): void {

@@ -18,7 +18,6 @@ import {
   loadHarnessBundle,
   remotePaths,
   remoteRunDir,
-  RemoteRunSet,
   withReconnect,
   writeRunConfigs,
   type HarnessBundle,
@@ -26,6 +25,7 @@ import {
   type RemotePaths,
 } from './remote/remoteRuns';
 import { SshHost, type SshHostOptions } from './remote/sshHost';
+import { RunFollower } from './follow';
 import { SshError } from './ssh/errors';
 import { TargetError, type PlannedRun, type Target, type TargetHooks } from './target';
 
@@ -189,7 +189,7 @@ export class SshTarget implements Target {
   ): Promise<void> {
     const { host, paths, harnessDir } = slot.hostState;
     const remoteRuns = unit.map((r) => ({ id: r.id, dir: remoteRunDir(paths, r.id) }));
-    const set = new RemoteRunSet(host, remoteRuns, hooks);
+    const set = new RunFollower(host, remoteRuns, hooks);
     if (signal.aborted) {
       await set.endRemaining(() => ({ status: 'cancelled', message: 'cancelled before it started' }));
       return;
@@ -302,7 +302,7 @@ export async function reattach(
           for (const [pidText, runs] of byPid) {
             // Runs of one process, in the order the process takes them (ids sort by creation).
             runs.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-            const set = new RemoteRunSet(host, runs, hooks);
+            const set = new RunFollower(host, runs, hooks);
             if (pidText === '-') {
               // Folder written but never launched (the sweep stopped first); a finished exit file still counts.
               groups.push(

@@ -24,7 +24,8 @@ import { after, describe, it } from 'node:test';
 
 import { expandSweep } from '../../src/core/sweep';
 import type { ExecOptions, ExecResult, RemoteHost } from '../../src/run/remote/host';
-import { RemoteRunSet, withReconnect } from '../../src/run/remote/remoteRuns';
+import { RunFollower } from '../../src/run/follow';
+import { withReconnect } from '../../src/run/remote/remoteRuns';
 import { SshError } from '../../src/run/ssh/errors';
 import { backoffDelayMs, ChannelPool } from '../../src/run/ssh/pool';
 import { buildRemoteCommand } from '../../src/run/ssh/quote';
@@ -234,7 +235,7 @@ describe('SshTarget over RemoteHosts', () => {
     const dir = join(work, 'flaky', 'home', 'runs', 'r1');
     mkdirSync(dir, { recursive: true });
     const { ends, hooks } = collect();
-    const set = new RemoteRunSet(host, [{ id: 'r1', dir }], hooks);
+    const set = new RunFollower(host, [{ id: 'r1', dir }], hooks);
     const policy = { giveUpMs: 5000, baseDelayMs: 1 };
     writeFileSync(join(dir, 'events.jsonl'), `${HELLO}\n{"type":"progress","phase":"measure","step":1,"tot`);
     await withReconnect(host, () => set.poll(), policy);

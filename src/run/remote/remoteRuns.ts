@@ -2,27 +2,26 @@
 //   ~/.cache/efficientllm/harness/<sha256>/   the harness, uploaded once per content hash
 //   ~/.cache/efficientllm/runs/<runId>/       config.json, events.jsonl, stderr.log, pid, exit
 // A run is started with `setsid nohup … </dev/null &`, so a dropped connection loses nothing; its
-// events are read by byte offset (EventLineDecoder), so a reader can reconnect and resume; each run is
-// reported to onRunEnd exactly once (RemoteRunSet), however often the link drops.
+// events are read by byte offset (the RunFollower of ../follow.ts, which every target shares), so a
+// reader can reconnect and resume; each run is reported to onRunEnd exactly once, however often the
+// link drops.
 //
-// Parts meant for reuse by other remote targets (Slurm): RemoteRunSet (poll events + exit files,
-// end each run once, stderr tail), withReconnect (backoff 1, 2, 4 … 30 s, give up after a total),
-// loadHarnessBundle/ensureHarness, checkCacheWritable, checkPython, remotePaths/remoteRunDir.
+// Parts meant for reuse by other remote targets (Slurm): withReconnect (backoff 1, 2, 4 … 30 s, give
+// up after a total), loadHarnessBundle/ensureHarness, checkCacheWritable, checkPython,
+// remotePaths/remoteRunDir.
 import { createHash, randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
-import { applyEvent, newRunState, type RunState } from '../../core/assemble';
 import type { ProfileConfig } from '../../core/config';
-import { EventLineDecoder } from '../eventReader';
+import { followProcess, type HarnessProcess, type RunFollower } from '../follow';
 import { findHarnessRoot, HARNESS_MODULE } from '../harnessFiles';
 import { backoffDelayMs } from '../ssh/pool';
 import { isRetryableLinkError } from '../ssh/errors';
-import { TargetError, type RunEnding, type TargetHooks } from '../target';
+import { TargetError } from '../target';
 import type { ExecResult, RemoteHost } from './host';
 
 /** Relative to the remote home folder. */
 export const REMOTE_CACHE_REL = '.cache/efficientllm';
-export const STDERR_TAIL_BYTES = 4000;
 /** Below this much free space in the cache folder a run is not started. */
 export const MIN_FREE_BYTES = 64 * 1024 * 1024;
 
@@ -267,12 +266,6 @@ export async function killGroup(host: RemoteHost, pid: number, graceMs: number):
   return host.script(KILL_GROUP, [String(pid), String(Math.max(1, Math.round(graceMs / 100)))]);
 }
 
-/** The last `bytes` of a remote file ('' when missing). */
-export async function remoteTail(host: RemoteHost, path: string, bytes = STDERR_TAIL_BYTES): Promise<string> {
-  const r = await host.script('[ -f "$1" ] && tail -c "$2" "$1"; exit 0', [path, String(bytes)]);
-  return r.stdout;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Reconnecting
 
@@ -328,107 +321,20 @@ export async function withReconnect<T>(
 // ---------------------------------------------------------------------------------------------
 // Following runs
 
-export interface RemoteRun {
-  id: string;
-  /** The run folder on the host (absolute). */
-  dir: string;
-}
-
-interface Tracked extends RemoteRun {
-  decoder: EventLineDecoder;
-  state: RunState;
-  ended: boolean;
-}
-
-/**
- * The runs of one harness process (or one Slurm array) on a host: reads each run's events.jsonl by
- * byte offset, ends a run when its exit file appears, and reports each run to onRunEnd once.
- * Safe to call poll() again after it threw (link lost): nothing is applied twice or skipped.
- */
-export class RemoteRunSet {
-  private readonly runs: Tracked[];
-
-  constructor(
-    private readonly host: RemoteHost,
-    runs: RemoteRun[],
-    private readonly hooks: TargetHooks,
-    /** The folder whose stderr.log holds output from before the harness split it per run. */
-    private readonly processLogDir: string | null = runs[0]?.dir ?? null,
-  ) {
-    this.runs = runs.map((r) => ({ ...r, decoder: new EventLineDecoder(), state: newRunState(), ended: false }));
-  }
-
-  get pending(): RemoteRun[] {
-    return this.runs.filter((r) => !r.ended).map(({ id, dir }) => ({ id, dir }));
-  }
-
-  get all(): readonly RemoteRun[] {
-    return this.runs;
-  }
-
-  isEnded(id: string): boolean {
-    return this.runs.find((r) => r.id === id)?.ended ?? false;
-  }
-
-  /** Whether the run's events include `hello` (the harness began it). */
-  began(id: string): boolean {
-    return this.runs.find((r) => r.id === id)?.state.hello != null;
-  }
-
-  private async readEvents(t: Tracked): Promise<void> {
-    const chunk = await this.host.readFrom(
-      posix.join(t.dir, 'events.jsonl'),
-      t.decoder.offset + t.decoder.pendingLength,
-    );
-    if (chunk.length === 0 || t.ended) return;
-    const batch = t.decoder.push(chunk);
-    for (const ev of batch.events) applyEvent(t.state, ev);
-    t.state.problems.push(...batch.problems);
-    if (batch.events.length > 0) this.hooks.onUpdate(t.id, t.state);
-  }
-
-  /** Reads what is new for every pending run; ends those whose exit file exists. */
-  async poll(): Promise<void> {
-    await Promise.all(
-      this.runs
-        .filter((t) => !t.ended)
-        .map(async (t) => {
-          await this.readEvents(t);
-          const exit = await this.host.readFrom(posix.join(t.dir, 'exit'), 0);
-          if (exit.length === 0 || t.ended) return;
-          // The exit file is written after the run's last event: one more read catches everything.
-          await this.readEvents(t);
-          await this.end(t, null);
-        }),
-    );
-  }
-
-  /** Ends every pending run with `ending(run, began)`: used when the process is gone or cancelled. */
-  async endRemaining(ending: (run: RemoteRun, began: boolean) => RunEnding): Promise<void> {
-    for (const t of this.runs) {
-      if (!t.ended) await this.end(t, ending(t, t.state.hello !== null));
-    }
-  }
-
-  private async end(t: Tracked, ending: RunEnding | null): Promise<void> {
-    if (t.ended) return;
-    t.ended = true; // before any await: a second caller never reports it again
-    let stderrTail = '';
-    try {
-      stderrTail = await remoteTail(this.host, posix.join(t.dir, 'stderr.log'));
-      if (stderrTail.trim() === '' && this.processLogDir && this.processLogDir !== t.dir) {
-        stderrTail = await remoteTail(this.host, posix.join(this.processLogDir, 'stderr.log'));
-      }
-    } catch {
-      // the tail is a courtesy; the run's outcome does not wait for a dead link
-    }
-    await this.hooks.onRunEnd({ id: t.id, state: t.state, ending, stderrTail });
-  }
+/** A detached harness process group on a host, as the run follower watches it. */
+export function detachedProcess(host: RemoteHost, pid: number, killGraceMs: number): HarnessProcess {
+  return {
+    alive: () => isGroupAlive(host, pid),
+    kill: async () => {
+      await killGroup(host, pid, killGraceMs);
+    },
+    howGone: () => `(pid ${pid}) on ${host.name} vanished`,
+  };
 }
 
 export interface FollowOptions {
   host: RemoteHost;
-  set: RemoteRunSet;
+  set: RunFollower;
   /** The process group of the harness. */
   pid: number;
   signal: AbortSignal;
@@ -442,45 +348,15 @@ export interface FollowOptions {
 }
 
 /** Follows one detached harness process until each of its runs has ended (or cancel, or give-up). */
-export async function followProcessGroup(o: FollowOptions): Promise<void> {
-  const { host, set, pid, signal } = o;
+export function followProcessGroup(o: FollowOptions): Promise<void> {
   const policy = o.policy ?? DEFAULT_LINK_POLICY;
-  const pollMs = o.pollMs ?? 500;
-  const aliveEveryMs = o.aliveEveryMs ?? 2000;
-  let cancelled = false;
-  let lastAliveCheck = 0;
-  let gone = false;
-  while (set.pending.length > 0 && !o.stopped?.()) {
-    if (signal.aborted && !cancelled) {
-      cancelled = true;
-      await withReconnect(host, () => killGroup(host, pid, o.killGraceMs ?? 3000), policy);
-    }
-    if (cancelled || Date.now() - lastAliveCheck >= aliveEveryMs) {
-      // Liveness first, then read: a process seen gone has written all it ever will.
-      gone = !(await withReconnect(host, () => isGroupAlive(host, pid), policy));
-      lastAliveCheck = Date.now();
-    }
-    await withReconnect(host, () => set.poll(), policy);
-    if (gone) break;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(done, pollMs);
-      function done(): void {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', done);
-        resolve();
-      }
-      signal.addEventListener('abort', done, { once: true });
-    });
-  }
-  if (o.stopped?.() && !gone) return;
-  await set.endRemaining((_run, began) =>
-    cancelled
-      ? { status: 'cancelled', message: began ? 'cancelled while running' : 'cancelled before it started' }
-      : {
-          status: 'failed',
-          message: began
-            ? `the harness process (pid ${pid}) on ${host.name} vanished during this run without writing its exit file`
-            : `the harness process (pid ${pid}) on ${host.name} vanished before this run started`,
-        },
-  );
+  return followProcess({
+    follower: o.set,
+    process: detachedProcess(o.host, o.pid, o.killGraceMs ?? 3000),
+    signal: o.signal,
+    pollMs: o.pollMs ?? 500,
+    aliveEveryMs: o.aliveEveryMs ?? 2000,
+    retry: (op) => withReconnect(o.host, op, policy),
+    stopped: o.stopped,
+  });
 }
