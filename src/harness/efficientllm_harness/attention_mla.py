@@ -50,7 +50,7 @@ class MultiHeadLatentAttention(nn.Module):
         if self.rope_dim % 2:
             raise ValueError(f"attention.mla.ropeDim {self.rope_dim} is odd; RoPE needs an even dimension")
         self.n_heads, self.head_dim = args.n_heads, args.head_dim
-        self.rotary = rotary
+        self.rotary, self.causal = rotary, args.causal
         self.absorb: Optional[bool] = None  # None: absorbed for decode steps, naive otherwise
         h, d, r, dr = args.n_heads, args.head_dim, self.kv_rank, self.rope_dim
         if self.q_rank > 0:
@@ -95,7 +95,7 @@ class MultiHeadLatentAttention(nn.Module):
         k_nope, v = self.kv_b(c_kv).view(b, s, h, d + d).transpose(1, 2).split([d, d], -1)  # (B, H, S, D) each
         k = torch.cat((k_nope, k_pe[:, None].expand(b, h, s, dr)), -1)  # (B, H, S, D + R)
         q = torch.cat((q_nope, q_pe), -1)  # (B, H, T, D + R); attend scales by 1/sqrt(D + R)
-        return attend(q, k, v, pos)
+        return attend(q, k, v, pos, self.causal)
 
     def attend_absorbed(self, q_nope, q_pe, c_kv, k_pe, pos: int):
         """The same attention in the latent space: scores q_nope·(W_uk c) = (q_nope W_uk)·c, and
@@ -107,7 +107,7 @@ class MultiHeadLatentAttention(nn.Module):
         c = c_kv[:, None]  # (B, 1, S, r): one latent "head" serves every query head
         att = q_lat @ c.transpose(-2, -1) + q_pe @ k_pe[:, None].transpose(-2, -1)  # (B, H, T, S)
         att = att.float() * (1.0 / math.sqrt(self.head_dim + self.rope_dim))
-        if t > 1:
+        if self.causal and t > 1:
             att = att.masked_fill(~causal_mask(t, s, pos, att.device), float("-inf"))
         o_lat = F.softmax(att, dim=-1).to(c.dtype) @ c  # (B, H, T, r)
         return torch.einsum("bhtr,hdr->bhtd", o_lat, w_uv)  # (B, H, T, D)

@@ -42,12 +42,35 @@ class ModelShape:
     vocab: int
 
 
+VISION_FAMILIES = ("vit", "dit")
+
+
+@dataclass
+class VisionSpec:
+    """An image model (config.ts VisionSpec; model_vision.py builds it). shape.vocab holds the classes."""
+    family: str  # 'vit' | 'dit'
+    image_size: int
+    patch: int
+    channels: int
+    learn_sigma: bool
+
+    @property
+    def side(self) -> int:
+        """Side of what is patchified: the image (ViT) or its VAE latent (DiT, 8× smaller)."""
+        return self.image_size // 8 if self.family == "dit" else self.image_size
+
+    @property
+    def tokens(self) -> int:
+        return (self.side // self.patch) ** 2 + (1 if self.family == "vit" else 0)
+
+
 @dataclass
 class ModelSpec:
     source: str  # 'synthetic' | 'hf'
     preset: Optional[str]
     shape: Optional[ModelShape]  # None for 'hf'
     path: Optional[str]  # only for 'hf'
+    vision: Optional[VisionSpec] = None  # None for a text decoder
 
 
 @dataclass
@@ -94,6 +117,7 @@ class Workload:
     new_tokens: int
     steps: int
     warmup: int
+    sampling_steps: Optional[int] = None  # DiT inference: denoising steps per image
 
 
 @dataclass
@@ -192,6 +216,23 @@ def _shape(c: _Checker, m: dict) -> Optional[ModelShape]:
     return shape
 
 
+def _vision(c: _Checker, m: dict, shape: Optional[ModelShape]) -> Optional[VisionSpec]:
+    if m.get("vision") is None:
+        return None
+    o = c.obj("model.vision", m, "vision") or {}
+    sigma = o.get("learnSigma", _MISSING)
+    if not isinstance(sigma, bool):
+        c.fail("model.vision.learnSigma", "is missing" if sigma is _MISSING else f"{json.dumps(sigma)} is not true or false")
+    v = VisionSpec(c.choice("model.vision.family", o, "family", VISION_FAMILIES),
+                   c.int("model.vision.imageSize", o, "imageSize", 1), c.int("model.vision.patch", o, "patch", 1),
+                   c.int("model.vision.channels", o, "channels", 1), sigma is True)
+    if v.family == "dit" and v.image_size % 8:
+        c.fail("model.vision.imageSize", f"{v.image_size} is not a multiple of 8, the VAE's downsampling")
+    elif v.side % v.patch:
+        c.fail("model.vision.patch", f"{v.patch} does not divide the side {v.side}")
+    return v
+
+
 def _attention(c: _Checker, raw: dict, shape: Optional[ModelShape]) -> AttentionSpec:
     a = c.obj("attention", raw, "attention") or {}
     kind = c.choice("attention.kind", a, "kind", ATTENTION_KINDS)
@@ -236,6 +277,7 @@ def parse_config(raw: object) -> ProfileConfig:
         model = ModelSpec("hf", None, None, path)
     else:
         model = ModelSpec("synthetic", c.string("model.preset", m, "preset", nullable=True), _shape(c, m), None)
+        model.vision = _vision(c, m, model.shape)
 
     attention = _attention(c, raw, model.shape)
 
@@ -263,10 +305,15 @@ def parse_config(raw: object) -> ProfileConfig:
     workload = Workload(
         batch=c.int("workload.batch", w, "batch", 1),
         seq_len=c.int("workload.seqLen", w, "seqLen", 1),
-        new_tokens=c.int("workload.newTokens", w, "newTokens", 1 if stage == "inference" else 0),
+        # An image model generates no tokens (model.vision): newTokens is 0 at every stage.
+        new_tokens=c.int("workload.newTokens", w, "newTokens", 1 if stage == "inference" and model.vision is None else 0),
         steps=c.int("workload.steps", w, "steps", 1),
         warmup=c.int("workload.warmup", w, "warmup", 0),
     )
+    if w.get("samplingSteps") is not None:
+        workload.sampling_steps = c.int("workload.samplingSteps", w, "samplingSteps", 1)
+    if model.vision is not None and workload.seq_len != model.vision.tokens:
+        c.fail("workload.seqLen", f"{workload.seq_len} is not the image's {model.vision.tokens} tokens")
     sample_ms = c.int("sampleMs", raw, "sampleMs", 1, 60_000)
     seed = c.int("seed", raw, "seed", 0)
     # Optional, for configs written before they existed.

@@ -51,6 +51,9 @@ class ModelArgs:
     mla: Optional[object] = None
     nsa: Optional[object] = None
     moe: Optional[object] = None
+    # Image models (model_vision.py): every patch sees every patch, and timm/DiT put biases on q, k, v, o.
+    causal: bool = True
+    attn_bias: bool = False
 
 
 class RMSNorm(nn.Module):
@@ -118,9 +121,12 @@ def causal_mask(t: int, s: int, pos: int, device) -> torch.Tensor:
     return k_pos <= q_pos
 
 
-def attend(q, k, v, pos: int):
-    """Causal attention of q (B, H, T, D) over k, v (B, H, S, D), where S = pos + T."""
+def attend(q, k, v, pos: int, causal: bool = True):
+    """Causal attention of q (B, H, T, D) over k, v (B, H, S, D), where S = pos + T; with causal=False
+    (an image's patches) every query sees every key."""
     t, s = q.size(2), k.size(2)
+    if not causal:
+        return F.scaled_dot_product_attention(q, k, v) if HAS_SDPA else attend_explicit(q, k, v, pos, causal=False)
     if HAS_SDPA:
         # SDPA's is_causal aligns the mask top-left, which is only right when T == S; a single decode
         # query sees every cached key; anything else (a chunk after a prefix) needs the explicit mask.
@@ -132,11 +138,11 @@ def attend(q, k, v, pos: int):
     return attend_explicit(q, k, v, pos)
 
 
-def attend_explicit(q, k, v, pos: int):
+def attend_explicit(q, k, v, pos: int, causal: bool = True):
     """The same attention written out (torch < 2.0 has no SDPA); softmax in fp32."""
     t, s = q.size(2), k.size(2)
     att = (q @ k.transpose(-2, -1)).float() * (1.0 / math.sqrt(q.size(-1)))  # (B, H, T, S)
-    if t > 1:
+    if causal and t > 1:
         att = att.masked_fill(~causal_mask(t, s, pos, q.device), float("-inf"))
     att = F.softmax(att, dim=-1).to(v.dtype)
     return att @ v  # (B, H, T, D)
@@ -149,11 +155,11 @@ class CausalSelfAttention(nn.Module):
         super().__init__()
         assert args.n_heads % args.n_kv_heads == 0, "n_kv_heads must divide n_heads"
         self.n_heads, self.n_kv_heads, self.head_dim = args.n_heads, args.n_kv_heads, args.head_dim
-        self.rotary = rotary
-        self.q = nn.Linear(args.dim, args.n_heads * args.head_dim, bias=False)
-        self.k = nn.Linear(args.dim, args.n_kv_heads * args.head_dim, bias=False)  # the few lines
-        self.v = nn.Linear(args.dim, args.n_kv_heads * args.head_dim, bias=False)  # where MHA/GQA/MQA differ
-        self.o = nn.Linear(args.n_heads * args.head_dim, args.dim, bias=False)
+        self.rotary, self.causal, bias = rotary, args.causal, args.attn_bias
+        self.q = nn.Linear(args.dim, args.n_heads * args.head_dim, bias=bias)
+        self.k = nn.Linear(args.dim, args.n_kv_heads * args.head_dim, bias=bias)  # the few lines
+        self.v = nn.Linear(args.dim, args.n_kv_heads * args.head_dim, bias=bias)  # where MHA/GQA/MQA differ
+        self.o = nn.Linear(args.n_heads * args.head_dim, args.dim, bias=bias)
 
     def new_cache(self, batch: int, capacity: int, device, dtype) -> Cache:
         """A static cache for `capacity` positions: keys and values, (B, n_kv, capacity, D) each."""
@@ -163,7 +169,7 @@ class CausalSelfAttention(nn.Module):
     def forward(self, x, cache: Optional[Cache] = None, pos: int = 0):
         q, k, v = self.qkv(x, cache, pos)
         rep = self.n_heads // self.n_kv_heads
-        y = attend(q, repeat_kv(k, rep), repeat_kv(v, rep), pos)  # (B, H, T, D)
+        y = attend(q, repeat_kv(k, rep), repeat_kv(v, rep), pos, self.causal)  # (B, H, T, D)
         return self.out(y)
 
     def qkv(self, x, cache: Optional[Cache], pos: int):
