@@ -1,13 +1,15 @@
 import * as vscode from 'vscode';
 import { analyticFor } from '../core/analytic';
 import type { ProfileConfig } from '../core/config';
+import { FitError, type FitCheck } from '../core/fit';
 import type { TargetSpec } from '../run/targets';
 import type { Ctx } from './ctx';
+import { editorFitCheck, FIT_CHECK_SETTING } from './fitCheck';
 import { runtime } from './runtime';
 import type { SiteRef } from './sitesIndex';
 import { sshOptions } from './sshPrompts';
 import { markNotReady } from './targets';
-import { pythonProblemText, runSweep, type StartFailure, type SweepResult, type SweepTally } from './sweep';
+import { pythonProblemText, runSweep, tallyOf, type StartFailure, type SweepResult, type SweepTally } from './sweep';
 import { requireTrust } from './trust';
 
 export interface RunProfileOptions {
@@ -53,12 +55,47 @@ export class Profiler {
     if (configs.length === 0)
       throw new Error(vscode.l10n.t('the sweep has no configs; pick at least one value on every axis'));
     ctx.requireStore();
-    // Loaded on first use: the SSH client (ssh2) costs more to load than the whole rest of activation.
-    const { closeTarget, createTarget, targetSpecText, TargetError } = runtime();
-    const targetName = options.targetName ?? targetSpecText(spec);
+    const targetName = options.targetName ?? runtime().targetSpecText(spec);
     ctx.log.info(`profile: ${configs.length} config(s) on ${targetName}: ${configs.map((c) => c.label).join(', ')}`);
     const controller = new AbortController();
-    const result = await vscode.window.withProgress(
+    // Configs that cannot fit the target's memory are refused before anything is stored or started.
+    const fit = ctx.config.fitCheck ? editorFitCheck(spec, process.env, ctx.log) : undefined;
+    if (!fit) ctx.log.info(`profile: ${FIT_CHECK_SETTING} is off; configs are not checked against the target's memory`);
+    let result: SweepResult;
+    try {
+      result = await this.sweep(configs, spec, targetName, controller, fit, options);
+    } catch (error) {
+      if (!(error instanceof FitError)) throw error;
+      this.reportRefusal(error, targetName);
+      // Nothing ran and nothing was stored (as the CLI's refusal); the caller reads why from the failure.
+      return {
+        kind: 'not-started',
+        records: [],
+        tally: tallyOf([]),
+        failure: { message: error.message, python: null },
+      };
+    }
+    if (result.kind === 'not-started') {
+      this.reportStartFailure(result.failure, targetName, options);
+      // The Targets view must not keep a ✓ for a target that just failed to start.
+      const reason = result.records[0]?.error?.message ?? result.failure.message;
+      await markNotReady(ctx, targetName, spec, reason, result.failure.python !== null);
+    } else this.reportEnd(result, targetName);
+    return result;
+  }
+
+  private sweep(
+    configs: readonly ProfileConfig[],
+    spec: TargetSpec,
+    targetName: string,
+    controller: AbortController,
+    fit: FitCheck | undefined,
+    options: RunProfileOptions,
+  ): Thenable<SweepResult> {
+    const { ctx } = this;
+    // Loaded on first use: the SSH client (ssh2) costs more to load than the whole rest of activation.
+    const { closeTarget, createTarget, TargetError } = runtime();
+    return vscode.window.withProgress(
       {
         location: vscode.ProgressLocation.Notification,
         title: vscode.l10n.t('EfficientLLM: profiling on {0}', targetName),
@@ -90,17 +127,25 @@ export class Profiler {
             controller,
             describeFailure: (f) => pythonProblemText(f, options.pythonSetting ?? 'efficientllm.pythonPath'),
             progress: (message, increment) => progress.report({ message, increment }),
+            fit,
           },
         );
       },
     );
-    if (result.kind === 'not-started') {
-      this.reportStartFailure(result.failure, targetName, options);
-      // The Targets view must not keep a ✓ for a target that just failed to start.
-      const reason = result.records[0]?.error?.message ?? result.failure.message;
-      await markNotReady(ctx, targetName, spec, reason, result.failure.python !== null);
-    } else this.reportEnd(result, targetName);
-    return result;
+  }
+
+  /** A config cannot fit: the estimate and the memory, with the setting that tries anyway one click away. */
+  private reportRefusal(error: FitError, targetName: string): void {
+    const { ctx } = this;
+    ctx.log.warn(`profile on ${targetName}: refused by the fit check: ${error.message}`);
+    const open = vscode.l10n.t('Open Setting');
+    const log = vscode.l10n.t('Show Log');
+    void vscode.window
+      .showErrorMessage(vscode.l10n.t('EfficientLLM: not started on {0}: {1}', targetName, error.message), open, log)
+      .then(async (choice) => {
+        if (choice === open) await vscode.commands.executeCommand('workbench.action.openSettings', FIT_CHECK_SETTING);
+        else if (choice === log) ctx.log.show(true);
+      });
   }
 
   private reportEnd(result: SweepResult, targetName: string): void {

@@ -5,6 +5,7 @@
 // target that cannot start turned into failed runs the user can see, rerun and read the reason of.
 import * as l10n from '@vscode/l10n';
 import type { ProfileConfig } from '../core/config';
+import type { FitCheck } from '../core/fit';
 import { emptyEnv, emptyMetrics, RUN_RECORD_SCHEMA, type RunRecord } from '../core/record';
 import { profile, type ProfileOptions } from '../run/profile';
 import { newRunId } from '../run/store';
@@ -39,6 +40,8 @@ export interface SweepRequest {
   describeFailure?(failure: StartFailure): string;
   /** Progress of the sweep ("1/3 · tiny mqa fp32 inference · measure 2/3"); `increment` in percent. */
   progress?(message: string, increment?: number): void;
+  /** The preflight by estimate (fitCheck.ts): a config that cannot fit rejects with FitError before anything starts. */
+  readonly fit?: FitCheck;
 }
 
 /** How many runs of a sweep ended how. */
@@ -185,6 +188,7 @@ export async function runSweep(deps: SweepDeps, request: SweepRequest): Promise<
       newId: nextId,
       signal: request.controller.signal,
       now: deps.now,
+      fit: request.fit,
       onUpdate: (run, state) => {
         runs.update(run.id, state);
         const p = state.lastProgress;
