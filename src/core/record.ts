@@ -1,5 +1,6 @@
 // RunRecord v1: what `profile --json` prints and `.efficientllm/runs/<id>.json` keeps (DESIGN.md).
 import type { ProfileConfig } from './config';
+import type { TargetSpec } from './targetSpec';
 import type { HarnessErrorKind, MemorySource, PeakMemorySource, PowerMethod, SampleEvent } from './protocol';
 
 export const RUN_RECORD_SCHEMA = 1;
@@ -8,6 +9,13 @@ export const RUN_STATUSES = ['queued', 'running', 'completed', 'failed', 'cancel
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
 export type TargetKind = 'local' | 'ssh' | 'slurm';
+
+/** Where a run ran: kind and name as shown, and the spec to rerun it exactly (absent in older records). */
+export interface RunTarget {
+  kind: TargetKind;
+  name: string;
+  spec?: TargetSpec;
+}
 
 export interface RunEnv {
   python: string | null;
@@ -120,7 +128,7 @@ export interface RunRecord {
   id: string;
   createdAt: string;
   status: RunStatus;
-  target: { kind: TargetKind; name: string };
+  target: RunTarget;
   config: ProfileConfig;
   env: RunEnv;
   metrics: RunMetrics;
