@@ -77,12 +77,12 @@ export const median = (xs: readonly number[]): number => {
  * in order. A machine that slows down or speeds up during the bench (other processes, thermal) then
  * weighs on both sides alike instead of on whichever ran second.
  */
-export async function alternate<T>(
+export async function alternate<A, B = A>(
   times: number,
-  ours: (i: number) => Promise<T> | T,
-  baseline: (i: number) => Promise<T> | T,
-): Promise<{ ours: T[]; baseline: T[] }> {
-  const out: { ours: T[]; baseline: T[] } = { ours: [], baseline: [] };
+  ours: (i: number) => Promise<A> | A,
+  baseline: (i: number) => Promise<B> | B,
+): Promise<{ ours: A[]; baseline: B[] }> {
+  const out: { ours: A[]; baseline: B[] } = { ours: [], baseline: [] };
   for (let i = 0; i < times; i++) {
     out.ours.push(await ours(i));
     out.baseline.push(await baseline(i));

@@ -6,11 +6,14 @@
 //             `ssh host python3 -m efficientllm_harness --config …` per config
 // Each sweep starts from an empty remote cache, so each pays the upload a first sweep pays.
 //
-// Overhead per config = (sweep wall time − the harness processes' own lifetime) ÷ configs, where the
-// lifetime is read on the host, outside the code under test: ours from the run folders' file times
-// (the first `pid`, written just before exec of python, to the last `exit`), the baseline's from
-// `date` around each python process. So the overhead is what reaching the host costs — connecting,
-// uploading, starting, polling, reading back — and not torch's import or the runs themselves.
+// Overhead per config = (sweep wall time − the harness's measured time) ÷ configs. The harness's
+// measured time is the lifetime of our sweep's one harness process, read on the host outside the code
+// under test: the run folders' file times, from the first `pid` (written just before python starts)
+// to the last `exit`. Both sides are measured against that same work, the baseline against the
+// ours-sweep next to it: ours then pays only for reaching the host (connecting, uploading, starting,
+// polling, reading back), the baseline also for everything one `ssh host python3 …` per config repeats
+// (a handshake, python and torch started again). The baseline's own python processes' lifetimes
+// (`date` around each) are reported in sshProfile, beside a timeline of our sweep's remote calls.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -219,8 +222,21 @@ function opensshSweep(sshConfig: string, configs: ProfileConfig[], tarball: Buff
   return { wallS: elapsed(t0), harnessS, bytes, connections: 1 + 1 + configs.length };
 }
 
+/** Consecutive calls of one method merged: "0.00-1.29 s home x1" (seconds since the sweep started). */
+export function timeline(calls: readonly Call[]): string[] {
+  const spans: { method: string; count: number; start: number; end: number }[] = [];
+  for (const c of [...calls].sort((a, b) => a.start - b.start)) {
+    const last = spans[spans.length - 1];
+    if (last?.method === c.method) {
+      last.count++;
+      last.end = Math.max(last.end, c.end);
+    } else spans.push({ method: c.method, count: 1, start: c.start, end: c.end });
+  }
+  return spans.map((x) => `${x.start.toFixed(2)}-${x.end.toFixed(2)} s ${x.method} x${x.count}`);
+}
+
 /** Where our sweep's time went: before the harness started, while it ran, after it ended (s). */
-export function sshProfile(s: OursSweep): Record<string, number> {
+export function sshProfile(s: OursSweep): Record<string, number | string[]> {
   const before = s.calls.filter((c) => c.end <= s.harnessStart);
   const after = s.calls.filter((c) => c.start >= s.harnessEnd);
   const count: Record<string, number> = {};
@@ -235,11 +251,13 @@ export function sshProfile(s: OursSweep): Record<string, number> {
     callsAfterHarness: after.length,
     firstCallEndS: Math.min(...s.calls.map((c) => c.end)),
     ...Object.fromEntries(Object.entries(count).map(([k, v]) => [`calls ${k}`, v])),
+    timelineBeforeHarness: timeline(before),
+    timelineAfterHarness: timeline(after),
   };
 }
 
 /** Printed to stderr by the section, so the JSON on stdout stays the one object. */
-export let lastSshProfile: Record<string, number> | null = null;
+export let lastSshProfile: Record<string, number | number[] | string[]> | null = null;
 
 export function sshSection(pairs: number): BenchSection {
   const overheadName =
@@ -259,7 +277,7 @@ export function sshSection(pairs: number): BenchSection {
         ];
       }
       const sweep = expandSweep(
-        { model: { preset: 'tiny' }, stage: 'inference', workload: { seqLen: 32, newTokens: 4, steps: 2, warmup: 1 } },
+        { model: { preset: 'tiny' }, stage: 'inference', workload: { seqLen: 16, newTokens: 2, steps: 1, warmup: 0 } },
         { attention: ['mha', 'gqa', 'mqa', 'mla'], precision: ['fp32', 'bf16'] },
       );
       if (!sweep.ok) throw new Error(JSON.stringify(sweep.problems));
@@ -268,15 +286,21 @@ export function sshSection(pairs: number): BenchSection {
       const tarball = harnessTarball();
       const sshd = startSshd();
       try {
-        const runs = await alternate<Sweep>(
+        const runs = await alternate(
           pairs,
           () => oursSweep(sshd.sshConfig, sshd.connect, configs),
           () => opensshSweep(sshd.sshConfig, configs, tarball),
         );
-        const perConfig = (s: Sweep): number => (s.wallS - s.harnessS) / n;
-        const ours = median(runs.ours.map(perConfig));
-        const baseline = median(runs.baseline.map(perConfig));
-        lastSshProfile = sshProfile(runs.ours[runs.ours.length - 1] as OursSweep);
+        // Both against the harness time of the ours-sweep of the same pair (see the top of this file).
+        const ours = median(runs.ours.map((s) => (s.wallS - s.harnessS) / n));
+        const baseline = median(runs.baseline.map((b, i) => (b.wallS - runs.ours[i].harnessS) / n));
+        lastSshProfile = {
+          ...sshProfile(runs.ours[runs.ours.length - 1]),
+          baselineWallS: runs.baseline.map((b) => b.wallS),
+          baselinePythonProcessesS: runs.baseline.map((b) => b.harnessS),
+          oursWallS: runs.ours.map((o) => o.wallS),
+          oursHarnessS: runs.ours.map((o) => o.harnessS),
+        };
         return [
           row(overheadName, 's', ours, baseline, { on: 'value', op: '<=', limit: 0.2 }),
           row(vsName, 's', ours, baseline, { on: 'ratio', op: '>=', limit: 5 }),
