@@ -15,6 +15,15 @@ export interface FileShape {
   from: Partial<Record<ShapeField, string>>;
   /** The class whose fields gave most of the numbers. */
   configClass?: string;
+  /** GPT-2 blocks (see SiteDetails.block), with their learned positions when the file states them. */
+  block?: 'gpt2';
+  positions?: number;
+}
+
+/** GPT-2's MLP: `c_fc` up, no gate beside it (a Llama MLP has w1/w3 or gate_proj/up_proj). */
+function isGpt2Mlp(c: ClassFact): boolean {
+  const t = new Set(c.initAssigns.map((a) => a.target));
+  return t.has('c_fc') && !t.has('gate_proj') && !t.has('w3') && !t.has('c_fc2');
 }
 
 /** The class (in file order) whose class-level fields bind `name` to `value`. */
@@ -130,6 +139,11 @@ export function fileShape(
     shape.from.ffn = ffn.from;
   }
   if (owners.length > 0) shape.configClass = owners[0];
+  if (classes.some(isGpt2Mlp)) {
+    shape.block = 'gpt2';
+    const positions = fromNames(['n_positions', 'block_size', 'max_position_embeddings'], classes, fileScope);
+    if (positions) shape.positions = positions.value;
+  }
   return shape;
 }
 
@@ -173,5 +187,7 @@ export function withFileShape(
     if (details[k] === shape[k] && shape.from[k] !== undefined) from[k] = shape.from[k];
   if (Object.keys(from).length > 0) details.shapeFrom = from;
   if (shape.configClass !== undefined) details.configClass = shape.configClass;
+  if (shape.block !== undefined) details.block = shape.block;
+  if (shape.positions !== undefined) details.positions = shape.positions;
   return { ...site, details };
 }

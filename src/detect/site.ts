@@ -74,6 +74,12 @@ export interface SiteDetails {
    * it beside the number. Only for numbers this file pins down.
    */
   shapeFrom?: Partial<Record<ShapeField, string>>;
+  /**
+   * "gpt2" when the file's blocks are GPT-2's (nanoGPT): a two-matrix GELU MLP (`c_fc`, no gate),
+   * learned positions (`positions` of them) and tied embeddings; absent for Llama-style blocks.
+   */
+  block?: 'gpt2';
+  positions?: number;
   /** The config class (a dataclass such as `GPTConfig` or `ModelArgs`) whose defaults give the shape. */
   configClass?: string;
   // config.json.

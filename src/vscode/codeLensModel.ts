@@ -11,7 +11,7 @@ import type { Precision } from '../core/config';
 import type { RunRecord } from '../core/record';
 import { recommend, techniqueLabels } from '../core/recommend';
 import { formatBytes, formatCount, formatSeconds } from '../core/units';
-import { describeSite } from '../detect/describe';
+import { describeParts, describeSite } from '../detect/describe';
 import { MAX_FILE_BYTES, type DetectionCache } from '../detect/detector';
 import type { ModelSite } from '../detect/site';
 import { estimateSite, sitePrecision, type SiteEstimate } from './siteEstimate';
@@ -65,12 +65,52 @@ const KIND_LABEL: Readonly<Record<ModelSite['kind'], string>> = {
   config: 'config',
 };
 
-/** "GQA attention · heads 32 · kv heads 8". */
+/**
+ * The most characters a lens title has (its codicon included): a longer line runs past the editor's
+ * width and hides the lenses after it. What does not fit is in the tooltip.
+ */
+export const MAX_LENS_CHARS = 100;
+
+/** "GQA attention", "PEFT". */
+function kindText(site: ModelSite): string {
+  return site.attention !== null ? `${site.attention.toUpperCase()} ${KIND_LABEL[site.kind]}` : KIND_LABEL[site.kind];
+}
+
+/** "GQA attention · heads 32 · kv heads 8" (whole: the CLI and the tooltip). */
 export function detectionText(site: ModelSite): string {
-  const what =
-    site.attention !== null ? `${site.attention.toUpperCase()} ${KIND_LABEL[site.kind]}` : KIND_LABEL[site.kind];
   const details = describeSite(site);
-  return details ? `${what} · ${details}` : what;
+  return details ? `${kindText(site)} · ${details}` : kindText(site);
+}
+
+/** `head` + as many of `parts` (in order, " · " between) as keep the line at `max` with `tail` after. */
+export function fitLine(head: string, parts: readonly string[], tail: string, max = MAX_LENS_CHARS): string {
+  let line = head;
+  for (const p of parts) {
+    if (line.length + 3 + p.length + tail.length > max) break;
+    line += ` · ${p}`;
+  }
+  const out = line + tail;
+  return out.length <= max ? out : `${out.slice(0, max - 1)}…`;
+}
+
+/** The short estimate for a lens title: "8.03B params · 15.0 GiB bf16 · KV 125 MiB/1k tok". */
+export function estimateShort(e: SiteEstimate): string {
+  const head = e.scope === 'model' ? formatCount(e.params) : `per layer ${formatCount(e.params)}`;
+  return l10n.t(
+    '{0} params · {1} {2} · KV {3}/1k tok',
+    head,
+    formatBytes(e.weightBytes),
+    e.precision,
+    formatBytes(e.kvBytesPer1k),
+  );
+}
+
+/** Where the site's shape numbers came from, for the tooltip: "layers: GPTConfig.n_layer; ffn: MLP.c_fc". */
+function shapeSources(site: ModelSite): string | null {
+  const from = site.details.shapeFrom;
+  if (!from) return null;
+  const parts = Object.entries(from).map(([k, v]) => `${k} from ${v}`);
+  return parts.length > 0 ? parts.join('; ') : null;
 }
 
 /** "8.03B params · 15.0 GiB weights (bf16) · KV 125 MiB / 1k tokens". */
@@ -122,16 +162,32 @@ export function siteLenses(site: ModelSite, input: LensInput): LensSpec[] {
   const args: SiteArgs = { site, relFile: input.relFile, file: input.file };
   const precision = sitePrecision(site, input.precision);
   const estimate = estimateSite(site, precision, input.text);
-  const detected = detectionText(site);
+  const fromConfig = !estimate && hasConfigRefs(site);
+  const tail = estimate
+    ? ` — ${estimateShort(estimate)}`
+    : fromConfig
+      ? ` — ${l10n.t('pick a config.json for numbers')}`
+      : '';
+  const sources = shapeSources(site);
+  const tooltip = [
+    detectionText(site),
+    estimate ? estimateText(estimate) : null,
+    sources,
+    estimate
+      ? l10n.t('Detected by EfficientLLM; the figures are the analytic estimate (batch 1), not a measurement.')
+      : fromConfig
+        ? l10n.t(
+            'Detected by EfficientLLM. The shape is read from a config object at run time: open or pick the config.json it is built from for an estimate, or profile it to measure.',
+          )
+        : l10n.t('Detected by EfficientLLM.'),
+  ]
+    .filter((x): x is string => x !== null)
+    .join('\n');
   const lenses: LensSpec[] = [
     {
       line,
-      title: estimate ? `$(pulse) ${detected} — ${estimateText(estimate)}` : `$(pulse) ${detected}`,
-      tooltip: estimate
-        ? l10n.t('Detected by EfficientLLM; the figures are the analytic estimate (batch 1), not a measurement.')
-        : l10n.t(
-            'Detected by EfficientLLM. The shape comes from a config object, so there is no instant estimate; profile it to measure.',
-          ),
+      title: fitLine(`$(pulse) ${kindText(site)}`, describeParts(site), tail),
+      tooltip,
       command: estimate ? { name: 'estimateSite', args: [args] } : null,
     },
     {
@@ -152,29 +208,73 @@ export function siteLenses(site: ModelSite, input: LensInput): LensSpec[] {
   if (runs.length === 0) return lenses;
   const labels = techniqueLabels(runs);
   const last = runs[0];
+  const summary = runSummary(last, labels.get(last.id) ?? last.config.label);
   lenses.push({
     line,
-    title: `$(history) ${l10n.t('Last run')} ${runSummary(last, labels.get(last.id) ?? last.config.label)}`,
-    tooltip: l10n.t('Run {0} on {1}; click to open it', last.id, last.target.name),
+    title: fitLine(`$(history) ${l10n.t('Last {0} run', last.config.stage)} ${summary}`, [], ''),
+    tooltip: l10n.t(
+      '{0} run {1} on {2} ({3}); click to open it',
+      last.config.stage,
+      last.id,
+      last.target.name,
+      summary,
+    ),
     command: { name: 'openRuns', args: [[last.id]] },
   });
   const report = recommend(runs, {
     objectives: null,
     constraints: { maxMemoryBytes: null, maxQualityLossPct: null, maxLatencyS: null },
   });
-  const group =
-    report.groups.find((g) => g.recommendation !== null && g.labels[last.id] !== undefined) ??
-    report.groups.find((g) => g.recommendation !== null);
-  if (group?.recommendation) {
-    const rec = group.recommendation;
+  const byId = new Map(runs.map((r) => [r.id, r]));
+  // Only a recommendation of what this site is (an attention variant for an attention class, a PEFT
+  // method for a LoraConfig, a precision for a quantization config): among runs that differ in it.
+  const own = (r: RunRecord): string => ownTechnique(site.kind, r);
+  const varies = (ids: readonly string[]): boolean =>
+    new Set(ids.map((id) => byId.get(id)).flatMap((r) => (r ? [own(r)] : []))).size > 1;
+  const groups = report.groups.filter((g) => g.recommendation !== null && varies(Object.keys(g.labels)));
+  const group = groups.find((g) => g.labels[last.id] !== undefined) ?? groups[0];
+  const rec = group?.recommendation;
+  const chosen = rec ? byId.get(rec.runId) : undefined;
+  if (group && rec && chosen) {
     lenses.push({
       line,
-      title: `$(star-full) ${l10n.t('Recommended: {0}', rec.label)}`,
+      title: fitLine(
+        `$(star-full) ${l10n.t('Recommended for {0}: {1}', chosen.config.stage, site.kind === 'config' ? rec.label : own(chosen))}`,
+        [],
+        '',
+      ),
       tooltip: rec.reason,
       command: { name: 'openRuns', args: [rec.evidence] },
     });
   }
   return lenses;
+}
+
+/** A site reads the plain field its numbers come from (`config.n_head`): its config.json has them. */
+function hasConfigRefs(site: ModelSite): boolean {
+  const d = site.details;
+  return [d.headsFrom, d.kvHeadsFrom, d.expertsFrom, d.topKFrom].some((x) => x !== undefined);
+}
+
+/** The part of a run's config a site of `kind` is about ("GQA-2", "LoRA", "int8"); all of it for a config. */
+export function ownTechnique(kind: ModelSite['kind'], r: RunRecord): string {
+  const c = r.config;
+  const attention = c.attention.kind === 'gqa' ? `GQA-${c.attention.kvHeads}` : c.attention.kind.toUpperCase();
+  const moe = c.moe ? `MoE ${c.moe.experts}×${c.moe.topK}` : 'dense';
+  const peft = c.peft ? c.peft.method : 'none';
+  switch (kind) {
+    case 'attention':
+      return attention;
+    case 'moe':
+      return moe;
+    case 'peft':
+      return peft === 'full' ? 'full FT' : peft;
+    case 'quantization':
+    case 'load':
+      return c.precision;
+    case 'config':
+      return [attention, moe, peft, c.precision].join(' ');
+  }
 }
 
 /** Every lens of a document, in site order. */

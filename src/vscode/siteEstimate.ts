@@ -61,6 +61,19 @@ export function modelArchOf(site: ModelSite, text?: string): ModelArch | null {
   const attention = site.attention ?? 'mha';
   const kvHeads = d.kvHeads ?? (attention === 'mqa' ? 1 : heads);
   const headDim = d.headDim ?? Math.floor(hidden / heads);
+  // GPT-2 blocks (nanoGPT, detect's `block`): counted as GPT2LMHeadModel is, exactly as its config.json.
+  if (d.block === 'gpt2' && attention === 'mha')
+    return {
+      family: 'gpt2',
+      shape: { layers, hidden, heads, kvHeads: heads, headDim, ffn, vocab },
+      attention: 'mha',
+      mla: null,
+      nsa: null,
+      moe: null,
+      tiedEmbeddings: true,
+      qkvBias: true,
+      positions: d.positions ?? 1024,
+    };
   return {
     family: d.modelType === 'gpt2' ? 'gpt2' : 'decoder',
     shape: { layers, hidden, heads, kvHeads, headDim, ffn, vocab },
@@ -96,7 +109,8 @@ export function layerArchOf(site: ModelSite): ModelArch | null {
   const hidden = d.hidden ?? (heads !== undefined && d.headDim !== undefined ? heads * d.headDim : undefined);
   if (heads === undefined || hidden === undefined) return null;
   const kind = site.attention;
-  const kvHeads = d.kvHeads ?? (kind === 'mqa' ? 1 : kind === 'mha' ? heads : undefined);
+  // MLA caches a latent, not per-head keys: its head count stands in for the (unused) KV heads.
+  const kvHeads = d.kvHeads ?? (kind === 'mqa' ? 1 : kind === 'mha' || kind === 'mla' ? heads : undefined);
   if (kvHeads === undefined) return null;
   const headDim = d.headDim ?? Math.floor(hidden / heads);
   if (kind === 'mla' && d.kvRank === undefined) return null;

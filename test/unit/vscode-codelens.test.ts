@@ -41,9 +41,14 @@ test('an attention class with literal head counts gets the per-layer estimate', 
     runsById: noRuns,
   });
   assert.equal(first.line, 14, "lenses sit on the site's line (0-based)");
-  assert.match(
+  // The title keeps what fits in MAX_LENS_CHARS; the tooltip has all of it.
+  assert.equal(
     first.title,
-    /MQA attention · heads 16 · kv heads 1 · hidden 1024 · sdpa — per layer: 2\.23M attention params · 4\.25 MiB \(bf16\) · KV 250 KiB \/ 1k tokens/,
+    '$(pulse) MQA attention · heads 16 — per layer 2.23M params · 4.25 MiB bf16 · KV 250 KiB/1k tok',
+  );
+  assert.match(
+    first.tooltip ?? '',
+    /MQA attention · heads 16 · kv heads 1 · hidden 1024 · sdpa\nper layer: 2\.23M attention params · 4\.25 MiB \(bf16\) · KV 250 KiB \/ 1k tokens/,
   );
   assert.equal(profile.title, 'Profile variants…');
   assert.deepEqual(profile.command?.name, 'profileSite');
@@ -68,8 +73,9 @@ test('head counts read from config.* give the detection only, no numbers', () =>
   });
   assert.equal(
     first.title,
-    '$(pulse) GQA attention · heads config.num_attention_heads · kv heads config.num_key_value_heads',
+    '$(pulse) GQA attention · heads from config.num_attention_heads — pick a config.json for numbers',
   );
+  assert.match(first.tooltip ?? '', /kv heads from config\.num_key_value_heads/);
   assert.equal(first.command, null);
 });
 
@@ -88,9 +94,13 @@ test('a config.json is estimated exactly from its text, at its own dtype', async
   );
   assert.equal(lenses.length, 3);
   // Llama-3-8B: 8.03B parameters, bf16 in its config → 2 bytes each; KV 2×32 layers×8 heads×128×2 B = 128 KiB/token.
-  assert.match(
+  assert.equal(
     lenses[0].title,
-    /GQA config · 32 layers · heads 32 · kv heads 8 · hidden 4096 · bf16 — 8\.03B params · 15\.0 GiB weights \(bf16\) · KV 125 MiB \/ 1k tokens/,
+    '$(pulse) GQA config · 32 layers · heads 32 — 8.03B params · 15.0 GiB bf16 · KV 125 MiB/1k tok',
+  );
+  assert.match(
+    lenses[0].tooltip ?? '',
+    /GQA config · 32 layers · heads 32 · kv heads 8 · hidden 4096 · bf16\n8\.03B params · 15\.0 GiB weights \(bf16\) · KV 125 MiB \/ 1k tokens/,
   );
 });
 
@@ -135,9 +145,9 @@ test('after runs from a site: the last result and the recommendation, linking to
   });
   assert.equal(lenses.length, 5);
   const [last, rec] = lenses.slice(3);
-  assert.equal(last.title, '$(history) Last run MQA: 1.30 s latency · 5.50 GiB peak');
+  assert.equal(last.title, '$(history) Last inference run MQA: 1.30 s latency · 5.50 GiB peak', 'the stage is named');
   assert.deepEqual(last.command, { name: 'openRuns', args: [['20250101-120200-e5f6']] });
-  assert.equal(rec.title, '$(star-full) Recommended: GQA-2');
+  assert.equal(rec.title, '$(star-full) Recommended for inference: GQA-2');
   assert.match(rec.tooltip ?? '', /runs c3d4, a1b2, e5f6/);
   assert.deepEqual(rec.command, {
     name: 'openRuns',
@@ -165,7 +175,7 @@ test('a failed last run says so, with its error kind', () => {
     runsById: new Map([[failed.id, failed]]),
   });
   assert.equal(lenses.length, 4, 'no recommendation without a completed run');
-  assert.equal(lenses[3].title, '$(history) Last run MHA fp32: failed (oom)');
+  assert.equal(lenses[3].title, '$(history) Last inference run MHA fp32: failed (oom)');
 });
 
 test('detectionText names the kind of every site', () => {
