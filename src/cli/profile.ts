@@ -14,6 +14,7 @@ import {
 import { expandSweep, KINDS_WITH_KV_HEADS, parsePlan, type SweepAxes, type SweepPlan } from '../core/sweep';
 import { renderSummary } from '../views/table';
 import { analyticFor } from '../core/analytic';
+import { withScalingEfficiency } from '../core/scaling';
 import { givenSlurmFlags, SLURM_CLI_OPTIONS, slurmJobOptions } from '../run/slurm/fromFlags';
 import { profile } from '../run/profile';
 import { newRunId, RunStore } from '../run/store';
@@ -342,7 +343,7 @@ export const profileCommand: Subcommand = async (argv, io) => {
   process.once('SIGTERM', onSigint);
   const bar = io.isTTY && !values.json ? progressPrinter(io, configs.length) : null;
   try {
-    const records = await profile({
+    const measured = await profile({
       configs,
       target,
       store,
@@ -366,6 +367,9 @@ export const profileCommand: Subcommand = async (argv, io) => {
       },
     });
     bar?.finish();
+    // Data-parallel runs against the sweep's 1-process run of the same config; those it changes are stored again.
+    const records = withScalingEfficiency(measured);
+    for (const [i, r] of records.entries()) if (r !== measured[i]) await store.save(r);
     if (values.json) {
       io.out(JSON.stringify({ runs: records }, null, 2) + '\n');
     } else {

@@ -124,6 +124,10 @@ export function assembleRecord(input: AssembleInput): RunRecord {
       memorySource: hello.memorySource,
       peakMemorySource: hello.peakMemorySource ?? null,
     });
+    if (hello.worldSize !== undefined && hello.worldSize > 1) {
+      env.worldSize = hello.worldSize;
+      env.nodes = hello.nodes ?? 1;
+    }
   }
   let status: RunStatus;
   let error: RunError | null = null;
@@ -140,7 +144,10 @@ export function assembleRecord(input: AssembleInput): RunRecord {
       hello?.device.memoryBytes ?? null,
       state.result.counters,
     );
-    peakSource = analytic.peakSource;
+    // The FLOPs are one rank's (workload.batch is per rank), so MFU divides by world size × peak.
+    peakSource =
+      analytic.peakSource +
+      (env.worldSize !== undefined ? `; MFU per rank: model FLOPs/s ÷ (world size ${env.worldSize} × this peak)` : '');
     metrics = computeMetrics({
       config: input.config,
       counters: state.result.counters,
@@ -188,6 +195,7 @@ export function assembleRecord(input: AssembleInput): RunRecord {
           peak: peakSource,
         }
       : null,
+    ...(state.result?.counters.perRank ? { perRank: state.result.counters.perRank.map((r) => ({ ...r })) } : {}),
     evals: state.evals.map(({ tokens, seconds, valLoss }) => ({ tokens, seconds, valLoss })),
     samples: thin(state.samples).map(({ t, memoryBytes, utilization, powerW }) => ({
       t,

@@ -174,7 +174,7 @@ export interface ProfileConfigInput {
   trainTokens?: number;
   data?: string;
   evalEvery?: number;
-  parallel?: Partial<ParallelSpec> & { strategy?: string };
+  parallel?: { nproc?: number; nodes?: number; strategy?: string };
 }
 
 export interface FieldError {

@@ -80,7 +80,9 @@ export function computeMetrics(input: MetricInputs): RunMetrics {
   const tokensPerIteration = inference ? c.generatedTokensPerIteration : c.tokensPerIteration;
   const tokens = tokensPerIteration * iterations;
   m.tokensPerS = ratio(tokens, measuredS);
-  m.samplesPerS = ratio(config.workload.batch * iterations, measuredS);
+  // workload.batch is per rank: a data-parallel step serves it on every rank.
+  const world = config.parallel ? config.parallel.nproc * config.parallel.nodes : 1;
+  m.samplesPerS = ratio(config.workload.batch * world * iterations, measuredS);
   m.tokensPerParamPerS = inference ? null : ratio(m.tokensPerS, c.activeParams);
 
   const t0 = c.windowStartT;

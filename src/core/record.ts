@@ -1,7 +1,14 @@
 // RunRecord v1: what `profile --json` prints and `.efficientllm/runs/<id>.json` keeps (DESIGN.md).
 import type { ProfileConfig } from './config';
 import type { TargetSpec } from './targetSpec';
-import type { HarnessErrorKind, MemorySource, PeakMemorySource, PowerMethod, SampleEvent } from './protocol';
+import type {
+  HarnessErrorKind,
+  MemorySource,
+  PeakMemorySource,
+  PowerMethod,
+  RankCounters,
+  SampleEvent,
+} from './protocol';
 
 export const RUN_RECORD_SCHEMA = 1;
 
@@ -30,6 +37,10 @@ export interface RunEnv {
   peakMemorySource?: PeakMemorySource | null;
   /** How powerW was measured: NVML's energy counter ÷ window, or the mean of power readings (absent in older records). */
   powerMethod?: PowerMethod | null;
+  /** Processes of a data-parallel run (torch.distributed world size); absent in older records: 1. */
+  worldSize?: number;
+  /** Nodes its ranks ran on; absent: 1. */
+  nodes?: number;
 }
 
 /** Every metric is null when the run could not measure it, never 0. Units are in the names. */
@@ -70,6 +81,11 @@ export interface RunMetrics {
   trainTokens: number | null;
   /** Standard error of the mean step time (latencyS): within one run, a latency difference inside it is a tie. */
   latencyStdErrS: number | null;
+  /**
+   * Data-parallel runs: tokens/s ÷ (world size × tokens/s of the 1-process run of the same config in
+   * the same sweep or store, scaling.ts); null without that sibling or for one process.
+   */
+  scalingEfficiency: number | null;
 }
 
 export const METRIC_NAMES: readonly (keyof RunMetrics)[] = [
@@ -103,6 +119,7 @@ export const METRIC_NAMES: readonly (keyof RunMetrics)[] = [
   'baseValLoss',
   'trainTokens',
   'latencyStdErrS',
+  'scalingEfficiency',
 ];
 
 export function emptyMetrics(): RunMetrics {
@@ -141,6 +158,8 @@ export interface RunRecord {
     /** What MFU and the roofline floor divide by: a datasheet figure or a calibration on the device (absent in older records). */
     peak?: string;
   } | null;
+  /** Data-parallel runs: each rank's own counters (tokens/s, peak memory, step time, energy); absent for one process. */
+  perRank?: RankCounters[];
   /** Held-out evaluations while training to a budget, in order (absent in older records). */
   evals?: RunEval[];
   /** Monitor samples of the run (memory, utilisation, power), for charts. */

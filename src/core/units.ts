@@ -156,6 +156,7 @@ export const METRIC_INFO: Readonly<Record<keyof RunMetrics, MetricInfo>> = {
   baseValLoss: { label: 'Held-out loss before', kind: 'number', unit: 'nats/token' },
   trainTokens: { label: 'Tokens trained', kind: 'count', unit: 'count' },
   latencyStdErrS: { label: 'Latency ± (std. error)', kind: 'seconds', unit: 's' },
+  scalingEfficiency: { label: 'Scaling efficiency', kind: 'fraction', unit: 'fraction (0–1)' },
 };
 
 /** Formats one metric value with its unit, e.g. ("peakMemoryBytes", 1610612736) → "1.50 GiB". */

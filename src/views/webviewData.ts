@@ -54,6 +54,8 @@ export const METRIC_DIRECTIONS: Readonly<Record<MetricKey, MetricDirection>> = {
   baseValLoss: null,
   trainTokens: null,
   latencyStdErrS: null,
+  // A property of the world size, not of a technique: never an objective.
+  scalingEfficiency: null,
 };
 
 const finite = (v: number | null | undefined): v is number => typeof v === 'number' && Number.isFinite(v);
