@@ -23,22 +23,29 @@ const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
 
 /**
  * Time-average of a sampled quantity over [t0, t1]: each sample holds its value until the next one
- * (a step function, as a sampler sees it), so uneven sampling does not bias the mean. Null without
- * a single sample in the window.
+ * (a step function, as a sampler sees it), so uneven sampling does not bias the mean. The sample in
+ * effect at t0 is the last one at or before it: it covers the window up to the first sample inside,
+ * so a window shorter than the sampling interval still has a value. Without a sample at or before
+ * t0 the window is averaged from its first sample on (what came before is not known). Null without a
+ * sample at or before t1.
  */
 export function timeAverage(points: readonly { t: number; v: number }[], t0: number, t1: number): number | null {
-  const inside = points.filter((p) => p.t >= t0 && p.t <= t1).sort((a, b) => a.t - b.t);
-  if (inside.length === 0) return null;
-  if (inside.length === 1 || t1 <= t0) return sum(inside.map((p) => p.v)) / inside.length;
+  const sorted = [...points].sort((a, b) => a.t - b.t);
+  let first = -1; // the sample in effect at t0
+  for (let i = 0; i < sorted.length && sorted[i].t <= t0; i++) first = i;
+  const steps = sorted.filter((p, i) => i === first || (p.t > t0 && p.t <= t1));
+  if (steps.length === 0) return null;
+  if (t1 <= t0) return steps[0].v;
   let area = 0;
   let span = 0;
-  for (let i = 0; i < inside.length; i++) {
-    const start = i === 0 ? t0 : inside[i].t;
-    const end = i + 1 < inside.length ? inside[i + 1].t : t1;
-    area += inside[i].v * (end - start);
+  for (let i = 0; i < steps.length; i++) {
+    const start = Math.max(t0, steps[i].t);
+    const end = i + 1 < steps.length ? steps[i + 1].t : t1;
+    area += steps[i].v * (end - start);
     span += end - start;
   }
-  return span > 0 ? area / span : null;
+  // One sample exactly at t1 spans nothing: it is the only reading of the window.
+  return span > 0 ? area / span : steps[steps.length - 1].v;
 }
 
 function average(

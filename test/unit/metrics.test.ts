@@ -57,6 +57,51 @@ test('time average weights each sample by how long it held', () => {
   assert.equal(timeAverage([{ t: 5, v: 1 }], 0, 1), null, 'samples outside the window do not count');
 });
 
+test('time average: the sample in effect at the window start holds until the next one (issue 12 defect 8)', () => {
+  // A window shorter than the sampling interval: the reading at 9.98 is what held throughout.
+  const points = [
+    { t: 9.98, v: 100 },
+    { t: 10.03, v: 200 },
+  ];
+  assert.equal(timeAverage(points, 10, 10.02), 100);
+  // The first interval: 100 held from 0 to 2 and 200 from 2 on, so [1, 3] averages 150 (not 200).
+  assert.equal(
+    timeAverage(
+      [
+        { t: 0, v: 100 },
+        { t: 2, v: 200 },
+      ],
+      1,
+      3,
+    ),
+    150,
+  );
+  // With nothing before the window, it is averaged from its first sample on: 300 for 1 s, 100 for 1 s.
+  assert.equal(
+    timeAverage(
+      [
+        { t: 2, v: 300 },
+        { t: 3, v: 100 },
+      ],
+      1,
+      4,
+    ),
+    200,
+  );
+  // A sample from long before the window, then one inside: each holds its own share.
+  assert.equal(
+    timeAverage(
+      [
+        { t: -5, v: 10 },
+        { t: 1, v: 30 },
+      ],
+      0,
+      2,
+    ),
+    20,
+  );
+});
+
 test('latency, throughput and energy follow DESIGN.md', () => {
   const samples = [sample(9, 1), sample(10, 100, 200, 50), sample(13, 200, 300, 100), sample(15, 999)];
   const m = computeMetrics({
