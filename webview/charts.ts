@@ -73,6 +73,36 @@ const background: Plugin = {
   },
 };
 
+/** Text drawn beside each point, per chart (dataset index → point index → text), so scatters name their configs. */
+const pointLabels = new WeakMap<Chart, string[][]>();
+
+const labelPoints: Plugin = {
+  id: 'efficientllmPointLabels',
+  afterDatasetsDraw(chart) {
+    const labels = pointLabels.get(chart as unknown as Chart);
+    if (!labels) return;
+    const theme = readTheme();
+    const ctx = chart.ctx;
+    ctx.save();
+    ctx.fillStyle = theme.fg;
+    ctx.font = `11px ${theme.font}`;
+    ctx.textBaseline = 'middle';
+    labels.forEach((texts, di) => {
+      const meta = chart.getDatasetMeta(di);
+      if (meta.hidden) return;
+      texts.forEach((t, pi) => {
+        const p = meta.data[pi];
+        if (!p || !t) return;
+        // Left of the point near the right edge, so the text stays inside the chart.
+        const right = p.x > chart.chartArea.right - ctx.measureText(t).width - 16;
+        ctx.textAlign = right ? 'right' : 'left';
+        ctx.fillText(t, p.x + (right ? -10 : 10), p.y - 8);
+      });
+    });
+    ctx.restore();
+  },
+};
+
 Chart.register(
   BarController,
   BarElement,
@@ -86,6 +116,7 @@ Chart.register(
   Tooltip,
   Legend,
   background,
+  labelPoints,
 );
 // No animation (numbers, not motion); charts fill their box (.chart sets the height).
 Chart.defaults.animation = false;
@@ -99,6 +130,8 @@ export function drawChart<T extends ChartType>(
   name: string,
   canvas: HTMLCanvasElement,
   config: ChartConfiguration<T>,
+  /** Text beside each point (scatter), by dataset and point. */
+  labels?: string[][],
 ): Chart<T> {
   charts.get(name)?.destroy();
   const theme = readTheme();
@@ -106,6 +139,10 @@ export function drawChart<T extends ChartType>(
   Chart.defaults.borderColor = theme.grid;
   Chart.defaults.font.family = theme.font;
   const chart = new Chart<T>(canvas, config);
+  if (labels) {
+    pointLabels.set(chart as unknown as Chart, labels);
+    chart.update();
+  }
   charts.set(name, chart as unknown as Chart);
   canvas.dataset.chart = name;
   return chart;
@@ -118,6 +155,31 @@ export interface ChartSummary {
   datasets: number;
   points: number;
   canvasId: string;
+  /** Each dataset's label and its drawn points ([index, value] for bars), so tests check them against the data. */
+  series: { label: string; xy: [number, number][] }[];
+  /** Axis titles by scale id. */
+  axes: Record<string, string>;
+}
+
+function pointsOf(data: readonly unknown[]): [number, number][] {
+  const out: [number, number][] = [];
+  data.forEach((d, i) => {
+    if (typeof d === 'number') out.push([i, d]);
+    else if (typeof d === 'object' && d !== null && 'x' in d && 'y' in d) {
+      const { x, y } = d as { x: unknown; y: unknown };
+      if (typeof x === 'number' && typeof y === 'number') out.push([x, y]);
+    }
+  });
+  return out;
+}
+
+function axisTitles(c: Chart): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [id, scale] of Object.entries(c.options.scales ?? {})) {
+    const title = (scale as { title?: { text?: unknown } } | undefined)?.title?.text;
+    if (typeof title === 'string') out[id] = title;
+  }
+  return out;
 }
 
 export function chartSummaries(): ChartSummary[] {
@@ -127,6 +189,8 @@ export function chartSummaries(): ChartSummary[] {
     datasets: c.data.datasets.length,
     points: c.data.datasets.reduce((n, d) => n + d.data.length, 0),
     canvasId: c.canvas.id,
+    series: c.data.datasets.map((d) => ({ label: String(d.label ?? ''), xy: pointsOf(d.data as unknown[]) })),
+    axes: axisTitles(c),
   }));
 }
 

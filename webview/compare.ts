@@ -1,6 +1,8 @@
-// Compare: two or more runs side by side, each metric against a baseline run with the absolute and
-// percent difference, and "better" / "worse" / "same" in words and a mark, not only in colour.
-import type { CompareData, DeltaView } from '../src/core/webviewProtocol/compare';
+// Compare: two or more runs side by side. First what differs in their configs (stage, model,
+// technique, workload, budget, device) and a warning where that is more than the technique; then each
+// metric against a baseline run with the absolute and percent difference, and "better" / "worse" /
+// "same" in words and a mark, not only in colour (none across groups of comparable runs).
+import type { CompareData, ConfigDifference, DeltaView } from '../src/core/webviewProtocol/compare';
 import type { RunView } from '../src/core/webviewProtocol/results';
 import { isCompareData } from '../src/core/webviewProtocol/compare';
 import { button, select } from './controls';
@@ -74,6 +76,9 @@ function renderCompare(root: HTMLElement, data: CompareData, env: Env): void {
     );
   }
   root.appendChild(controls);
+  for (const w of data.warnings)
+    root.appendChild(el('p', { className: 'compare-warning', text: w, attrs: { role: 'alert' } }));
+  root.appendChild(differencesTable(data.differences, data.runs));
   root.appendChild(
     el('p', {
       className: 'muted',
@@ -129,4 +134,35 @@ function renderCompare(root: HTMLElement, data: CompareData, env: Env): void {
     ]),
   );
   document.documentElement.dataset.rendered = 'compare';
+}
+
+/** The "config differences" block: every config field, the differing ones marked in words and weight. */
+function differencesTable(rows: readonly ConfigDifference[], runs: readonly RunView[]): HTMLElement {
+  const table = el('table', { className: 'data-table differences' });
+  const n = rows.filter((r) => r.differs).length;
+  table.appendChild(
+    el('caption', {
+      text: `Config differences: ${n === 0 ? 'none' : `${n} field${n === 1 ? '' : 's'} differ (marked ≠)`}`,
+    }),
+  );
+  const head = el('tr', {}, [el('th', { text: 'Field', attrs: { scope: 'col' } })]);
+  for (const r of runs) head.appendChild(el('th', { text: r.label, attrs: { scope: 'col' } }));
+  table.appendChild(el('thead', {}, [head]));
+  const body = el('tbody');
+  for (const row of rows) {
+    const tr = el('tr', { className: row.differs ? 'differs' : 'same', attrs: { 'data-field': row.field } }, [
+      el('th', { attrs: { scope: 'row' } }, [
+        row.field,
+        row.differs ? el('span', { className: 'differs-mark', text: ' ≠', attrs: { 'aria-label': 'differs' } }) : null,
+      ]),
+    ]);
+    for (const v of row.values) tr.appendChild(el('td', { text: v }));
+    body.appendChild(tr);
+  }
+  table.appendChild(body);
+  return el(
+    'div',
+    { className: 'table-scroll', attrs: { tabindex: '0', role: 'region', 'aria-label': 'Config differences' } },
+    [table],
+  );
 }

@@ -26,8 +26,11 @@ export function select(
   choices: readonly { value: string; text: string }[],
   selected: string,
   onChange: (value: string) => void,
+  options: { name?: string } = {},
 ): HTMLElement {
-  const s = custom('vscode-single-select', { attrs: { 'aria-label': label } });
+  const attrs: Record<string, string> = { 'aria-label': label };
+  if (options.name) attrs['data-action'] = options.name;
+  const s = custom('vscode-single-select', { attrs });
   for (const c of choices) {
     const attrs: Record<string, string> = { value: c.value };
     if (c.value === selected) attrs.selected = '';

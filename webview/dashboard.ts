@@ -1,16 +1,28 @@
-// The results dashboard: the recommendation, bars per metric across the sweep's configs, the
-// latency–memory(–energy) Pareto scatter, a run's samples, % of roofline, a sortable table with
-// exports, and the errors of failed runs. One render function for the webview and the static report.
-import type { DashboardData, ExportFormat } from '../src/core/webviewProtocol/dashboard';
+// The results dashboard, one group of comparable runs at a time (a picker where there are several:
+// a training step and an inference request are not comparable): the recommendation, bars per metric,
+// held-out loss curves, a Pareto scatter of two chosen metrics (cost or quality), a run's samples, %
+// of roofline, the configs repeated over seeds (mean ± spread), a sortable table with exports, and the
+// errors of failed runs. One render function for the webview and the static report.
+import type { DashboardData, DashboardGroup, ExportFormat } from '../src/core/webviewProtocol/dashboard';
 import type { MetricKey, RunView } from '../src/core/webviewProtocol/results';
 import { isDashboardData } from '../src/core/webviewProtocol/dashboard';
 import { chartPng, onThemeChange } from './charts';
 import { button, dataUrlBlob, download, select } from './controls';
-import { drawMetricBars, drawPareto, drawRoofline, drawSamples, recommendedIds } from './dashboardCharts';
+import {
+  drawMetricBars,
+  drawPareto,
+  drawRoofline,
+  drawSamples,
+  PARETO_METRICS,
+  recommendedIds,
+} from './dashboardCharts';
+import { repeatColumns, runColumns } from './dashboardTable';
 import { clear, el, showProblem, uid } from './dom';
 import type { Environment } from './host';
+import { drawLossCurves, LOSS_AXES } from './lossChart';
+import type { LossAxis } from './lossChart';
 import { renderTable } from './table';
-import type { SortDir, TableColumn } from './table';
+import type { SortDir } from './table';
 
 export interface DashboardState {
   metric: MetricKey;
@@ -19,30 +31,17 @@ export interface DashboardState {
   compareIds: string[];
   /** The runs shown, so the host's serializer can restore the panel after a reload. */
   runIds: string[];
+  /** The group of comparable runs shown (DashboardGroup.key). */
+  group: string;
+  paretoX: MetricKey;
+  paretoY: MetricKey;
+  lossAxis: LossAxis;
 }
 
 type Env = Environment<'dashboard', DashboardState>;
 
 /** Preferred order of the bar chart's metric picker's first choice. */
 const FIRST_METRICS: readonly MetricKey[] = ['latencyS', 'peakMemoryBytes', 'tokensPerS', 'joulesPerToken'];
-
-/** Metrics shown as table columns when any run measured them. */
-const TABLE_METRICS: readonly MetricKey[] = [
-  'latencyS',
-  'ttftS',
-  'tpotS',
-  'tokensPerS',
-  'peakMemoryBytes',
-  'amuBytes',
-  'kvCacheBytes',
-  'mfu',
-  'pcu',
-  'powerW',
-  'joulesPerToken',
-  'rooflineFraction',
-  'quality',
-  'mcr',
-];
 
 const EXPORT_LABELS: Record<ExportFormat, { text: string; file: string; type: string }> = {
   csv: { text: 'Export CSV', file: 'efficientllm-runs.csv', type: 'text/csv' },
@@ -83,25 +82,108 @@ function chartBox(canvasId: string, label: string): { box: HTMLElement; canvas: 
   return { box: el('div', { className: 'chart' }, [canvas]), canvas };
 }
 
-function renderDashboard(root: HTMLElement, data: DashboardData, env: Env): void {
+/** The group to show: the saved one if still there, else the host's default, else the first. */
+function chosenGroup(data: DashboardData, saved: string | undefined): DashboardGroup | null {
+  return (
+    data.groups.find((g) => g.key === saved) ??
+    data.groups.find((g) => g.key === data.defaultGroup) ??
+    data.groups[0] ??
+    null
+  );
+}
+
+/** `data` narrowed to one group: its runs, its own metric columns, its recommendation. */
+function groupView(data: DashboardData, group: DashboardGroup | null): DashboardData {
+  if (!group) return data;
+  const ids = new Set(group.runIds);
+  return {
+    ...data,
+    runs: data.runs.filter((r) => ids.has(r.id)),
+    metrics: group.metrics,
+    recommendations: data.recommendations.filter((r) => r.group === group.key),
+  };
+}
+
+/** Pareto axes: the saved ones if measured, else latency against perplexity (quality) or memory. */
+function paretoAxes(
+  view: DashboardData,
+  state: Partial<DashboardState>,
+): { x: MetricKey; y: MetricKey; options: MetricKey[] } {
+  const options = PARETO_METRICS.filter((k) => view.metrics.some((m) => m.key === k && m.measured));
+  const has = (k: MetricKey | undefined): k is MetricKey => k !== undefined && options.includes(k);
+  const memory: MetricKey = has('peakMemoryBytes') ? 'peakMemoryBytes' : 'amuBytes';
+  const x = has(state.paretoX) ? state.paretoX : has('latencyS') ? 'latencyS' : (options[0] ?? 'latencyS');
+  const yDefault = has('perplexity') && x !== 'perplexity' ? 'perplexity' : memory;
+  const y = has(state.paretoY) && state.paretoY !== x ? state.paretoY : yDefault;
+  return { x, y, options };
+}
+
+function renderDashboard(root: HTMLElement, fullData: DashboardData, env: Env): void {
   clear(root);
   root.setAttribute('aria-busy', 'false');
   const state = env.state.get();
+  const group = chosenGroup(fullData, state.group);
+  const data = groupView(fullData, group);
   const status = el('p', { className: 'status', attrs: { role: 'status', 'aria-live': 'polite' } });
   const say = (text: string): void => {
     status.textContent = text;
   };
 
-  root.appendChild(el('h1', { text: data.title }));
+  root.appendChild(el('h1', { text: fullData.title }));
   root.appendChild(
     el('p', {
       className: 'muted',
-      text: `${data.runs.length} run${data.runs.length === 1 ? '' : 's'} · generated ${data.generatedAt.slice(0, 19).replace('T', ' ')}Z`,
+      text: `${fullData.runs.length} run${fullData.runs.length === 1 ? '' : 's'} · generated ${fullData.generatedAt.slice(0, 19).replace('T', ' ')}Z`,
     }),
   );
-  if (data.runs.length === 0) {
-    root.appendChild(el('p', { text: 'No runs to show yet. Profile a configuration to see results here.' }));
+  if (fullData.runs.length === 0) {
+    root.appendChild(
+      el('p', {
+        className: 'empty-state',
+        text: 'No runs to show yet. Profile a configuration (Profile variants… on a model, or the Launcher) to see results here.',
+      }),
+    );
+    document.documentElement.dataset.rendered = 'dashboard';
     return;
+  }
+
+  // ---- group of comparable runs ----
+  if (group && fullData.groups.length > 1) {
+    const picker = select(
+      'Group of comparable runs',
+      fullData.groups.map((g) => ({ value: g.key, text: g.label })),
+      group.key,
+      (v) => {
+        if (!fullData.groups.some((g) => g.key === v)) return;
+        env.state.update({ group: v });
+        renderDashboard(root, fullData, env);
+        // The picker was redrawn: give the new one focus once it has rendered (Lit sets its tabindex then).
+        const next = root.querySelector<HTMLElement & { updateComplete?: Promise<unknown> }>('[data-action="group"]');
+        void Promise.resolve(next?.updateComplete).then(() => next?.focus());
+      },
+      { name: 'group' },
+    );
+    const stages = [...new Set(fullData.groups.map((g) => g.stage))];
+    root.appendChild(
+      section(
+        'Group of comparable runs',
+        el('div', { className: 'controls' }, [picker]),
+        el('p', {
+          className: 'muted group-note',
+          text: `${fullData.groups.length} groups${stages.length > 1 ? ` over ${stages.length} stages (${stages.join(', ')})` : ''}. One group is shown at a time: runs compare only within the same stage, model, workload, training budget and device.`,
+        }),
+      ),
+    );
+  }
+  const completed = data.runs.filter((r) => r.status === 'completed').length;
+  if (completed === 0) {
+    root.appendChild(
+      el('p', {
+        className: 'empty-state',
+        attrs: { role: 'status' },
+        text: `No run of this group completed (${data.runs.map((r) => `${r.label}: ${r.status}`).join(', ')}). Their errors are below; profile again to see results.`,
+      }),
+    );
   }
 
   // ---- recommendation ----
@@ -137,7 +219,7 @@ function renderDashboard(root: HTMLElement, data: DashboardData, env: Env): void
     }
     say(`Exporting ${format.toUpperCase()}…`);
     try {
-      const r = await env.channel.request('dashboard/export', { format, runIds: data.runs.map((x) => x.id) });
+      const r = await env.channel.request('dashboard/export', { format, runIds: fullData.runs.map((x) => x.id) });
       say(r.savedTo === null ? 'Export cancelled.' : `Saved ${r.savedTo}`);
     } catch (e) {
       say(`Export failed: ${e instanceof Error ? e.message : String(e)}`);
@@ -204,21 +286,112 @@ function renderDashboard(root: HTMLElement, data: DashboardData, env: Env): void
     ),
   );
 
-  // ---- Pareto ----
-  const pareto = chartBox(
-    'chart-pareto',
-    'Scatter of latency against memory per run; point size is energy per token; the recommended run is a star',
+  // ---- loss curves ----
+  const repeats = group?.repeats ?? [];
+  const withEvals = data.runs.filter((r) => r.evals.length > 0);
+  const loss = chartBox(
+    'chart-loss',
+    'Line chart of held-out loss per run during training, with the data entropy floor',
   );
+  const lossNote = el('p', { className: 'muted' });
+  const lossAxis: LossAxis = state.lossAxis === 'seconds' ? 'seconds' : 'tokens';
+  const drawLoss = (axis: LossAxis): void => {
+    const r = drawLossCurves(loss.canvas, data.runs, repeats, axis);
+    const floor = r.drawn.some((x) => x.metrics.dataEntropy.v !== null)
+      ? ' Dashed: the synthetic data’s true entropy, the floor no model can beat.'
+      : '';
+    lossNote.textContent =
+      `Held-out loss, never trained on; lower is better.${floor}${r.without.length > 0 ? ` No evaluations: ${r.without.map((x) => x.label).join(', ')}.` : ''}`.trim();
+  };
+  root.appendChild(
+    withEvals.length > 0
+      ? section(
+          'Held-out loss while training',
+          el('div', { className: 'controls' }, [
+            select(
+              'Loss curve x axis',
+              LOSS_AXES,
+              lossAxis,
+              (v) => {
+                const axis: LossAxis = v === 'seconds' ? 'seconds' : 'tokens';
+                env.state.update({ lossAxis: axis });
+                drawLoss(axis);
+              },
+              { name: 'loss-axis' },
+            ),
+            pngButton('loss', 'loss curve'),
+          ]),
+          loss.box,
+          lossNote,
+        )
+      : section(
+          'Held-out loss while training',
+          el('p', {
+            className: 'muted empty-state',
+            text: 'No run of this group was trained to a budget, so there is no loss curve. Set a training budget (Train tokens in the Launcher, --train-tokens on the command line) to measure quality beside cost.',
+          }),
+        ),
+  );
+
+  // ---- Pareto ----
+  const axes = paretoAxes(data, state);
+  const pareto = chartBox('chart-pareto', 'Scatter of two chosen metrics per config; the recommended run is a star');
   const paretoNote = el('p', { className: 'muted' });
+  const paretoLegend = el('p', { className: 'muted' });
+  const metricLabel = (k: MetricKey): string => data.metrics.find((m) => m.key === k)?.label ?? k;
+  const drawScatter = (x: MetricKey, y: MetricKey): void => {
+    const p = drawPareto(pareto.canvas, data, x, y, repeats);
+    const dir = (k: MetricKey): string =>
+      data.metrics.find((m) => m.key === k)?.direction === 'max' ? 'higher' : 'lower';
+    const objectives = data.recommendations[0]?.objectives ?? [];
+    paretoLegend.textContent = [
+      `Better: ${dir(x)} ${metricLabel(x).toLowerCase()}, ${dir(y)} ${metricLabel(y).toLowerCase()}.`,
+      p.sized ? 'Point size: energy per token (larger uses more).' : '',
+      'Star: the recommended config.',
+      objectives.length > 0 ? `The front is over this group’s objectives: ${objectives.join(', ')}.` : '',
+      repeats.length > 0 ? 'A config run with several seeds is one point at its means.' : '',
+    ]
+      .filter((t) => t.length > 0)
+      .join(' ');
+    paretoNote.textContent =
+      p.missing.length > 0
+        ? `Not placed (${metricLabel(x)} or ${metricLabel(y)} not measured): ${p.missing.map((r) => r.label).join(', ')}.`
+        : '';
+  };
+  let paretoX = axes.x;
+  let paretoY = axes.y;
+  const axisChoices = axes.options.map((k) => ({ value: k, text: metricLabel(k) }));
+  const axisPicker = (label: string, name: string, selected: MetricKey, set: (k: MetricKey) => void): HTMLElement =>
+    select(
+      label,
+      axisChoices,
+      selected,
+      (v) => {
+        const k = axes.options.find((o) => o === v);
+        if (k) set(k);
+      },
+      { name },
+    );
   root.appendChild(
     section(
-      'Latency, memory and energy',
-      el('div', { className: 'controls' }, [pngButton('pareto', 'Pareto')]),
+      'Cost and quality (Pareto)',
+      axes.options.length > 1
+        ? el('div', { className: 'controls' }, [
+            axisPicker('Pareto x axis', 'pareto-x', paretoX, (k) => {
+              paretoX = k;
+              env.state.update({ paretoX: k });
+              drawScatter(paretoX, paretoY);
+            }),
+            axisPicker('Pareto y axis', 'pareto-y', paretoY, (k) => {
+              paretoY = k;
+              env.state.update({ paretoY: k });
+              drawScatter(paretoX, paretoY);
+            }),
+            pngButton('pareto', 'Pareto'),
+          ])
+        : null,
       pareto.box,
-      el('p', {
-        className: 'muted',
-        text: 'Lower left is better. Point size: energy per token (larger uses more). Star: the recommended run.',
-      }),
+      paretoLegend,
       paretoNote,
     ),
   );
@@ -280,7 +453,7 @@ function renderDashboard(root: HTMLElement, data: DashboardData, env: Env): void
   );
 
   // ---- table ----
-  const tableHost = el('div');
+  const tableHost = el('div', { className: 'runs' });
   const compareIds = new Set((state.compareIds ?? []).filter((id) => data.runs.some((r) => r.id === id)));
   const compareButton =
     env.kind === 'webview'
@@ -293,7 +466,11 @@ function renderDashboard(root: HTMLElement, data: DashboardData, env: Env): void
           { name: 'compare' },
         )
       : null;
-  const columns = tableColumns(data, env, compareIds, (ids) => env.state.update({ compareIds: ids }));
+  const columns = runColumns(
+    data,
+    repeats.length > 0,
+    env.kind === 'webview' ? { ids: compareIds, save: (ids) => env.state.update({ compareIds: ids }) } : null,
+  );
   const rec = recommendedIds(data);
   const drawTable = (sort: DashboardState['sort'], focusKey?: string): void =>
     renderTable(tableHost, {
@@ -310,6 +487,23 @@ function renderDashboard(root: HTMLElement, data: DashboardData, env: Env): void
       focusKey,
     });
   drawTable(state.sort ?? null);
+  if (repeats.length > 0) {
+    const repeatsHost = el('div', { className: 'repeats' });
+    const repeatCols = repeatColumns(data, repeats);
+    const drawRepeats = (sort: DashboardState['sort'], focusKey?: string): void =>
+      renderTable(repeatsHost, {
+        caption: 'Configs over seeds: mean ± sample standard deviation (a difference inside the spread is a tie)',
+        columns: repeatCols,
+        rows: repeats,
+        rowKey: (g) => g.runId,
+        sort,
+        rowClass: (g) => (rec.has(g.runId) ? 'recommended' : ''),
+        onSort: (s) => drawRepeats(s, s.key),
+        focusKey,
+      });
+    drawRepeats(null);
+    root.appendChild(section('Seeds', repeatsHost));
+  }
   root.appendChild(
     section('Runs', compareButton ? el('div', { className: 'controls' }, [compareButton]) : null, tableHost),
   );
@@ -338,11 +532,8 @@ function renderDashboard(root: HTMLElement, data: DashboardData, env: Env): void
 
   // Charts last: their canvases are in the document, so they have a size.
   if (measured.length > 0) drawBars(chosen);
-  const p = drawPareto(pareto.canvas, data);
-  paretoNote.textContent =
-    p.missing.length > 0
-      ? `Not placed (no latency or memory measured): ${p.missing.map((r) => r.label).join(', ')}.`
-      : '';
+  if (withEvals.length > 0) drawLoss(lossAxis);
+  drawScatter(paretoX, paretoY);
   if (sampleRun) drawRunSamples(sampleRun);
   if (anyRoofline) {
     const missing = drawRoofline(roofline.canvas, data);
@@ -350,69 +541,4 @@ function renderDashboard(root: HTMLElement, data: DashboardData, env: Env): void
       missing.length > 0 ? `No roofline fraction: ${missing.map((r) => r.label).join(', ')}.` : '';
   }
   document.documentElement.dataset.rendered = 'dashboard';
-}
-
-function tableColumns(
-  data: DashboardData,
-  env: Env,
-  compareIds: Set<string>,
-  saveCompare: (ids: string[]) => void,
-): TableColumn<RunView>[] {
-  const cols: TableColumn<RunView>[] = [
-    {
-      key: 'label',
-      header: 'Run',
-      numeric: false,
-      sortValue: (r) => r.label,
-      cell: (r) =>
-        el('span', {}, [
-          el('span', { className: 'run-label', text: r.label }),
-          r.configLabel && r.configLabel !== r.label
-            ? el('span', { className: 'config-label muted', text: ` ${r.configLabel}` })
-            : null,
-        ]),
-    },
-    { key: 'status', header: 'Status', numeric: false, sortValue: (r) => r.status, cell: (r) => r.status },
-    { key: 'device', header: 'Device', numeric: false, sortValue: (r) => r.device, cell: (r) => r.device ?? '—' },
-    { key: 'target', header: 'Target', numeric: false, sortValue: (r) => r.target, cell: (r) => r.target },
-  ];
-  for (const key of TABLE_METRICS) {
-    const m = data.metrics.find((c) => c.key === key);
-    if (!m || !m.measured) continue;
-    const better = m.direction === 'min' ? 'lower is better' : m.direction === 'max' ? 'higher is better' : '';
-    cols.push({
-      key,
-      header: m.label,
-      title: `${m.unit}${better ? `; ${better}` : ''}`,
-      numeric: true,
-      sortValue: (r) => r.metrics[key].v,
-      cell: (r) => r.metrics[key].text,
-    });
-  }
-  cols.push({
-    key: 'error',
-    header: 'Error',
-    numeric: false,
-    sortValue: (r) => r.error?.kind ?? null,
-    cell: (r) => (r.error ? `${r.error.kind}: ${r.error.message.split('\n')[0]}` : ''),
-  });
-  if (env.kind === 'webview') {
-    cols.push({
-      key: 'compare',
-      header: 'Compare',
-      numeric: false,
-      sortValue: (r) => (compareIds.has(r.id) ? 0 : 1),
-      cell: (r) => {
-        const box = el('input', { attrs: { type: 'checkbox', 'aria-label': `Compare ${r.label}` } });
-        box.checked = compareIds.has(r.id);
-        box.addEventListener('change', () => {
-          if (box.checked) compareIds.add(r.id);
-          else compareIds.delete(r.id);
-          saveCompare([...compareIds]);
-        });
-        return box;
-      },
-    });
-  }
-  return cols;
 }

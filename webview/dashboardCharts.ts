@@ -1,7 +1,7 @@
-// The dashboard's four charts. Labels and tooltips are chart.js text drawn on a canvas: run labels
+// The dashboard's charts (the loss curves are in lossChart.ts). Labels and tooltips are chart.js text drawn on a canvas: run labels
 // and device names never become markup.
 import type { TooltipItem } from 'chart.js';
-import type { DashboardData } from '../src/core/webviewProtocol/dashboard';
+import type { DashboardData, RepeatsView } from '../src/core/webviewProtocol/dashboard';
 import type { MetricColumnView, MetricKey, RunView } from '../src/core/webviewProtocol/results';
 import { drawChart, readTheme, tickText } from './charts';
 
@@ -62,41 +62,76 @@ export function drawMetricBars(canvas: HTMLCanvasElement, data: DashboardData, k
 
 interface ParetoPlace {
   run: RunView;
+  label: string;
   x: number;
   y: number;
   r: number;
+  text: string;
 }
 
-/** Peak memory where measured, else average memory (as src/core/pareto.ts does). */
-function memoryOf(run: RunView): number | null {
-  return run.metrics.peakMemoryBytes.v ?? run.metrics.amuBytes.v;
-}
+/** Metrics a Pareto axis may show: costs, and quality (perplexity, held-out loss, MCR quality). */
+export const PARETO_METRICS: readonly MetricKey[] = [
+  'latencyS',
+  'peakMemoryBytes',
+  'amuBytes',
+  'joulesPerToken',
+  'tokensPerS',
+  'perplexity',
+  'valLoss',
+  'quality',
+];
 
-/** Latency–memory scatter, energy per token as point size, the front and the recommended run marked. */
-export function drawPareto(canvas: HTMLCanvasElement, data: DashboardData): { placed: number; missing: RunView[] } {
+/**
+ * Scatter of two metrics (cost against cost, or cost against quality), axes from zero. A config
+ * repeated over seeds is one point at its means, named "(n seeds)"; point size is energy per token
+ * only where some run measured it; the front and the recommended run are marked, every point named.
+ */
+export function drawPareto(
+  canvas: HTMLCanvasElement,
+  data: DashboardData,
+  xKey: MetricKey,
+  yKey: MetricKey,
+  repeats: readonly RepeatsView[],
+): { placed: number; missing: RunView[]; sized: boolean } {
   const theme = readTheme();
-  const lat = metricColumn(data, 'latencyS');
-  const mem = metricColumn(
-    data,
-    data.metrics.find((c) => c.key === 'peakMemoryBytes')?.measured ? 'peakMemoryBytes' : 'amuBytes',
-  );
-  const energies = data.runs.map((r) => r.metrics.joulesPerToken.v).filter((v): v is number => v !== null);
+  const xm = metricColumn(data, xKey);
+  const ym = metricColumn(data, yKey);
+  const repOf = (run: RunView): RepeatsView | undefined => repeats.find((g) => g.runIds.includes(run.id));
+  const value = (run: RunView, key: MetricKey): { v: number | null; text: string } => {
+    const cell = repOf(run)?.cells[key];
+    return cell ? { v: cell.mean, text: cell.text } : run.metrics[key];
+  };
+  const shown = data.runs.filter((r) => {
+    const g = repOf(r);
+    return !g || g.runId === r.id;
+  });
+  const sized = xKey !== 'joulesPerToken' && yKey !== 'joulesPerToken';
+  const energies = sized ? shown.map((r) => value(r, 'joulesPerToken').v).filter((v): v is number => v !== null) : [];
   const eMin = Math.min(...energies);
   const eMax = Math.max(...energies);
   const radius = (run: RunView): number => {
-    const e = run.metrics.joulesPerToken.v;
-    if (e === null || energies.length === 0) return 6;
+    const e = value(run, 'joulesPerToken').v;
+    if (!sized || e === null || energies.length === 0) return 6;
     return eMax > eMin ? 5 + ((e - eMin) / (eMax - eMin)) * 10 : 8;
   };
   const rec = recommendedIds(data);
   const front = new Set(data.recommendations.flatMap((r) => r.front));
   const places: ParetoPlace[] = [];
   const missing: RunView[] = [];
-  for (const run of data.runs) {
-    const l = run.metrics.latencyS.v;
-    const mm = memoryOf(run);
-    if (l === null || mm === null) missing.push(run);
-    else places.push({ run, x: l / lat.axis.divisor, y: mm / mem.axis.divisor, r: radius(run) });
+  for (const run of shown) {
+    const x = value(run, xKey);
+    const y = value(run, yKey);
+    const label = repOf(run)?.label ?? run.label;
+    if (x.v === null || y.v === null) missing.push(run);
+    else
+      places.push({
+        run,
+        label,
+        x: x.v / xm.axis.divisor,
+        y: y.v / ym.axis.divisor,
+        r: radius(run),
+        text: `${label}: ${x.text}, ${y.text}${sized && value(run, 'joulesPerToken').v !== null ? `, ${value(run, 'joulesPerToken').text}` : ''}`,
+      });
   }
   const groups: { label: string; color: string; style: 'circle' | 'star' | 'triangle'; items: ParetoPlace[] }[] = [
     { label: 'Recommended', color: theme.series[2], style: 'star', items: places.filter((p) => rec.has(p.run.id)) },
@@ -107,59 +142,62 @@ export function drawPareto(canvas: HTMLCanvasElement, data: DashboardData): { pl
       items: places.filter((p) => !rec.has(p.run.id) && front.has(p.run.id)),
     },
     {
-      label: 'Dominated or not compared',
+      label: 'Dominated, excluded or not compared',
       color: theme.muted,
       style: 'triangle',
       items: places.filter((p) => !rec.has(p.run.id) && !front.has(p.run.id)),
     },
   ];
   const used = groups.filter((g) => g.items.length > 0);
-  drawChart('pareto', canvas, {
-    type: 'scatter',
-    data: {
-      datasets: used.map((g) => ({
-        label: g.label,
-        data: g.items.map((p) => ({ x: p.x, y: p.y })),
-        backgroundColor: g.color,
-        borderColor: g.style === 'star' ? theme.fg : g.color,
-        borderWidth: g.style === 'star' ? 2 : 1,
-        pointStyle: g.style,
-        pointRadius: g.items.map((p) => (g.style === 'star' ? p.r + 5 : p.r)),
-        pointHoverRadius: g.items.map((p) => (g.style === 'star' ? p.r + 7 : p.r + 2)),
-      })),
-    },
-    options: {
-      plugins: {
-        legend: { display: true, labels: { color: theme.fg, usePointStyle: true } },
-        tooltip: {
-          callbacks: {
-            label: (item: TooltipItem<'scatter'>) => {
-              const p = used[item.datasetIndex].items[item.dataIndex];
-              const m = p.run.metrics;
-              return `${p.run.label}: ${m.latencyS.text}, ${(m.peakMemoryBytes.v !== null ? m.peakMemoryBytes : m.amuBytes).text}, ${m.joulesPerToken.text}`;
+  drawChart(
+    'pareto',
+    canvas,
+    {
+      type: 'scatter',
+      data: {
+        datasets: used.map((g) => ({
+          label: g.label,
+          data: g.items.map((p) => ({ x: p.x, y: p.y })),
+          backgroundColor: g.color,
+          borderColor: g.style === 'star' ? theme.fg : g.color,
+          borderWidth: g.style === 'star' ? 2 : 1,
+          pointStyle: g.style,
+          pointRadius: g.items.map((p) => (g.style === 'star' ? p.r + 5 : p.r)),
+          pointHoverRadius: g.items.map((p) => (g.style === 'star' ? p.r + 7 : p.r + 2)),
+        })),
+      },
+      options: {
+        plugins: {
+          legend: { display: true, labels: { color: theme.fg, usePointStyle: true } },
+          tooltip: {
+            callbacks: {
+              label: (item: TooltipItem<'scatter'>) => used[item.datasetIndex].items[item.dataIndex].text,
             },
           },
         },
-      },
-      scales: {
-        x: {
-          type: 'linear',
-          grace: '8%',
-          title: { display: true, text: axisTitle(lat), color: theme.fg },
-          ticks: { color: theme.fg, callback: (v) => tickText(v) },
-          grid: { color: theme.grid },
-        },
-        y: {
-          type: 'linear',
-          grace: '8%',
-          title: { display: true, text: axisTitle(mem), color: theme.fg },
-          ticks: { color: theme.fg, callback: (v) => tickText(v) },
-          grid: { color: theme.grid },
+        scales: {
+          x: {
+            type: 'linear',
+            beginAtZero: true,
+            grace: '8%',
+            title: { display: true, text: axisTitle(xm), color: theme.fg },
+            ticks: { color: theme.fg, callback: (v) => tickText(v) },
+            grid: { color: theme.grid },
+          },
+          y: {
+            type: 'linear',
+            beginAtZero: true,
+            grace: '8%',
+            title: { display: true, text: axisTitle(ym), color: theme.fg },
+            ticks: { color: theme.fg, callback: (v) => tickText(v) },
+            grid: { color: theme.grid },
+          },
         },
       },
     },
-  });
-  return { placed: places.length, missing };
+    used.map((g) => g.items.map((p) => p.label)),
+  );
+  return { placed: places.length, missing, sized: sized && energies.length > 0 };
 }
 
 /** Memory, NVML utilisation and power over the measured window of one run. */

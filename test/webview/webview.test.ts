@@ -131,7 +131,7 @@ describe('pages in a simulated VS Code webview', { skip: missing }, () => {
     const power = page.locator('tr[data-metric="powerW"] td').nth(1);
     assert.match((await power.textContent()) ?? '', /better/);
     // Device names are text here too.
-    assert.equal(await page.locator('tbody tr').nth(1).locator('td').first().textContent(), HOSTILE.img);
+    assert.equal(await page.locator('table.compare tbody tr').nth(1).locator('td').first().textContent(), HOSTILE.img);
     assert.equal(await page.evaluate(() => (window as unknown as { __pwned?: unknown }).__pwned), undefined);
     assert.deepEqual(await w.violations(), []);
     assert.deepEqual(w.errors, []);
