@@ -16,16 +16,23 @@
 // * DiT's published Gflops (118.6 for XL/2) are multiply-accumulates (fvcore), so our FLOPs are 2× them.
 import type { PeftSpec, Precision, ProfileConfig, VisionSpec, Workload } from './config';
 import { VAE_DOWNSAMPLE, visionTokens } from './config';
-import type { EstimateOptions, Floors, ModelArch, ModelEstimate } from './estimate';
-import { linearBytes, moeFromSpec } from './estimate';
-import { peakFlops, type GpuSpec } from './gpus';
+import type {
+  DeviceKind,
+  EstimateOptions,
+  Floors,
+  IterationAnalysis,
+  ModelArch,
+  ModelEstimate,
+  Work,
+} from './estimate';
+import { computeDtype, effectivePeak, linearBytes, moeFromSpec } from './estimate';
+import type { GpuSpec } from './gpus';
 
 /** A ModelArch of an image model: the trunk's shape and techniques, and what it sees. */
 export type VisionArch = ModelArch & { vision: VisionSpec };
 
-export function isVisionArch(a: VisionArch): a is VisionArch {
-  const v = (a as { vision?: VisionSpec }).vision;
-  return v !== undefined && v !== null;
+export function isVisionArch(a: ModelArch): a is VisionArch {
+  return (a as { vision?: VisionSpec }).vision !== undefined;
 }
 
 /**
@@ -308,10 +315,35 @@ export function visionIterationCost(
   return { flops: 3 * forward, bytes };
 }
 
-function floor(flops: number, bytes: number, gpu: GpuSpec, p: Precision): number | null {
-  const peak = peakFlops(gpu, p);
+/**
+ * The work of an image model, all at the activation dtype (computeDtype): int8 and fp8 kernels are not
+ * split out per matmul for images, so a quantised run's MFU divides by the bf16 peak.
+ */
+function workOf(flops: number, p: Precision, device: DeviceKind): Work {
+  return { [computeDtype(p, device)]: flops };
+}
+
+function floor(flops: number, bytes: number, gpu: GpuSpec, p: Precision, device: DeviceKind = 'cuda'): number | null {
+  const peak = effectivePeak(workOf(flops, p, device), gpu);
   if (peak === null || gpu.bandwidthBytesPerS === null) return null;
-  return Math.max(flops / peak, bytes / gpu.bandwidthBytesPerS);
+  return Math.max(flops / peak.flopsPerS, bytes / gpu.bandwidthBytesPerS);
+}
+
+/** estimate.ts's analyseIteration for an image config: FLOPs, their dtype, the floor and the peak. */
+export function visionAnalysis(
+  a: VisionArch,
+  cfg: ProfileConfig,
+  gpu: GpuSpec | null,
+  device: DeviceKind,
+): IterationAnalysis {
+  const c = visionIterationCost(a, cfg.stage, cfg.peft, cfg.precision, cfg.workload);
+  const work = workOf(c.flops, cfg.precision, device);
+  return {
+    flops: c.flops,
+    work,
+    floorS: gpu ? floor(c.flops, c.bytes, gpu, cfg.precision, device) : null,
+    peak: gpu ? effectivePeak(work, gpu) : null,
+  };
 }
 
 export interface VisionEstimateFacts {
@@ -334,13 +366,17 @@ export function visionEstimate(a: VisionArch, o: EstimateOptions): ModelEstimate
   const v = spec(a);
   const flopsPerImage = visionForwardFlops(a);
   const tokens = visionTokens(v);
-  let floors: Floors = { prefillS: null, decodePerTokenS: null, trainStepS: null };
+  const stage = o.peft && o.peft.method !== 'full' ? 'finetune' : 'pretrain';
+  const train = visionIterationCost(a, stage, o.peft ?? null, o.precision, { batch: o.batch });
+  let floors: Floors = { prefillS: null, decodePerTokenS: null, decodeS: null, inferenceS: null, trainStepS: null };
   if (o.gpu) {
-    const stage = o.peft && o.peft.method !== 'full' ? 'finetune' : 'pretrain';
-    const train = visionIterationCost(a, stage, o.peft ?? null, o.precision, { batch: o.batch });
+    const forwardS = floor(o.batch * flopsPerImage, visionWeightBytes(a, o.precision), o.gpu, o.precision);
     floors = {
-      prefillS: floor(o.batch * flopsPerImage, visionWeightBytes(a, o.precision), o.gpu, o.precision),
+      prefillS: forwardS,
       decodePerTokenS: null,
+      decodeS: null,
+      // ViT's inference is one forward; DiT's is as many as its sampling steps, which a profile config sets.
+      inferenceS: v.family === 'vit' ? forwardS : null,
       trainStepS: floor(train.flops, train.bytes, o.gpu, o.precision),
     };
   }
@@ -351,6 +387,8 @@ export function visionEstimate(a: VisionArch, o: EstimateOptions): ModelEstimate
     weightBytes: visionWeightBytes(a, o.precision),
     kvBytesPerToken: 0,
     flopsPerToken: flopsPerImage / tokens,
+    // prefill: one forward pass of the batch (DiT: one sampling step); no decode.
+    flops: { prefill: o.batch * flopsPerImage, decode: 0, trainStep: train.flops },
     floors,
     vision: {
       family: v.family,
