@@ -33,8 +33,11 @@ import type {
   PeftSpec,
   Precision,
   ProfileConfig,
+  VisionSpec,
   Workload,
 } from './config';
+// Image models (ViT, DiT) are counted in estimateVision.ts; the hooks below hand them over.
+import * as vision from './estimateVision';
 import type { GpuSpec } from './gpus';
 
 /** Multi-head latent attention dimensions (DeepSeek-V2/V3 names in comments). */
@@ -87,6 +90,8 @@ export interface ModelArch {
   qkvBias: boolean;
   /** Learned absolute position embeddings (GPT-2 n_positions); 0 for RoPE models. */
   positions: number;
+  /** An image model (config.ts VisionSpec), counted by estimateVision.ts; absent for text. */
+  vision?: VisionSpec;
   /**
    * MLA decode steps attend in the latent space (the harness's attention_mla.py absorbs kv_b into the
    * query and output); absent or false: K and V are decompressed (Hugging Face's DeepSeek code).
@@ -264,6 +269,7 @@ const sum = (xs: readonly number[]): number => xs.reduce((x, y) => x + y, 0);
 
 /** Total parameters, as `sum(p.numel() for p in model.parameters())` counts them (tied counted once). */
 export function countParams(a: ModelArch): number {
+  if (vision.isVisionArch(a)) return vision.visionParams(a);
   const b = breakdown(a);
   return b.embedding + b.small + sum(b.linears.map((g) => g.out * g.in * g.count));
 }
@@ -274,6 +280,7 @@ export function countParams(a: ModelArch): number {
  * activeMatmulParams for the count without it.
  */
 export function countActiveParams(a: ModelArch): number {
+  if (vision.isVisionArch(a)) return vision.visionActiveParams(a);
   const b = breakdown(a);
   return b.embedding + b.small + sum(b.linears.map((g) => g.out * g.in * g.activeCount));
 }
@@ -283,6 +290,7 @@ export function countActiveParams(a: ModelArch): number {
  * gather. FLOPs per token are 2× this plus attention. DeepSeek's "activated" figures use about this count.
  */
 export function activeMatmulParams(a: ModelArch): number {
+  if (vision.isVisionArch(a)) return vision.visionActiveMatmulParams(a);
   const b = breakdown(a);
   const linear = sum(b.linears.filter((g) => g.name !== 'lm_head').map((g) => g.out * g.in * g.activeCount));
   return linear + b.lmHeadMatmul;
@@ -357,6 +365,7 @@ function weightBytesOf(b: Breakdown, a: ModelArch, p: Precision, expertsTouched?
 }
 
 export function weightBytes(a: ModelArch, p: Precision): number {
+  if (vision.isVisionArch(a)) return vision.visionWeightBytes(a, p);
   return weightBytesOf(breakdown(a), a, p);
 }
 
@@ -374,6 +383,7 @@ export function kvElementBytes(p: Precision): number {
  * window branches are the full cache; the compressed-block keys (1/block of it) are left out.
  */
 export function kvBytesPerToken(a: ModelArch, p: Precision): number {
+  if (vision.isVisionArch(a)) return 0; // no KV cache: an image is one forward pass
   const s = a.shape;
   const e = kvElementBytes(p);
   if (a.family === 'decoder' && a.attention === 'mla') {
@@ -728,6 +738,7 @@ export function trainStepFlops(
  * (LLaMA-Factory's freeze tuning; the harness's peft.py does the same).
  */
 export function trainableParams(a: ModelArch, stage: ProfileConfig['stage'], peft: PeftSpec | null): number {
+  if (vision.isVisionArch(a)) return vision.visionTrainableParams(a, stage, peft);
   if (stage === 'inference') return 0;
   if (stage === 'pretrain' || !peft || peft.method === 'full') return countParams(a);
   const b = breakdown(a);
@@ -885,6 +896,8 @@ function phasesFloor(phases: readonly Phase[], gpu: GpuSpec): number | null {
  * shape lives in its config.json (parse it with hfConfig.ts and pass the result where an arch is accepted).
  */
 export function archFromConfig(cfg: ProfileConfig): ModelArch | null {
+  const image = vision.visionArchFromConfig(cfg);
+  if (image) return image;
   if (cfg.model.source !== 'synthetic') return null;
   const shape = { ...cfg.model.shape, kvHeads: cfg.attention.kvHeads };
   const m = cfg.attention.mla;
@@ -942,6 +955,7 @@ export function analyseIteration(
   arch?: ModelArch,
 ): IterationAnalysis {
   const a = requireArch(cfg, arch);
+  if (vision.isVisionArch(a)) return vision.visionAnalysis(a, cfg, gpu, device);
   const phases = iterationPhases(a, cfg.stage, cfg.peft, cfg.precision, cfg.workload, device);
   const work = phases.reduce<Work>((w, ph) => mergeWork(w, ph.work), {});
   return {
@@ -1027,6 +1041,7 @@ export interface ModelEstimate {
 }
 
 export function estimateModel(a: ModelArch, o: EstimateOptions): ModelEstimate {
+  if (vision.isVisionArch(a)) return vision.visionEstimate(a, o);
   const b = breakdown(a);
   const p = o.precision;
   const newTokens = o.newTokens ?? 32;
