@@ -53,6 +53,8 @@ interface Subject {
   stage: Stage;
   /** The PEFT method of the training step (finetune); null: full training. */
   peft: PeftSpec | null;
+  /** The resolved config estimated (a preset with flags, or a ProfileConfig file); null for a config.json. */
+  config: ProfileConfig | null;
 }
 
 interface Overrides {
@@ -95,6 +97,17 @@ function fromConfig(cfg: ProfileConfig, label: string, over: Overrides): Subject
     newTokens: over.newTokens ?? cfg.workload.newTokens,
     stage: cfg.stage,
     peft: cfg.stage === 'finetune' ? cfg.peft : null,
+    // The config as estimated: a file's workload with the flags that override it.
+    config: {
+      ...cfg,
+      precision: over.precision ?? cfg.precision,
+      workload: {
+        ...cfg.workload,
+        batch: over.batch ?? cfg.workload.batch,
+        seqLen: over.seqLen ?? cfg.workload.seqLen,
+        newTokens: over.newTokens ?? cfg.workload.newTokens,
+      },
+    },
   };
 }
 
@@ -215,6 +228,7 @@ export const estimateCommand: Subcommand = async (argv, io) => {
         newTokens: newTokens ?? DEFAULT_WORKLOAD.newTokens,
         stage: 'inference',
         peft: null,
+        config: null,
       };
     } else {
       if (typeof json !== 'object' || json === null || Array.isArray(json))
@@ -243,6 +257,7 @@ export const estimateCommand: Subcommand = async (argv, io) => {
         stage: subject.stage,
         peft: subject.peft,
         gpu: gpu ? gpu.name : null,
+        config: subject.config,
       }) + '\n',
     );
   } else {
