@@ -66,18 +66,56 @@ const unique = <T>(xs: readonly T[]): T[] => [...new Set(xs)];
 
 // ---- sites ----
 
-/** A site's id: stable across rescans of an unchanged file (kind, file, line, name). */
-export function siteId(site: ModelSite): string {
-  return `${site.kind}:${site.file}:${site.line}:${site.name}`;
+/**
+ * The detected model at fewer layers, every width as the code states it: offered beside the full
+ * shape (never instead of it) as a labelled choice, for a target where the full model would not fit
+ * or would take long. It is the same site (file, line, name), so runs of it are the site's runs.
+ */
+export interface ScaledSite extends ModelSite {
+  readonly scaled: { readonly layers: number; readonly fullLayers: number };
 }
+
+/** Layers of the scaled choice: enough for a block to be measured, small enough for a CPU. */
+export const SCALED_LAYERS = 2;
+
+export function isScaled(site: ModelSite): site is ScaledSite {
+  return 'scaled' in site && typeof (site as ScaledSite).scaled === 'object';
+}
+
+/** A site's id: stable across rescans of an unchanged file (kind, file, line, name; the scaled choice's layers). */
+export function siteId(site: ModelSite): string {
+  const base = `${site.kind}:${site.file}:${site.line}:${site.name}`;
+  return isScaled(site) ? `${base}#${site.scaled.layers}-layers` : base;
+}
+
+/** The site as its model's scaled choice, when it states a whole shape deeper than SCALED_LAYERS. */
+export function scaledSite(site: ModelSite): ScaledSite | null {
+  if (isScaled(site) || (site.kind !== 'attention' && site.kind !== 'config')) return null;
+  const d = site.details;
+  if (!isPosInt(d.layers) || d.layers <= SCALED_LAYERS || !isPosInt(d.heads) || !isPosInt(d.hidden)) return null;
+  return { ...site, scaled: { layers: SCALED_LAYERS, fullLayers: d.layers } };
+}
+
+/** What the model is called in labels: its config class ("GPTConfig"), else the site's name. */
+export function modelName(site: ModelSite): string {
+  const name = (site.details.configClass ?? site.name).replace(/\s+/g, '').slice(0, 40) || site.kind;
+  return isScaled(site) ? `${name} shape ${site.scaled.layers}L` : `${name} shape`;
+}
+
+const SHAPE_FIELDS = ['layers', 'hidden', 'heads', 'kvHeads', 'headDim', 'ffn', 'vocab'] as const;
 
 /** The shape numbers a site states, as overrides of a preset's shape (empty when it states none). */
 export function siteShape(site: ModelSite): Partial<ModelShape> {
   const d = site.details;
   const out: Partial<ModelShape> = {};
-  for (const k of ['layers', 'hidden', 'heads', 'kvHeads', 'headDim', 'ffn', 'vocab'] as const) {
+  for (const k of SHAPE_FIELDS) {
     if (isPosInt(d[k])) out[k] = d[k];
   }
+  if (isScaled(site)) out.layers = site.scaled.layers;
+  // An MHA or MQA site that does not name its KV heads still fixes them.
+  if (out.kvHeads === undefined && out.heads !== undefined && (site.attention === 'mha' || site.attention === 'mla'))
+    out.kvHeads = out.heads;
+  if (out.kvHeads === undefined && site.attention === 'mqa') out.kvHeads = 1;
   if (
     out.headDim === undefined &&
     out.hidden !== undefined &&
@@ -109,16 +147,16 @@ function siteDetail(site: ModelSite): string {
   const ckpt = siteCheckpoint(site);
   if (ckpt) parts.push(`checkpoint ${ckpt}`);
   const s = siteShape(site);
-  const names: [keyof ModelShape, string][] = [
-    ['layers', 'layers'],
-    ['hidden', 'hidden'],
-    ['heads', 'heads'],
-    ['kvHeads', 'KV heads'],
-    ['headDim', 'head dim'],
-    ['ffn', 'FFN'],
-    ['vocab', 'vocab'],
-  ];
-  for (const [k, name] of names) if (s[k] !== undefined) parts.push(`${name} ${s[k]}`);
+  const from = d.shapeFrom ?? {};
+  if (isScaled(site))
+    parts.push(
+      `scaled to ${site.scaled.layers} of ${site.scaled.fullLayers} layers, every width as the code states it`,
+    );
+  for (const [k, name] of SHAPE_NAMES) {
+    if (s[k] === undefined || (k === 'layers' && isScaled(site))) continue;
+    const source = from[k];
+    parts.push(source !== undefined ? `${name} ${s[k]} (${source})` : `${name} ${s[k]}`);
+  }
   if (isPosInt(d.experts)) parts.push(`${d.experts} experts${isPosInt(d.topK) ? `, top-${d.topK}` : ''}`);
   if (typeof d.method === 'string' && site.kind === 'peft')
     parts.push(`${d.method}${isPosInt(d.rank) ? ` rank ${d.rank}` : ''}`);
@@ -128,6 +166,16 @@ function siteDetail(site: ModelSite): string {
   if (parts.length === 0) parts.push('no shape numbers; the preset gives the shape');
   return parts.join(', ');
 }
+
+const SHAPE_NAMES: readonly [keyof ModelShape, string][] = [
+  ['layers', 'layers'],
+  ['hidden', 'hidden'],
+  ['heads', 'heads'],
+  ['kvHeads', 'KV heads'],
+  ['headDim', 'head dim'],
+  ['ffn', 'FFN'],
+  ['vocab', 'vocab'],
+];
 
 function sitePrecision(site: ModelSite): string | null {
   const d = site.details;
@@ -144,15 +192,29 @@ export function siteViews(
 ): LauncherSiteView[] {
   return sites.map((s) => ({
     id: siteId(s),
-    text: `${displayPath(s.file)}:${s.line} · ${s.name} (${s.attention ?? s.kind})`,
+    text: isScaled(s)
+      ? `${displayPath(s.file)}:${s.line} · ${modelName({ ...s, scaled: undefined } as ModelSite)} scaled to ${s.scaled.layers} of ${s.scaled.fullLayers} layers (a quick run; not the full model)`
+      : `${displayPath(s.file)}:${s.line} · ${s.name} (${s.attention ?? s.kind})`,
     detail: siteDetail(s),
   }));
 }
 
 /** The sites the launcher lists: the seed's own site first when the scan has not seen it. */
 export function launcherSites(sites: readonly ModelSite[], seed: LauncherSeedInput | undefined): ModelSite[] {
-  const list = [...sites];
-  if (seed?.site && !list.some((s) => siteId(s) === siteId(seed.site as ModelSite))) list.unshift(seed.site);
+  const given = [...sites];
+  if (seed?.site && !given.some((s) => siteId(s) === siteId(seed.site as ModelSite))) given.unshift(seed.site);
+  // Each whole-shape site, then its scaled choice right after it (once, however often this runs).
+  const list: ModelSite[] = [];
+  const ids = new Set<string>();
+  const add = (s: ModelSite): void => {
+    if (!ids.has(siteId(s))) list.push(s);
+    ids.add(siteId(s));
+  };
+  for (const s of given) {
+    add(s);
+    const scaled = scaledSite(s);
+    if (scaled) add(scaled);
+  }
   return list;
 }
 
@@ -244,19 +306,24 @@ export function seededForm(base: LauncherForm, site: ModelSite | null, sites: re
   const d = site.details;
   const source = isModelSource(site) ? site : sites.find((s) => s.file === site.file && isModelSource(s));
   if (source) form.source = { kind: 'site', siteId: siteId(source) };
-  if (site.attention !== null && isOneOf(ATTENTION_KINDS, site.attention)) {
-    form.attention = unique([site.attention, ...form.attention]);
-    if ((site.attention === 'gqa' || site.attention === 'nsa') && isPosInt(d.kvHeads)) form.kvHeads = String(d.kvHeads);
-    if (site.attention === 'mla') {
-      if (isPosInt(d.kvRank)) form.mla.kvRank = String(d.kvRank);
-      if (typeof d.qRank === 'number' && Number.isSafeInteger(d.qRank) && d.qRank >= 0)
-        form.mla.qRank = String(d.qRank);
-      if (isPosInt(d.ropeDim)) form.mla.ropeDim = String(d.ropeDim);
+  // The site's own technique stays ticked: an MoE or PEFT site's model brings its attention with it
+  // (DeepSeek's MoE → its MLA).
+  if (site.attention === null && source && source.attention !== null) form.attention = unique([source.attention]);
+  const att = site.attention !== null ? site : source;
+  if (att && att.attention !== null && isOneOf(ATTENTION_KINDS, att.attention)) {
+    const a = att.details;
+    form.attention = unique([att.attention, ...form.attention]);
+    if ((att.attention === 'gqa' || att.attention === 'nsa') && isPosInt(a.kvHeads)) form.kvHeads = String(a.kvHeads);
+    if (att.attention === 'mla') {
+      if (isPosInt(a.kvRank)) form.mla.kvRank = String(a.kvRank);
+      if (typeof a.qRank === 'number' && Number.isSafeInteger(a.qRank) && a.qRank >= 0)
+        form.mla.qRank = String(a.qRank);
+      if (isPosInt(a.ropeDim)) form.mla.ropeDim = String(a.ropeDim);
     }
-    if (site.attention === 'nsa') {
-      if (isPosInt(d.blockSize)) form.nsa.block = String(d.blockSize);
-      if (isPosInt(d.selectedBlocks)) form.nsa.selected = String(d.selectedBlocks);
-      if (isPosInt(d.slidingWindow)) form.nsa.window = String(d.slidingWindow);
+    if (att.attention === 'nsa') {
+      if (isPosInt(a.blockSize)) form.nsa.block = String(a.blockSize);
+      if (isPosInt(a.selectedBlocks)) form.nsa.selected = String(a.selectedBlocks);
+      if (isPosInt(a.slidingWindow)) form.nsa.window = String(a.slidingWindow);
     }
   }
   if (site.kind === 'moe' && isPosInt(d.experts)) {
@@ -452,36 +519,112 @@ function modelOf(form: LauncherForm, env: LauncherEnv, errors: Errors, notes: st
     errors.add('source', 'that model site is no longer detected (was the file edited?); pick a site again or a preset');
     return null;
   }
-  const name = site.name.replace(/\s+/g, '').slice(0, 40) || site.kind;
+  const name = modelName(site);
   const ckpt = siteCheckpoint(site);
   if (ckpt) {
     notes.push(
       `The harness loads ${ckpt} on the target (it must be a local folder there or already in its Hugging Face cache); estimates need its config.json and are not shown.`,
     );
-    return { input: { source: 'hf', path: ckpt }, name, fromSite: true };
+    return { input: { source: 'hf', path: ckpt }, name: ckpt.split('/').pop() ?? ckpt, fromSite: true };
   }
   if (!presetOk) return null;
   const shape = siteShape(site);
-  if (Object.keys(shape).length === 0)
-    notes.push(`${site.name} states no shape numbers; the ${form.preset} preset gives the shape.`);
-  else if (Object.keys(shape).length < 7)
-    notes.push(`Shape numbers the site does not state come from the ${form.preset} preset.`);
+  notes.push(...shapeNotes(site, shape, form.preset));
   return { input: { preset: form.preset, shape }, name, fromSite: true };
+}
+
+/** Where each number of the proposed shape comes from, and which the preset fills in (named). */
+function shapeNotes(site: ModelSite, shape: Partial<ModelShape>, preset: string): string[] {
+  const notes: string[] = [];
+  const from = site.details.shapeFrom ?? {};
+  const stated = SHAPE_NAMES.filter(([k]) => shape[k] !== undefined);
+  if (stated.length === 0) return [`${site.name} states no shape numbers; the ${preset} preset gives the shape.`];
+  const said = stated.map(([k, label]) => {
+    const src = k === 'layers' && isScaled(site) ? `scaled from ${site.scaled.fullLayers}` : from[k];
+    return `${label} ${shape[k]}${src !== undefined ? ` (${src})` : ''}`;
+  });
+  notes.push(`Shape from ${site.details.configClass ?? site.name} in ${site.file}: ${said.join(', ')}.`);
+  const missing = SHAPE_NAMES.filter(([k]) => shape[k] === undefined && k !== 'headDim').map(([, label]) => label);
+  if (missing.length > 0)
+    notes.push(
+      `${missing.join(', ')} from the ${preset} preset: the code does not state ${missing.length === 1 ? 'it' : 'them'}.`,
+    );
+  if (isScaled(site))
+    notes.push(
+      `Scaled choice: ${site.scaled.layers} of ${site.scaled.fullLayers} layers for a quick run; pick the full shape to measure the model itself.`,
+    );
+  if (site.details.block === 'gpt2')
+    notes.push(
+      "The harness builds this shape with Llama-style blocks (SwiGLU FFN, RoPE, untied head), so its parameter count differs from the file's GPT-2 blocks.",
+    );
+  return notes;
 }
 
 const ADAPTERS = new Set(['lora', 'rslora', 'dora']);
 
-function labelOf(cfg: ProfileConfig, model: string, workloadVaries: boolean): string {
+function labelOf(cfg: ProfileConfig, model: Model, workloadVaries: boolean): string {
   const a = cfg.attention;
-  const parts = [model, a.kind === 'gqa' || a.kind === 'nsa' ? `${a.kind}-${a.kvHeads}` : a.kind];
+  const w = cfg.workload;
+  const workload = `b${w.batch} L${w.seqLen}${cfg.stage === 'inference' ? `+${w.newTokens}` : ''}`;
+  if (model.fromSite) {
+    // "GPTConfig shape · GQA-4 · bf16 · inference": the model, then each technique in its own words.
+    const parts = [
+      model.name,
+      a.kind === 'gqa' || a.kind === 'nsa' ? `${a.kind.toUpperCase()}-${a.kvHeads}` : a.kind.toUpperCase(),
+    ];
+    if (cfg.moe) parts.push(`MoE ${cfg.moe.experts}×${cfg.moe.topK}`);
+    if (cfg.peft && cfg.stage === 'finetune') parts.push(PEFT_WORDS[cfg.peft.method] ?? cfg.peft.method);
+    parts.push(cfg.precision, cfg.stage);
+    if (workloadVaries) parts.push(workload);
+    return parts.join(' · ');
+  }
+  const parts = [model.name, a.kind === 'gqa' || a.kind === 'nsa' ? `${a.kind}-${a.kvHeads}` : a.kind];
   if (cfg.moe) parts.push(`moe${cfg.moe.experts}x${cfg.moe.topK}`);
   if (cfg.peft && cfg.stage === 'finetune') parts.push(cfg.peft.method);
   parts.push(cfg.precision, cfg.stage);
-  if (workloadVaries) {
-    const w = cfg.workload;
-    parts.push(`b${w.batch} L${w.seqLen}${cfg.stage === 'inference' ? `+${w.newTokens}` : ''}`);
-  }
+  if (workloadVaries) parts.push(workload);
   return parts.join(' ');
+}
+
+const PEFT_WORDS: Readonly<Record<string, string>> = {
+  full: 'full FT',
+  lora: 'LoRA',
+  rslora: 'RSLoRA',
+  dora: 'DoRA',
+  freeze: 'freeze',
+};
+
+/**
+ * The attention a config computes: GQA with as many KV heads as query heads is MHA, with one it is
+ * MQA. Two configs that compute the same are one run, not two (llama3's "gqa-8" and "mha").
+ */
+function canonicalKey(cfg: ProfileConfig): string {
+  const a = cfg.attention;
+  const heads = cfg.model.source === 'synthetic' ? cfg.model.shape.heads : null;
+  const kind = a.kind === 'gqa' && a.kvHeads === heads ? 'mha' : a.kind === 'gqa' && a.kvHeads === 1 ? 'mqa' : a.kind;
+  return JSON.stringify({ ...cfg, label: '', attention: { ...a, kind } });
+}
+
+/** The configs without repeats of one computation, keeping the plainest name (MHA over GQA-H); notes what was folded. */
+export function foldDuplicates(configs: readonly ProfileConfig[], notes: string[]): ProfileConfig[] {
+  const byKey = new Map<string, ProfileConfig>();
+  const folded: string[] = [];
+  const rank = (c: ProfileConfig): number => (c.attention.kind === 'gqa' ? 1 : 0);
+  for (const c of configs) {
+    const key = canonicalKey(c);
+    const seen = byKey.get(key);
+    if (!seen) byKey.set(key, c);
+    else {
+      const [keep, drop] = rank(c) < rank(seen) ? [c, seen] : [seen, c];
+      byKey.set(key, keep);
+      folded.push(`${drop.attention.kind}-${drop.attention.kvHeads} is ${keep.attention.kind} here`);
+    }
+  }
+  if (folded.length > 0)
+    notes.push(
+      `Folded ${folded.length} duplicate config${folded.length === 1 ? '' : 's'} (${[...new Set(folded)].join('; ')}: kv heads equal heads or 1).`,
+    );
+  return configs.filter((c) => byKey.get(canonicalKey(c)) === c);
 }
 
 /** The form as resolved configs, or every problem with the field to fix. */
@@ -632,7 +775,7 @@ export function launcherPlan(form: LauncherForm, env: LauncherEnv): LauncherPlan
   const workloadVaries = batch.length > 1 || seqLen.length > 1 || newTokens.length > 1;
   return {
     ok: true,
-    configs: configs.map((c) => ({ ...c, label: labelOf(c, model.name, workloadVaries) })),
+    configs: foldDuplicates(configs, notes).map((c) => ({ ...c, label: labelOf(c, model, workloadVaries) })),
     target: form.target,
     notes,
   };

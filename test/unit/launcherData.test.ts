@@ -86,7 +86,11 @@ describe('the form from settings and a seed', () => {
     const p = plan(f, { ...ENV, sites: [ATTENTION_SITE] });
     assert.deepEqual(
       p.configs.map((c) => c.label),
-      ['LlamaAttention gqa-8 fp32 inference', 'LlamaAttention mha fp32 inference', 'LlamaAttention mqa fp32 inference'],
+      [
+        'LlamaAttention shape · GQA-8 · fp32 · inference',
+        'LlamaAttention shape · MHA · fp32 · inference',
+        'LlamaAttention shape · MQA · fp32 · inference',
+      ],
     );
     const shape = p.configs[0].model.source === 'synthetic' ? p.configs[0].model.shape : null;
     assert.deepEqual(
@@ -94,7 +98,7 @@ describe('the form from settings and a seed', () => {
       { layers: 32, hidden: 4096, heads: 32, kvHeads: 8, headDim: 128, ffn: 688, vocab: 1024 },
       'numbers the site lacks come from the preset',
     );
-    assert.match(p.notes.join(' '), /come from the tiny preset/);
+    assert.match(p.notes.join(' '), /FFN, vocab from the tiny preset: the code does not state them/);
   });
 
   test('MoE, PEFT, quantization and loading sites seed their techniques; a shape site of the same file is the model', () => {
@@ -230,13 +234,13 @@ describe('form → configs', () => {
   test('the product of the ticked values; KV-head lists apply to GQA and NSA only', () => {
     assert.equal(plan(form()).configs.length, 3);
     const p = plan(form({ attention: ['mha', 'gqa', 'mqa', 'nsa'], kvHeads: '1, 2, 4', precision: ['bf16', 'fp16'] }));
-    // mha, mqa: 1 each; gqa, nsa: 3 each → 8 per precision.
-    assert.equal(p.configs.length, 16);
+    // mha, mqa: 1 each; gqa, nsa: 3 each → 8 per precision, less gqa-1, which is mqa (folded).
+    assert.equal(p.configs.length, 14);
+    assert.match(p.notes.join(' '), /Folded 2 duplicate configs \(gqa-1 is mqa here/);
     assert.deepEqual(
       p.configs.filter((c) => c.precision === 'bf16').map((c) => c.label),
       [
         'tiny mha bf16 inference',
-        'tiny gqa-1 bf16 inference',
         'tiny gqa-2 bf16 inference',
         'tiny gqa-4 bf16 inference',
         'tiny mqa bf16 inference',
@@ -449,8 +453,9 @@ describe('preview', () => {
       }),
       ENV,
     );
-    assert.equal(long.sweepSize, 80);
-    assert.equal(long.configs.length, Math.min(80, LAUNCHER_PREVIEW_ROWS));
-    assert.equal(long.more, 80 - long.configs.length);
+    // 5 attention configs per precision and batch: gqa-1 is mqa, folded (4 × 4 × 2 × … = 64).
+    assert.equal(long.sweepSize, 64);
+    assert.equal(long.configs.length, Math.min(64, LAUNCHER_PREVIEW_ROWS));
+    assert.equal(long.more, 64 - long.configs.length);
   });
 });
