@@ -84,7 +84,10 @@ export function computeMetrics(input: MetricInputs): RunMetrics {
 
   const inference = config.stage === 'inference';
   // Inference throughput counts generated tokens (the paper's IT); training counts processed tokens.
-  const tokensPerIteration = inference ? c.generatedTokensPerIteration : c.tokensPerIteration;
+  // An image model (ViT, DiT) generates no tokens: its throughput counts the patch tokens it processes
+  // (DiT: every sampling step), and samplesPerS is images/s.
+  const image = config.model.source === 'synthetic' && config.model.vision !== undefined;
+  const tokensPerIteration = inference && !image ? c.generatedTokensPerIteration : c.tokensPerIteration;
   const tokens = tokensPerIteration * iterations;
   m.tokensPerS = ratio(tokens, measuredS);
   // workload.batch is per rank: a data-parallel step serves it on every rank.
