@@ -34,14 +34,28 @@ const { Parser, Language } = require(tsModule);
 })();
 `;
 
-/** Wall seconds of `node args…`, checked: a process that failed measured nothing. */
-function timedNode(args: string[], what: string): { seconds: number; stdout: string } {
+/** Preloaded into both processes: their own CPU time (all threads) on stderr at exit. */
+const CPU_REPORT = String.raw`process.on("exit", () => { const c = process.cpuUsage(); process.stderr.write("\nELP_CPU_S " + (c.user + c.system) / 1e6 + "\n"); });`;
+
+interface Timed {
+  seconds: number;
+  cpuS: number;
+  stdout: string;
+}
+
+/** Wall and CPU seconds of `node args…`, checked: a process that failed measured nothing. */
+function timedNode(cpuReport: string, args: string[], what: string): Timed {
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 256 * 2 ** 20 });
+  const r = spawnSync(process.execPath, ['--require', cpuReport, ...args], {
+    encoding: 'utf8',
+    maxBuffer: 256 * 2 ** 20,
+  });
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   if (r.status !== 0)
     throw new Error(`${what} exited ${r.status}: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
-  return { seconds, stdout: r.stdout };
+  const cpu = /ELP_CPU_S ([\d.e-]+)/.exec(r.stderr);
+  if (!cpu) throw new Error(`${what} did not report its CPU time`);
+  return { seconds, cpuS: Number(cpu[1]), stdout: r.stdout };
 }
 
 async function bundleCli(dir: string): Promise<string> {
@@ -75,21 +89,27 @@ export function detectionSection(files: number, pairs: number): BenchSection {
         const cli = await bundleCli(path.join(dir, 'bin'));
         const baselineScript = path.join(dir, 'bare-parse.js');
         await writeFile(baselineScript, BARE_PARSE);
+        const cpuReport = path.join(dir, 'cpu-report.js');
+        await writeFile(cpuReport, CPU_REPORT);
         const tsModule = require.resolve('web-tree-sitter');
         let sites = 0;
         const runs = await alternate(
           pairs,
           () => {
-            const r = timedNode([cli, 'detect', '--json', work], 'efficientllm detect');
+            const r = timedNode(cpuReport, [cli, 'detect', '--json', work], 'efficientllm detect');
             sites = (JSON.parse(r.stdout) as { sites: unknown[] }).sites.length;
-            return r.seconds;
+            return r;
           },
-          () => timedNode([baselineScript, RUNTIME_WASM, tsModule, PYTHON_WASM, work], 'the bare parse').seconds,
+          () => timedNode(cpuReport, [baselineScript, RUNTIME_WASM, tsModule, PYTHON_WASM, work], 'the bare parse'),
         );
         // A detector that found nothing was not doing the work; the corpus holds hundreds of sites.
         if (sites < corpus.modelFiles)
           return [notMeasured(name, 's', `only ${sites} sites in ${corpus.modelFiles} model files`)];
-        return [row(name, 's', median(runs.ours), median(runs.baseline), { on: 'ratio', op: '>=', limit: 4 })];
+        const of = (xs: Timed[], k: 'seconds' | 'cpuS'): number => median(xs.map((x) => x[k]));
+        return [
+          row(name, 's', of(runs.ours, 'seconds'), of(runs.baseline, 'seconds'), { on: 'ratio', op: '>=', limit: 4 }),
+          row(`${name}, CPU time (info)`, 's', of(runs.ours, 'cpuS'), of(runs.baseline, 'cpuS')),
+        ];
       } finally {
         await rm(dir, { recursive: true, force: true });
       }
