@@ -198,7 +198,10 @@ function renderDashboard(root: HTMLElement, fullData: DashboardData, env: Env): 
       el('div', { className: 'recommendation', attrs: { 'data-run': r.runId } }, [
         el('p', {}, [el('strong', { text: 'Recommended: ' }), el('span', { className: 'rec-label', text: r.label })]),
         el('p', { className: 'rec-reason', text: r.reason }),
-        el('p', { className: 'muted', text: `Group: ${r.group} · objectives: ${r.objectives.join(', ')}` }),
+        el('p', {
+          className: 'muted',
+          text: `Group: ${group?.label ?? r.group} · objectives: ${r.objectives.join(', ')}`,
+        }),
       ]),
     );
   }

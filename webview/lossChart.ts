@@ -24,6 +24,16 @@ interface Line {
   borderWidth: number;
 }
 
+/** Token counts as people write budgets: 37.5k, 150k, 2M. */
+export function tokenTick(v: number | string): string {
+  const n = typeof v === 'number' ? v : Number(v);
+  if (!Number.isFinite(n)) return String(v);
+  const a = Math.abs(n);
+  if (a >= 1e6) return `${Number((n / 1e6).toPrecision(3))}M`;
+  if (a >= 1e3) return `${Number((n / 1e3).toPrecision(3))}k`;
+  return String(Number(n.toPrecision(3)));
+}
+
 /** Distinct finite values of one metric among `runs` (a floor or a base loss drawn once each). */
 function levels(runs: readonly RunView[], key: 'dataEntropy' | 'baseValLoss'): number[] {
   const vs = runs.map((r) => r.metrics[key].v).filter((v): v is number => v !== null);
@@ -85,7 +95,7 @@ export function drawLossCurves(
         tooltip: {
           callbacks: {
             label: (item: TooltipItem<'line'>) =>
-              `${lines[item.datasetIndex].label}: ${tickText(item.parsed.y ?? NaN)} nats/token at ${tickText(item.parsed.x ?? NaN)}${axis === 'tokens' ? ' tokens' : ' s'}`,
+              `${lines[item.datasetIndex].label}: ${tickText(item.parsed.y ?? NaN)} nats/token at ${axis === 'tokens' ? `${tokenTick(item.parsed.x ?? NaN)} tokens` : `${tickText(item.parsed.x ?? NaN)} s`}`,
           },
         },
       },
@@ -94,7 +104,7 @@ export function drawLossCurves(
           type: 'linear',
           min: 0,
           title: { display: true, text: xTitle, color: theme.fg },
-          ticks: { color: theme.fg, callback: (v) => tickText(v) },
+          ticks: { color: theme.fg, callback: (v) => (axis === 'tokens' ? tokenTick(v) : tickText(v)) },
           grid: { color: theme.grid },
         },
         y: {

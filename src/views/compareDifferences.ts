@@ -3,6 +3,7 @@
 // devices are not comparable (recommend.ts groups them apart), so the page warns and calls no delta
 // better or worse between them. Pure.
 import { tokenCount } from '../core/config';
+import { targetText } from '../core/export';
 import { groupKeyOf, modelKey } from '../core/recommend';
 import type { RunRecord } from '../core/record';
 import type { ConfigDifference } from '../core/webviewProtocol/compare';
@@ -56,7 +57,7 @@ const FIELDS: readonly { field: string; technique: boolean; value: (r: RunRecord
   { field: 'Training budget', technique: false, value: budgetText },
   { field: 'Seed', technique: false, value: (r) => String(r.config.seed) },
   { field: 'Device', technique: false, value: (r) => r.env.device?.name ?? 'unknown device' },
-  { field: 'Target', technique: false, value: (r) => `${r.target.kind}:${r.target.name}` },
+  { field: 'Target', technique: false, value: (r) => targetText(r.target) },
 ];
 
 /** Every field, with each run's value (in `runs` order) and whether they differ. */

@@ -181,6 +181,9 @@ export function runLabels(runs: readonly RunRecord[]): Map<string, string> {
     const l = out.get(r.id) as string;
     if (count(out, l) > 1) out.set(r.id, `${base.get(r.id) ?? ''} · ${r.id}`.replace(/^ · /, ''));
   }
+  // Runs of several stages (Compare across them): say each one's stage, never only "fp32 vs bf16".
+  if (new Set(runs.map((r) => r.config.stage)).size > 1)
+    for (const r of runs) out.set(r.id, `${out.get(r.id) as string} · ${r.config.stage}`);
   return out;
 }
 
@@ -248,7 +251,8 @@ export interface DashboardOptions {
 
 export function dashboardData(records: readonly RunRecord[], options: DashboardOptions = {}): DashboardData {
   const runs = sweepOrder(records);
-  const labels = runLabels(runs);
+  // Labels name what differs within each group of comparable runs, as the page shows one group at a time.
+  const labels = new Map(groupRuns(runs).flatMap((g) => [...runLabels(g.runs)]));
   const groups = dashboardGroups(runs, metricColumns);
   return {
     title: options.title ?? defaultTitle(runs),

@@ -95,6 +95,12 @@ test('compare: the config differences block, a warning across stages, no better 
   assert.deepEqual(row('Stage'), { field: 'Stage', values: ['pretrain', 'inference'], differs: true });
   assert.equal(row('Device')?.differs, false);
   assert.deepEqual(row('Training budget')?.values, ['150k tokens of synthetic', '100k tokens of synthetic']);
+  assert.deepEqual(
+    c.runs.map((r) => r.label),
+    ['fp32 · pretrain', 'bf16 · inference'],
+    'labels name the stage when stages differ',
+  );
+  assert.equal(row('Target')?.values[0], 'local');
   assert.equal(c.warnings.length, 2);
   assert.match(c.warnings[0], /different stages \(pretrain, inference\)/);
   assert.match(c.warnings[1], /more than the technique \(workload, training budget\)/);
