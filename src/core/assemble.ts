@@ -71,6 +71,8 @@ export interface Analytic {
   floorS: number | null;
   /** Where the peak came from (a datasheet, or a calibration on the device), for the record's reader. */
   peakSource: string;
+  /** The dtype(s) of the kernels the peak is for, e.g. "bf16" or "int8 71% + bf16 29%" (estimate.ts effectivePeak). */
+  peakDtype?: string | null;
 }
 
 export interface AssembleInput {
@@ -133,6 +135,7 @@ export function assembleRecord(input: AssembleInput): RunRecord {
   let error: RunError | null = null;
   let metrics = emptyMetrics();
   let peakSource = 'not measured';
+  let peakFlops: NonNullable<RunRecord['measurement']>['peakFlops'] = undefined;
   if (state.result) {
     status = 'completed';
     // Older harnesses sent no method: their power was the mean of the samples, where there were any.
@@ -148,6 +151,7 @@ export function assembleRecord(input: AssembleInput): RunRecord {
     peakSource =
       analytic.peakSource +
       (env.worldSize !== undefined ? `; MFU per rank: model FLOPs/s ÷ (world size ${env.worldSize} × this peak)` : '');
+    peakFlops = { flopsPerS: analytic.peakFlopsPerS, dtype: analytic.peakDtype ?? null, source: peakSource };
     metrics = computeMetrics({
       config: input.config,
       counters: state.result.counters,
@@ -193,6 +197,7 @@ export function assembleRecord(input: AssembleInput): RunRecord {
                 : 'not measured (no NVML)') + (env.powerMethod ? `, ${POWER_METHOD_TEXT[env.powerMethod]}` : ''),
           timing: hello.cuda ? 'CUDA events, synchronised at window edges' : 'perf_counter on the host',
           peak: peakSource,
+          ...(peakFlops ? { peakFlops } : {}),
         }
       : null,
     ...(state.result?.counters.perRank ? { perRank: state.result.counters.perRank.map((r) => ({ ...r })) } : {}),

@@ -799,6 +799,8 @@ export function effectivePeak(w: Work, gpu: GpuSpec): PeakUsed | null {
   const t = computeTime(w, gpu);
   if (t === null || t <= 0 || total <= 0) return null;
   const parts = (Object.entries(w) as [ComputeDtype, number][]).sort((x, y) => y[1] - x[1]);
+  // One dtype: its own peak, exactly (no rounding through the blend).
+  if (parts.length === 1) return { flopsPerS: peakOf(gpu, parts[0][0]) ?? total / t, dtype: parts[0][0] };
   const dtype =
     parts.length === 1 ? parts[0][0] : parts.map(([d, f]) => `${d} ${Math.round((100 * f) / total)}%`).join(' + ');
   return { flopsPerS: total / t, dtype };

@@ -157,6 +157,8 @@ export interface RunRecord {
     timing: string;
     /** What MFU and the roofline floor divide by: a datasheet figure or a calibration on the device (absent in older records). */
     peak?: string;
+    /** The peak MFU divides by: its value (null: none known, so MFU is null), the dtype(s) it is for, its source (absent in older records). */
+    peakFlops?: { flopsPerS: number | null; dtype: string | null; source: string };
   } | null;
   /** Data-parallel runs: each rank's own counters (tokens/s, peak memory, step time, energy); absent for one process. */
   perRank?: RankCounters[];
