@@ -77,6 +77,12 @@ export function metricColumn(name: keyof RunMetrics, header: string): Column<Run
   return { key: name, header, align: 'right', cell: (r) => formatMetric(name, r.metrics[name] ?? null) };
 }
 
+/** Samples per second in the family's unit: images for an image model (ViT, DiT), sequences for text. */
+function samplesCell(r: RunRecord): string {
+  const image = r.config.model.source === 'synthetic' && r.config.model.vision !== undefined;
+  return formatMetric('samplesPerS', r.metrics.samplesPerS ?? null).replace('samples/s', image ? 'images/s' : 'seq/s');
+}
+
 /** The profile table: one line per run with the headline numbers. */
 export const SUMMARY_COLUMNS: readonly Column<RunRecord>[] = [
   { key: 'label', header: 'label', align: 'left', maxWidth: 40, cell: (r) => r.config.label },
@@ -89,6 +95,7 @@ export const SUMMARY_COLUMNS: readonly Column<RunRecord>[] = [
   metricColumn('ttftS', 'TTFT'),
   metricColumn('tpotS', 'TPOT'),
   metricColumn('tokensPerS', 'throughput'),
+  { key: 'samplesPerS', header: 'samples', align: 'right', cell: samplesCell },
   metricColumn('powerW', 'power'),
   metricColumn('energyJ', 'energy'),
   metricColumn('mfu', 'MFU'),

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { resolveConfig } from '../../src/core/config';
 import { METRIC_NAMES } from '../../src/core/record';
 import { cleanCell, renderCells, renderSummary, renderTable, SUMMARY_COLUMNS } from '../../src/views/table';
 import {
@@ -126,6 +127,7 @@ test('SUMMARY_COLUMNS cover the profile table and render a RunRecord', () => {
       'ttftS',
       'tpotS',
       'tokensPerS',
+      'samplesPerS',
       'powerW',
       'energyJ',
       'mfu',
@@ -146,5 +148,14 @@ test('SUMMARY_COLUMNS cover the profile table and render a RunRecord', () => {
   assert.equal(lines.length, 3);
   assert.match(lines[0], /^label\s+status\s+params\s+weights/);
   assert.match(lines[2], /tiny gqa-2 fp32 inference\s+completed\s+2\.00M\s+—/);
-  assert.match(lines[2], /1\.50 GiB\s+12\.3 ms\s+—\s+—\s+—\s+—\s+—\s+25\.0%\s+—$/);
+  assert.match(lines[2], /1\.50 GiB\s+12\.3 ms\s+—\s+—\s+—\s+—\s+—\s+—\s+25\.0%\s+—$/);
+});
+
+test('the samples column says images/s for an image model and seq/s for text', () => {
+  const text = makeRunRecord('20250101-120000-abcd', {}, { samplesPerS: 12.5 });
+  assert.match(renderSummary([text]), /12\.5 seq\/s/);
+  const r = resolveConfig({ model: { preset: 'vit-tiny' } });
+  assert.ok(r.ok);
+  const image = { ...text, config: r.value };
+  assert.match(renderSummary([image]), /12\.5 images\/s/);
 });
