@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Run on the lent GPU machine from the repository root (dist/ built beforehand and carried along):
-#   bash test/gpu/run.sh
+#   bash test/gpu/run.sh      # memory-order.mjs (memory per config, whatever ran first), then gpu-checks.mjs
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 [ -f dist/cli.js ] || { echo "dist/cli.js is missing: run 'node scripts/build.mjs' before carrying the tree" >&2; exit 2; }
@@ -8,4 +8,8 @@ command -v node >/dev/null || { echo "node is not on this GPU machine's PATH" >&
 PY=${EFFICIENTLLM_PYTHON:-python3}
 "$PY" -c 'import torch, sys; print("torch", torch.__version__, "cuda", torch.version.cuda, torch.cuda.get_device_name(0) if torch.cuda.is_available() else "NO GPU"); sys.exit(0 if torch.cuda.is_available() else 3)'
 nvidia-smi --query-gpu=name,memory.total,driver_version,power.limit --format=csv || true
-EFFICIENTLLM_PYTHON="$PY" node test/gpu/gpu-checks.mjs
+# Each script prints its own table and checks; a failure of one does not hide the other's results.
+status=0
+EFFICIENTLLM_PYTHON="$PY" node test/gpu/memory-order.mjs || status=$?
+EFFICIENTLLM_PYTHON="$PY" node test/gpu/gpu-checks.mjs || status=$?
+exit "$status"
