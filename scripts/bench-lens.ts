@@ -98,7 +98,7 @@ export function codeLensSection(lines: number, requests: number): BenchSection {
         (i) => measure(() => parser.parse(texts[i])?.delete()),
       );
       const open = await alternate(
-        Math.min(requests, 30),
+        Math.min(requests, 20),
         () =>
           measure(() =>
             lensesForDocument({ fileName, getText: () => text }, { ...sources, detection: new DetectionCache() }),

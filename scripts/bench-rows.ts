@@ -108,4 +108,6 @@ export async function measure(fn: () => Promise<unknown> | unknown): Promise<{ w
 export interface BenchSection {
   name: string;
   run(): Promise<Row[]>;
+  /** What the last run saw beyond its rows (a profile, per-pair figures): `details.<name>` in the JSON. */
+  details?(): unknown;
 }

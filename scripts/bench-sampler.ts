@@ -61,8 +61,10 @@ async function readRun(dir: string, config: ProfileConfig): Promise<{ tokensPerS
 
 export function samplerSection(pairs: number): BenchSection {
   const name = `sampler: tokens/s of batch-1 decode with sampling every ${ON_MS} ms vs sampling off, one harness process, ${pairs} pairs`;
+  let perPair: { sampledTokensPerS: number; offTokensPerS: number; ratio: number }[] = [];
   return {
     name: 'sampler',
+    details: () => ({ pairs: perPair }),
     async run(): Promise<Row[]> {
       const python = process.env.EFFICIENTLLM_PYTHON ?? '/usr/bin/python3';
       const dir = await mkdtemp(path.join(tmpdir(), 'efficientllm-bench-sampler-'));
@@ -90,6 +92,11 @@ export function samplerSection(pairs: number): BenchSection {
           throw new Error(`a run sampled at ${ON_MS} ms has no sample in its window`);
         if (unsampled.some((r) => r.samplesInWindow > 0))
           throw new Error('a run with sampling off has samples in its window');
+        perPair = sampled.map((r, i) => ({
+          sampledTokensPerS: r.tokensPerS,
+          offTokensPerS: unsampled[i].tokensPerS,
+          ratio: unsampled[i].tokensPerS / r.tokensPerS,
+        }));
         return [
           row(name, 'tokens/s', median(sampled.map((r) => r.tokensPerS)), median(unsampled.map((r) => r.tokensPerS)), {
             on: 'ratio',

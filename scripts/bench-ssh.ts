@@ -249,15 +249,15 @@ export function sshProfile(s: OursSweep): Record<string, number | string[]> {
     callsBeforeHarness: before.length,
     callsWhileRunning: s.calls.length - before.length - after.length,
     callsAfterHarness: after.length,
-    firstCallEndS: Math.min(...s.calls.map((c) => c.end)),
+    // Time in this process around the remote calls: before the first (setting up) and after the last
+    // (assembling the records).
+    localBeforeFirstCallS: Math.min(...s.calls.map((c) => c.start)),
+    localAfterLastCallS: s.wallS - Math.max(...s.calls.map((c) => c.end)),
     ...Object.fromEntries(Object.entries(count).map(([k, v]) => [`calls ${k}`, v])),
     timelineBeforeHarness: timeline(before),
     timelineAfterHarness: timeline(after),
   };
 }
-
-/** Printed to stderr by the section, so the JSON on stdout stays the one object. */
-export let lastSshProfile: Record<string, number | number[] | string[]> | null = null;
 
 export function sshSection(pairs: number): BenchSection {
   const overheadName =
@@ -265,8 +265,10 @@ export function sshSection(pairs: number): BenchSection {
   const vsName = 'SSH overhead per config, ours vs one `ssh host python3 …` per config (OpenSSH client)';
   const bytesName =
     'SSH bytes uploaded by a first sweep (harness + 8 configs) vs the harness as one gzip tarball + configs';
+  let profiled: Record<string, number | number[] | string[]> | null = null;
   return {
     name: 'SSH',
+    details: () => profiled,
     async run(): Promise<Row[]> {
       if (process.getuid?.() !== 0) {
         const why = 'needs root to start its own loopback sshd (test/infra/start.sh)';
@@ -294,7 +296,7 @@ export function sshSection(pairs: number): BenchSection {
         // Both against the harness time of the ours-sweep of the same pair (see the top of this file).
         const ours = median(runs.ours.map((s) => (s.wallS - s.harnessS) / n));
         const baseline = median(runs.baseline.map((b, i) => (b.wallS - runs.ours[i].harnessS) / n));
-        lastSshProfile = {
+        profiled = {
           ...sshProfile(runs.ours[runs.ours.length - 1]),
           baselineWallS: runs.baseline.map((b) => b.wallS),
           baselinePythonProcessesS: runs.baseline.map((b) => b.harnessS),

@@ -14,16 +14,16 @@
 //
 // Timings are wall clock: a busy machine inflates both sides of a row, which alternation evens out,
 // but not the budgets, so the output records the load average at the start and the end.
-// --json prints one object {node, cpus, loadavg, rows, sshProfile}; the plain form prints a table.
+// --json prints one object {node, cpus, loadavg, rows, details}; the plain form prints a table.
 // Sizes: --files N (detection workspace, 1000), --detect-pairs N (3), --lines N (5000), --requests N
-// (50), --ssh-pairs N (2), --sampler-pairs N (3), --activations N (5).
+// (40), --ssh-pairs N (2), --sampler-pairs N (3), --activations N (5).
 import { cpus, loadavg } from 'node:os';
 import { detectionSection } from './bench-detect';
 import { activationSection, vsixSection } from './bench-extension';
 import { codeLensSection } from './bench-lens';
 import { notMeasured, type BenchSection, type Row } from './bench-rows';
 import { samplerSection } from './bench-sampler';
-import { lastSshProfile, sshSection } from './bench-ssh';
+import { sshSection } from './bench-ssh';
 
 const args = process.argv.slice(2);
 
@@ -40,7 +40,7 @@ function count(name: string, fallback: number): number {
 function sections(): BenchSection[] {
   return [
     detectionSection(count('--files', 1000), count('--detect-pairs', 3)),
-    codeLensSection(count('--lines', 5000), count('--requests', 50)),
+    codeLensSection(count('--lines', 5000), count('--requests', 40)),
     sshSection(count('--ssh-pairs', 2)),
     samplerSection(count('--sampler-pairs', 3)),
     activationSection(count('--activations', 5)),
@@ -97,7 +97,10 @@ async function main(): Promise<void> {
   }
   const load = { start: loadStart, end: loadavg() };
   if (args.includes('--json')) {
-    const out = { node: process.version, cpus: cpus().length, loadavg: load, rows, sshProfile: lastSshProfile };
+    const details = Object.fromEntries(
+      all.filter((s) => s.details && (!only || only.includes(s.name))).map((s) => [s.name, s.details?.()]),
+    );
+    const out = { node: process.version, cpus: cpus().length, loadavg: load, rows, details };
     console.log(JSON.stringify(out, null, 2));
   } else {
     const la = (xs: number[]): string => xs.map((x) => x.toFixed(1)).join(' ');
