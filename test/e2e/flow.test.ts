@@ -273,9 +273,9 @@ describe('EfficientLLM in code-server (Chromium)', { skip, timeout: 300_000 }, (
       const configs = await launcher.locator('table.launcher-configs tbody th').allTextContents();
       log(`sweep: ${(await size.textContent()) ?? ''}: ${configs.join(', ')}`);
       assert.deepEqual(configs.length, 1);
-      // The lens seeded the launcher with the site: its shape (hidden 1024, 16 heads, 1 KV head)
-      // over the tiny preset's depth.
-      assert.match(configs[0], /mqa fp32 inference/);
+      // The lens seeded the launcher with the site: its shape (12 layers, hidden 1024, 16 heads, 1 KV
+      // head, from the file's CONFIG) over the tiny preset's FFN and vocabulary.
+      assert.match(configs[0], /MQA · fp32 · inference/);
       assert.equal(
         await launcher
           .locator('vscode-single-select[data-field="preset"]')

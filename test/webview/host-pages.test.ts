@@ -94,10 +94,10 @@ describe('host controllers with the real pages', { skip: missing }, () => {
     assert.deepEqual(
       launched[0].configs.map((c) => c.label),
       [
-        'LlamaAttention gqa-2 bf16 inference',
-        'LlamaAttention mha bf16 inference',
-        'LlamaAttention mqa bf16 inference',
-        'LlamaAttention nsa-2 bf16 inference',
+        'LlamaAttention shape · GQA-2 · bf16 · inference',
+        'LlamaAttention shape · MHA · bf16 · inference',
+        'LlamaAttention shape · MQA · bf16 · inference',
+        'LlamaAttention shape · NSA-2 · bf16 · inference',
       ],
     );
     finish();

@@ -128,9 +128,9 @@ describe('launcher page in a simulated VS Code webview', { skip: missing }, () =
     await answerPreview(p, req, env);
     assert.equal(await p.page.locator('.sweep-size').textContent(), 'Sweep: 3 configs');
     assert.deepEqual(await p.page.locator('table.launcher-configs tbody th').allTextContents(), [
-      'LlamaAttention gqa-2 fp32 inference',
-      'LlamaAttention mha fp32 inference',
-      'LlamaAttention mqa fp32 inference',
+      'LlamaAttention shape · GQA-2 · fp32 · inference',
+      'LlamaAttention shape · MHA · fp32 · inference',
+      'LlamaAttention shape · MQA · fp32 · inference',
     ]);
     assert.match(
       (await p.page.locator('table.launcher-configs thead').textContent()) ?? '',
@@ -188,12 +188,12 @@ describe('launcher page in a simulated VS Code webview', { skip: missing }, () =
     assert.ok(plan.ok);
     assert.equal(plan.configs.length, 10);
     assert.deepEqual(
-      plan.configs.map((c) => c.label).filter((l) => l.includes('gqa')),
+      plan.configs.map((c) => c.label).filter((l) => l.includes('GQA')),
       [
-        'LlamaAttention gqa-2 fp32 inference',
-        'LlamaAttention gqa-4 fp32 inference',
-        'LlamaAttention gqa-2 fp16 inference',
-        'LlamaAttention gqa-4 fp16 inference',
+        'LlamaAttention shape · GQA-2 · fp32 · inference',
+        'LlamaAttention shape · GQA-4 · fp32 · inference',
+        'LlamaAttention shape · GQA-2 · fp16 · inference',
+        'LlamaAttention shape · GQA-4 · fp16 · inference',
       ],
     );
     assert.ok(
@@ -339,7 +339,8 @@ describe('launcher page in a simulated VS Code webview', { skip: missing }, () =
     assert.equal(await p.page.locator('.site-detail').textContent(), `checkpoint ${HOSTILE.script}`);
     const labels = await p.page.locator('table.launcher-configs tbody th').allTextContents();
     assert.ok(
-      labels.length > 0 && labels.every((l) => l.startsWith('<imgsrc=xonerror=window.__pwned=1>')),
+      // A checkpoint's configs are named by its last path segment, as text.
+      labels.length > 0 && labels.every((l) => l.startsWith(`${HOSTILE.script.split('/').pop() ?? ''} · `)),
       labels.join(' | '),
     );
     assert.match((await p.page.locator('.notes').textContent()) ?? '', /<\/script><script>/);
