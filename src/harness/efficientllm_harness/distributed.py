@@ -3,7 +3,10 @@
 A config with `parallel.nproc` N > 1 is run by N worker processes, ranks 0 … N−1, each a fresh
 `python -m efficientllm_harness --rank-worker CONFIG` with the environment torchrun gives its
 workers (RANK, WORLD_SIZE, LOCAL_RANK, LOCAL_WORLD_SIZE, MASTER_ADDR, MASTER_PORT), so the worker
-is the one a cluster's `srun torchrun` would start too. The harness process that read the config is
+is the one a cluster's `srun torchrun` would start too. (torchrun itself is not used on one host:
+Debian's torch 1.13 on Python 3.11 crashes in torch.distributed.elastic before starting a worker,
+AttributeError in elastic/multiprocessing/api.py to_map, and a rank's failure should end the run at
+once rather than after the elastic agent's restarts.) The harness process that read the config is
 their launcher: it writes the hello (with worldSize), relays rank 0's events (the single event
 stream), and watches every child. The first rank to fail ends the run: the others are killed at once
 (a collective timeout is only the backstop), its error (or the signal that killed it) becomes the
