@@ -1,7 +1,7 @@
 // ModelSite: one place in the user's code or checkpoint that the extension annotates and can
 // estimate instantly. The shape is the `detect --json` contract of DESIGN.md; `details` carries every
 // number found so no later step has to re-read the file.
-import type { AttentionKind, PeftMethod, Precision } from '../core/config';
+import type { AttentionKind, PeftMethod, Precision, VisionFamily } from '../core/config';
 
 export const SITE_KINDS = ['attention', 'moe', 'peft', 'quantization', 'load', 'config'] as const;
 export type SiteKind = (typeof SITE_KINDS)[number];
@@ -38,6 +38,8 @@ export interface SiteDetails {
   kernel?: string;
   /** The code features the classification rests on, e.g. ["q_proj", "k_proj", "v_proj", "repeat_kv"]. */
   evidence?: string[];
+  /** An image model's attention (detect/vision.ts): bidirectional over patches, counted in images. */
+  family?: VisionFamily;
   // MoE.
   experts?: number;
   expertsFrom?: FieldRef;
