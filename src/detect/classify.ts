@@ -20,6 +20,7 @@ import {
 } from './names';
 import { Scope, asCount, refName, stringList, type Layer, type Resolved } from './resolve';
 import type { ModelSite, SiteDetails } from './site';
+import { ditBlockSite, tagVisionSites } from './vision';
 
 /** A class or call fact with its absolute 0-based row. */
 export interface Placed<T> {
@@ -381,13 +382,16 @@ export function classSites(
       verdict = known.verdict;
     } else {
       const view = new ClassView(fact, chain, fileScope);
-      const site = attentionSite(view, '', 0) ?? moeSite(view, '', 0);
+      const site = attentionSite(view, '', 0) ?? moeSite(view, '', 0) ?? ditBlockSite(fact, '', 0);
       verdict = site ? { kind: site.kind, attention: site.attention, name: site.name, details: site.details } : null;
       memo?.set(fact, { key: constantsKey, chain, verdict });
     }
     if (verdict) sites.push({ file, line: row + 1, ...verdict });
   }
-  return sites;
+  return tagVisionSites(
+    sites,
+    classes.map((c) => c.fact),
+  );
 }
 
 // ---- calls ----------------------------------------------------------------------------------
