@@ -30,6 +30,8 @@ const TRIGGER =
  */
 const CLASS_TRIGGER = new RegExp(
   String.raw`q_proj|q_a_proj|c_attn|qkv|\bwq\b|wkv|\bquery|to_q\b|\bw_q\b|W_q|\bWq\b|kv_lora_rank|q_lin|linear_q|in_proj|kv_proj|kv_a_|kv_down|self\.[qkv]\b|scaled_dot_product|flash_attn|memory_efficient_attention|flex_attention|expert|router|from_pretrained|LoraConfig|BitsAndBytesConfig|Config\s*\(|nsa|native_sparse|compress|` +
+    // Image transformers (vision.ts): DiT's adaLN-Zero blocks, ViT's class token.
+    String.raw`adaLN_modulation|cls_token|` +
     // The FFN's up projection: the model's FFN width is read from it (classify.ts fileShape).
     String.raw`\bc_fc\b|\bw1\b|\bup_proj\b|\bgate_proj\b|\bfc1\b|\bdense_h_to_4h\b|` +
     String.raw`\b(?:${CONFIG_NAMES.join('|')})["']?[ \t]*(?::[^=\n]*)?[=:][ \t]*[-\d"'TFN]`,
