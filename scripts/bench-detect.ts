@@ -11,7 +11,7 @@ import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { build } from 'esbuild';
-import { alternate, median, notMeasured, row, type BenchSection, type Row } from './bench-rows';
+import { alternate, median, notMeasured, pairedRow, row, type BenchSection, type Row } from './bench-rows';
 import { generateCorpus } from './bench-corpus';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -107,7 +107,13 @@ export function detectionSection(files: number, pairs: number): BenchSection {
           return [notMeasured(name, 's', `only ${sites} sites in ${corpus.modelFiles} model files`)];
         const of = (xs: Timed[], k: 'seconds' | 'cpuS'): number => median(xs.map((x) => x[k]));
         return [
-          row(name, 's', of(runs.ours, 'seconds'), of(runs.baseline, 'seconds'), { on: 'ratio', op: '>=', limit: 4 }),
+          pairedRow(
+            name,
+            's',
+            runs.ours.map((r) => r.seconds),
+            runs.baseline.map((r) => r.seconds),
+            { on: 'ratio', op: '>=', limit: 4 },
+          ),
           row(`${name}, CPU time (info)`, 's', of(runs.ours, 'cpuS'), of(runs.baseline, 'cpuS')),
         ];
       } finally {

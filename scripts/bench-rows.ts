@@ -53,6 +53,24 @@ export function row(name: string, unit: string, value: number | null, baseline: 
   };
 }
 
+/**
+ * A ratio row built from A/B pairs: its verdict stands only when every pair's own ratio (baseline ÷ ours
+ * of that pair) gives the same one. When pairs disagree, the noise between them is larger than the
+ * budget's margin and the row cannot say pass or fail: pass is null and the note gives the pairs.
+ */
+export function pairedRow(name: string, unit: string, ours: number[], baseline: number[], budget: Budget): Row {
+  const r = row(name, unit, median(ours), median(baseline), budget);
+  if (budget.on !== 'ratio' || r.pass === null) return r;
+  const ratios = ours.map((v, i) => baseline[i] / v);
+  const verdicts = new Set(ratios.map((x) => holds(x, budget.op, budget.limit)));
+  if (verdicts.size === 1) return r;
+  return {
+    ...r,
+    pass: null,
+    note: `not resolved: the pairs' ratios ${ratios.map((x) => x.toFixed(3)).join(', ')} straddle the budget`,
+  };
+}
+
 /** A row that could not be measured: nulls, and the reason. */
 export function notMeasured(name: string, unit: string, note: string, budget?: Budget): Row {
   return { ...row(name, unit, null, null, budget), note };

@@ -13,7 +13,7 @@ import { resolveConfig, type ProfileConfig } from '../src/core/config';
 import { computeMetrics } from '../src/core/metrics';
 import { parseEventLine, type ResultCounters } from '../src/core/protocol';
 import { findHarnessRoot, HARNESS_MODULE } from '../src/run/harnessFiles';
-import { median, row, type BenchSection, type Row } from './bench-rows';
+import { pairedRow, type BenchSection, type Row } from './bench-rows';
 
 const ON_MS = 50;
 const OFF_MS = 60_000;
@@ -98,11 +98,13 @@ export function samplerSection(pairs: number): BenchSection {
           ratio: unsampled[i].tokensPerS / r.tokensPerS,
         }));
         return [
-          row(name, 'tokens/s', median(sampled.map((r) => r.tokensPerS)), median(unsampled.map((r) => r.tokensPerS)), {
-            on: 'ratio',
-            op: '<',
-            limit: 1.01,
-          }),
+          pairedRow(
+            name,
+            'tokens/s',
+            sampled.map((r) => r.tokensPerS),
+            unsampled.map((r) => r.tokensPerS),
+            { on: 'ratio', op: '<', limit: 1.01 },
+          ),
         ];
       } finally {
         await rm(dir, { recursive: true, force: true });

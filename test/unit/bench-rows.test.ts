@@ -3,7 +3,7 @@
 // percentiles and medians, and the A B A B order of alternate(). No timings: those are the bench's.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { alternate, budgetText, median, notMeasured, percentile, row } from '../../scripts/bench-rows';
+import { alternate, budgetText, median, notMeasured, pairedRow, percentile, row } from '../../scripts/bench-rows';
 
 test('ratio is baseline ÷ value; a ratio budget judges it, edges included where the budget says so', () => {
   const r = row('detect', 's', 0.5, 2, { on: 'ratio', op: '>=', limit: 4 });
@@ -66,4 +66,15 @@ test('alternate runs ours and the baseline in turn, A B A B', async () => {
   );
   assert.deepEqual(order, ['A0', 'B0', 'A1', 'B1', 'A2', 'B2']);
   assert.deepEqual(out, { ours: [0, 1, 2], baseline: [10, 11, 12] });
+});
+
+test('a paired row keeps its verdict only when every pair gives the same one', () => {
+  const budget = { on: 'ratio', op: '<', limit: 1.01 } as const;
+  const agree = pairedRow('tps', 'tokens/s', [100, 102, 98], [100.5, 102.2, 98.1], budget);
+  assert.equal(agree.pass, true);
+  assert.equal(agree.ratio, 100.5 / 100);
+  const straddle = pairedRow('tps', 'tokens/s', [100, 100, 100], [90, 130, 100.5], budget);
+  assert.equal(straddle.pass, null);
+  assert.match(straddle.note ?? '', /not resolved: the pairs' ratios 0\.900, 1\.300, 1\.005/);
+  assert.equal(pairedRow('d', 's', [1, 1], [2, 3], { on: 'ratio', op: '>=', limit: 4 }).pass, false);
 });
