@@ -92,12 +92,14 @@ const MAX_SAMPLES_KEPT = 2000;
 const MEMORY_TEXT: Readonly<Record<MemorySource, string>> = {
   nvml: 'NVML device memory in use',
   'cuda-reserved': "torch's reserved CUDA memory (no NVML)",
-  'rss-delta': 'resident memory the run added to the harness process (RSS minus its RSS at the start)',
+  'rss-delta':
+    'resident memory the run added to the harness process (RSS minus its RSS at the start, less the library code pages it faulted in)',
   'process-rss': 'process resident set (no GPU memory counter)',
 };
 const PEAK_MEMORY_TEXT: Readonly<Record<PeakMemorySource, string>> = {
   'cuda-allocator': "torch's CUDA allocator peak since the run began",
-  'rss-delta': 'peak resident memory the run added to the harness process (VmHWM minus its RSS at the start)',
+  'rss-delta':
+    'peak resident memory the run added to the harness process (VmHWM minus its RSS at the start, less the library code pages it faulted in)',
 };
 const POWER_METHOD_TEXT: Readonly<Record<PowerMethod, string>> = {
   'energy-counter': "average from NVML's energy counter over the window",
