@@ -3,7 +3,9 @@
 // (its Table 4, and what its models.py counts), and the DiT paper's forward Gflops (multiply-accumulates).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { estimateCommand } from '../../src/cli/estimate';
 import { resolveConfig, type ProfileConfig, type ProfileConfigInput } from '../../src/core/config';
+import { archFromConfig, countParams, iterationFlops } from '../../src/core/estimate';
 import {
   visionArchFromConfig,
   visionEstimate,
@@ -14,6 +16,7 @@ import {
   visionWeightBytes,
   type VisionArch,
 } from '../../src/core/estimateVision';
+import { fakeIo } from './helpers';
 
 function config(input: ProfileConfigInput): ProfileConfig {
   const r = resolveConfig(input);
@@ -96,4 +99,32 @@ test('the estimate summary of an image model has no KV cache or decode, and name
   assert.equal(e.floors.decodePerTokenS, null);
   assert.equal(e.vision.tokensPerImage, 256);
   assert.equal(e.vision.inputSide, 32);
+});
+
+test('`estimate --preset vit-b-16 --json` and `--preset dit-xl-2` give the published counts, through estimate.ts', async () => {
+  for (const [preset, published, tokens] of [
+    ['vit-b-16', 86.6e6, 197],
+    ['dit-xl-2', 675e6, 256],
+  ] as const) {
+    const io = fakeIo(process.cwd());
+    assert.equal(await estimateCommand(['--preset', preset, '--json', '--gpu', 'H200'], io), 0, io.stderr);
+    const out = JSON.parse(io.stdout) as {
+      params: number;
+      kvBytesPerToken: number;
+      seqLen: number;
+      vision: { tokensPerImage: number };
+      floors: { prefillS: number | null };
+    };
+    within(out.params, published, 0.01, preset);
+    assert.equal(out.kvBytesPerToken, 0);
+    assert.equal(out.vision.tokensPerImage, tokens);
+    assert.equal(out.seqLen, tokens);
+    assert.ok(out.floors.prefillS !== null && out.floors.prefillS > 0);
+  }
+  // The generic entry points route an image config to estimateVision.ts.
+  const cfg = config({ model: { preset: 'vit-b-16' }, stage: 'pretrain', workload: { batch: 4 } });
+  const a = archFromConfig(cfg);
+  assert.ok(a);
+  assert.equal(countParams(a), 86_567_656);
+  assert.equal(iterationFlops(cfg), 3 * 4 * visionForwardFlops(arch({ model: { preset: 'vit-b-16' } })));
 });
