@@ -49,6 +49,11 @@ export const FIELD_LABELS: Record<LauncherField, string> = {
   'workload.newTokens': 'New tokens',
   'workload.steps': 'Steps',
   'workload.warmup': 'Warm-up steps',
+  'budget.trainTokens': 'Train tokens',
+  'budget.evalEvery': 'Evaluate every',
+  'budget.data': 'Data',
+  'budget.dataPath': 'Data path',
+  seeds: 'Seeds',
   target: 'Target',
   sweep: 'Sweep',
 };
@@ -275,6 +280,68 @@ class LauncherPage {
           this.textField('workload.steps', 'Steps', w.steps, (v) => (w.steps = v)),
           this.textField('workload.warmup', 'Warm-up steps', w.warmup, (v) => (w.warmup = v)),
         ]),
+      ]),
+    );
+
+    // Training budget, data and seeds (quality beside cost)
+    const bg = form.budget;
+    const evalEvery = this.textField(
+      'budget.evalEvery',
+      'Evaluate held-out loss every (tokens)',
+      bg.evalEvery,
+      (v) => (bg.evalEvery = v),
+      'a quarter of the budget',
+    );
+    const dataPath = this.textField(
+      'budget.dataPath',
+      'Data path on the target',
+      bg.dataPath,
+      (v) => (bg.dataPath = v),
+      '/data/corpus.txt',
+    );
+    const budgetHint = el('p', { className: 'muted budget-hint' });
+    this.toggles.push(() => {
+      const on = bg.trainTokens.trim() !== '';
+      evalEvery.hidden = !on;
+      dataPath.hidden = bg.data === 'synthetic';
+      budgetHint.textContent = on
+        ? form.stage === 'finetune'
+          ? 'Each PEFT method fine-tunes a trained base for this many tokens on a held-apart task: held-out loss before and after.'
+          : form.stage === 'inference'
+            ? 'A model is trained for this many tokens first (once per shape and seed); each precision is scored by held-out perplexity.'
+            : 'Each config trains from scratch for this many tokens; held-out loss is evaluated along the way.'
+        : 'Empty: speed and memory only, no quality. Give a budget (e.g. 150k) to measure held-out loss and perplexity beside the cost.';
+    });
+    root.appendChild(
+      this.card('Training budget and seeds', [
+        budgetHint,
+        el('div', { className: 'field-row' }, [
+          this.textField(
+            'budget.trainTokens',
+            'Train tokens (e.g. 150k, 2M)',
+            bg.trainTokens,
+            (v) => (bg.trainTokens = v),
+            'none (speed only)',
+          ),
+          evalEvery,
+        ]),
+        el('div', { className: 'field-row' }, [
+          this.labelled(
+            'budget.data',
+            'Data',
+            this.picker('budget.data', init.options.data, bg.data, (v) => {
+              bg.data = v;
+            }),
+          ),
+          dataPath,
+        ]),
+        this.textField(
+          'seeds',
+          'Seeds (e.g. "0, 1, 2": each repeats every config)',
+          form.seeds,
+          (v) => (form.seeds = v),
+          '0',
+        ),
       ]),
     );
 

@@ -21,6 +21,7 @@ import { defaultSweepProblems, expandSweep, KINDS_WITH_KV_HEADS } from '../core/
 import type { SweepAxes } from '../core/sweep';
 import { formatBytes, formatCount, MISSING } from '../core/units';
 import type { ModelSite } from '../detect/site';
+import { budgetFieldOf, DATA_CHOICES, EMPTY_BUDGET, parseBudget } from './launcherBudget';
 import { LAUNCHER_FIELDS, LAUNCHER_PREVIEW_ROWS } from '../core/webviewProtocol/launcher';
 import type {
   LauncherChoice,
@@ -291,6 +292,8 @@ export function defaultForm(defaults: LauncherDefaults, target = 'local'): Launc
       steps: numText(defaults.steps, DEFAULT_WORKLOAD.steps),
       warmup: numText(defaults.warmup, DEFAULT_WORKLOAD.warmup),
     },
+    budget: { ...EMPTY_BUDGET },
+    seeds: '',
     target,
   };
 }
@@ -381,6 +384,7 @@ export function launcherInit(input: LauncherInitInput): LauncherInit {
       attention: [...ATTENTION_KINDS],
       precisions: [...PRECISIONS],
       peft: [...PEFT_METHODS],
+      data: [...DATA_CHOICES],
     },
     form,
     launchBlocked: input.launchBlocked,
@@ -461,6 +465,8 @@ function parseMoeList(text: string, errors: Errors): { experts: number; topK: nu
 
 /** Where a ProfileConfig field's error belongs on the form. */
 export function formFieldOf(configField: string, fromSite: boolean): LauncherField {
+  const budgetField = budgetFieldOf(configField);
+  if (budgetField) return budgetField;
   if (configField === 'stage' || configField === 'precision') return configField;
   if (configField.startsWith('model')) return fromSite ? 'source' : 'preset';
   if (configField === 'attention.kind') return 'attention';
@@ -689,6 +695,7 @@ export function launcherPlan(form: LauncherForm, env: LauncherEnv): LauncherPlan
   const newTokens = stage === 'inference' ? parseIntList(w.newTokens, 'workload.newTokens', 1, errors, true) : [];
   const steps = parseOptionalInt(w.steps, 'workload.steps', 1, errors);
   const warmup = parseOptionalInt(w.warmup, 'workload.warmup', 0, errors);
+  const budget = parseBudget(form, errors, notes);
 
   if (!env.targets.includes(form.target)) {
     errors.add(
@@ -700,7 +707,15 @@ export function launcherPlan(form: LauncherForm, env: LauncherEnv): LauncherPlan
   // An upper bound of the product before expanding it: a runaway list fails fast, not slowly.
   const len = (xs: readonly unknown[]): number => Math.max(1, xs.length);
   const bound =
-    len(attention) * len(kvHeads) * len(precision) * len(moe) * len(peft) * len(batch) * len(seqLen) * len(newTokens);
+    len(attention) *
+    len(kvHeads) *
+    len(precision) *
+    len(moe) *
+    len(peft) *
+    len(batch) *
+    len(seqLen) *
+    len(newTokens) *
+    len(budget.seeds);
   if (bound > MAX_LAUNCH_CONFIGS * 16) {
     errors.add(
       'sweep',
@@ -726,6 +741,7 @@ export function launcherPlan(form: LauncherForm, env: LauncherEnv): LauncherPlan
     attention: { ...(mla ? { mla: dropUndefined(mla) } : {}), ...(nsa ? { nsa: dropUndefined(nsa) } : {}) },
     workload: dropUndefined({ steps, warmup }),
     ...(env.sampleMs !== undefined ? { sampleMs: env.sampleMs } : {}),
+    ...budget.input,
   };
   const axes: SweepAxes = {
     attention: validAttention,
@@ -735,6 +751,7 @@ export function launcherPlan(form: LauncherForm, env: LauncherEnv): LauncherPlan
     seqLen,
     ...(kvHeads.length > 0 ? { kvHeads } : {}),
     ...(newTokens.length > 0 ? { newTokens } : {}),
+    ...(budget.seeds.length > 0 ? { seeds: budget.seeds } : {}),
   };
 
   // PEFT is expanded here rather than as a sweep axis so the rank applies to the adapters only.
@@ -775,7 +792,11 @@ export function launcherPlan(form: LauncherForm, env: LauncherEnv): LauncherPlan
   const workloadVaries = batch.length > 1 || seqLen.length > 1 || newTokens.length > 1;
   return {
     ok: true,
-    configs: foldDuplicates(configs, notes).map((c) => ({ ...c, label: labelOf(c, model, workloadVaries) })),
+    configs: foldDuplicates(configs, notes).map((c) => {
+      // Repeats over seeds are told apart by their seed.
+      const label = labelOf(c, model, workloadVaries);
+      return { ...c, label: budget.seeds.length > 1 ? `${label}${model.fromSite ? ' · ' : ' '}seed ${c.seed}` : label };
+    }),
     target: form.target,
     notes,
   };

@@ -408,7 +408,8 @@ describe('errors name the field to fix', () => {
     assert.equal(formFieldOf('model.preset', false), 'preset');
     assert.equal(formFieldOf('attention.nsa.window', false), 'nsa.window');
     assert.equal(formFieldOf('peft.alpha', false), 'peftRank');
-    assert.equal(formFieldOf('seed', false), 'sweep');
+    assert.equal(formFieldOf('seed', false), 'seeds');
+    assert.equal(formFieldOf('trainTokens', false), 'budget.trainTokens');
   });
 });
 

@@ -30,6 +30,11 @@ export const LAUNCHER_FIELDS = [
   'workload.newTokens',
   'workload.steps',
   'workload.warmup',
+  'budget.trainTokens',
+  'budget.evalEvery',
+  'budget.data',
+  'budget.dataPath',
+  'seeds',
   'target',
   'sweep',
 ] as const;
@@ -63,6 +68,14 @@ export const isLauncherForm = obj({
   precision: fieldList,
   /** batch, seqLen and newTokens take lists ("1, 8"); steps and warmup one number. */
   workload: obj({ batch: field, seqLen: field, newTokens: field, steps: field, warmup: field }),
+  /**
+   * Quality beside cost: train to this many tokens ("150k", "2M"; '' = speed only, no quality),
+   * evaluating held-out loss every `evalEvery` tokens ('' = a quarter of the budget), on `data`
+   * (synthetic | text | tokens; text and tokens read `dataPath` on the target).
+   */
+  budget: obj({ trainTokens: field, evalEvery: field, data: field, dataPath: text(1000) }),
+  /** Seeds as typed ("0, 1, 2"): each repeats every config; '' = seed 0 once. */
+  seeds: field,
   /** "local", "ssh:ALIAS" or "slurm:ALIAS": one of LauncherInit.targets. */
   target: field,
 });
@@ -91,7 +104,14 @@ export const isLauncherInit = obj({
   presets: array(isLauncherChoice),
   targets: array(isLauncherChoice),
   /** The values the checkboxes and pickers offer (from src/core/config.ts). */
-  options: obj({ stages: array(str), attention: array(str), precisions: array(str), peft: array(str) }),
+  options: obj({
+    stages: array(str),
+    attention: array(str),
+    precisions: array(str),
+    peft: array(str),
+    /** Data sources of a training budget, with what each reads. */
+    data: array(isLauncherChoice),
+  }),
   /** The form's starting values (settings, then the seed). */
   form: isLauncherForm,
   /** Why Launch is unavailable (an untrusted workspace), or null. */
