@@ -168,3 +168,38 @@ def test_nsa_is_refused_for_images(run_in_process, tmp_path):
     _, events = run_in_process(cfg, tmp_path)
     err = [e for e in events if e["type"] == "error"]
     assert err and err[0]["kind"] == "unsupported" and "causal" in err[0]["message"]
+
+
+# (params, trainable) that src/core/estimateVision.ts gives for these configs (test/unit/vision-estimate.test.ts
+# checks its published counts): the harness must build exactly those models.
+ESTIMATED = {
+    "vit moe4x2 pretrain": (433_482, 433_482),
+    "dit mla pretrain": (177_600, 176_576),  # DiT's frozen sin-cos positions (16 × 64) do not train
+    "dit dora q,v,up finetune": (174_880, 9_408),
+    "vit freeze 1 finetune": (105_930, 45_824),
+}
+
+
+def estimated_case(name):
+    if name.startswith("vit moe"):
+        cfg = vision_config("vit-tiny", "vit", "pretrain", "gqa")
+        cfg["moe"] = {"experts": 4, "topK": 2, "shared": 0}
+    elif name.startswith("dit mla"):
+        cfg = vision_config("dit-tiny", "dit", "pretrain", "mla")
+    elif name.startswith("dit dora"):
+        cfg = vision_config("dit-tiny", "dit", "finetune", "gqa")
+        cfg["peft"] = {"method": "dora", "rank": 8, "alpha": 16, "targets": ["q", "v", "up"]}
+    else:
+        cfg = vision_config("vit-tiny", "vit", "finetune", "gqa")
+        cfg["peft"] = {"method": "freeze", "rank": 1, "alpha": 0, "targets": []}
+    cfg["workload"].update(steps=1, warmup=0)
+    return cfg
+
+
+@pytest.mark.parametrize("name", sorted(ESTIMATED))
+def test_harness_builds_what_the_estimator_counts(name, run_in_process, tmp_path, monkeypatch):
+    monkeypatch.setenv("EFFICIENTLLM_PEFT", "own")
+    code, events = run_in_process(estimated_case(name), tmp_path)
+    assert code == 0, events[-1]
+    c = [e for e in events if e["type"] == "result"][0]["counters"]
+    assert (c["params"], c["trainableParams"]) == ESTIMATED[name]
