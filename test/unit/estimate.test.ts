@@ -14,13 +14,18 @@ import {
   decodeStepFlops,
   estimateModel,
   flopsPerToken,
+  forwardFlops,
+  analyseIteration,
   iterationFloorS,
   iterationFlops,
   kvBytesPerToken,
   prefillFlops,
+  trainStepFlops,
+  trainableParams,
   weightBytes,
   type ModelArch,
 } from '../../src/core/estimate';
+import { analyticFor } from '../../src/core/analytic';
 import { findGpu } from '../../src/core/gpus';
 import { parseHfConfig } from '../../src/core/hfConfig';
 import { fakeIo } from './helpers';
@@ -159,17 +164,87 @@ test('whole-model compression: tiny ≥ 1.9× (int8) and ≥ 3.5× (int4); 0.5b 
   assert.ok(i4 < b / 3.5, `${i4} vs ${b / 3.5}`);
 });
 
-test('FLOPs per token: 2 × matmul params + causal attention at half', () => {
+// Counts below are written from the shapes in the test, not through the estimator's helpers; the
+// executed ground truth is test/python/test_flops.py (every matmul the harness runs, within 1%).
+const TINY = { layers: 2, hidden: 256, heads: 8, kvHeads: 2, headDim: 32, ffn: 688, vocab: 1024 };
+/** Matmul weights of one tiny GQA-2 layer: q, k, v, o and the SwiGLU MLP. */
+const TINY_LAYER = 256 * 256 + 2 * 256 * 64 + 256 * 256 + 3 * 256 * 688;
+const TINY_HEAD = 1024 * 256;
+/** Scores + values of one tiny layer per (query, key) pair: 2 FLOPs × heads × (q·k width + v width). */
+const TINY_PAIR = 2 * 8 * (32 + 32);
+
+test('FLOPs: the forward of a sequence counts the unmasked L(L+1)/2 pairs, a decode step its whole context', () => {
   const a = hf('llama-3-8b');
   const ctx = 4096;
   const s = a.shape;
-  assert.equal(flopsPerToken(a, ctx), 2 * activeMatmulParams(a) + 2 * s.layers * s.heads * s.headDim * ctx);
-  // Prefill is tokens × per-token average; a decode step attends to its whole context (not halved).
-  assert.equal(prefillFlops(a, 2, ctx), 2 * ctx * flopsPerToken(a, ctx));
-  assert.equal(decodeStepFlops(a, 1, ctx), 2 * activeMatmulParams(a) + 4 * s.layers * s.heads * s.headDim * ctx);
+  const pair = 2 * s.heads * (s.headDim + s.headDim) * s.layers;
+  assert.equal(flopsPerToken(a, ctx), 2 * activeMatmulParams(a) + (pair * (ctx * (ctx + 1))) / 2 / ctx);
+  assert.equal(decodeStepFlops(a, 1, ctx), 2 * activeMatmulParams(a) + pair * ctx);
   // MoE: only active experts count.
   const mix = hf('mixtral-8x7b');
   assert.ok(flopsPerToken(mix, 1) < 2 * 13e9 && flopsPerToken(mix, 1) > 2 * 12.5e9);
+});
+
+test('defect 1: the prefill computes logits at the last prompt position only', () => {
+  const t = arch({ model: { preset: 'tiny' } });
+  const [B, L] = [2, 64];
+  const attention = TINY.layers * TINY_PAIR * B * ((L * (L + 1)) / 2);
+  assert.equal(prefillFlops(t, B, L), 2 * TINY.layers * TINY_LAYER * B * L + 2 * TINY_HEAD * B + attention);
+  // The old count (lm_head at every position) was B·(T−1)·2·vocab·hidden more: the training forward's.
+  assert.equal(forwardFlops(t, B, L) - prefillFlops(t, B, L), B * (L - 1) * 2 * TINY.vocab * TINY.hidden);
+  const q05 = hf('qwen2.5-0.5b');
+  assert.ok(forwardFlops(q05, 1, 128) / prefillFlops(q05, 1, 128) > 1.25, 'the 0.5b preset was inflated ~28%');
+});
+
+test('defect 4: MLA decodes in the latent space (scores and values over kvRank)', () => {
+  const m = arch({ model: { preset: 'tiny' }, attention: { kind: 'mla' } });
+  const d = m.mla;
+  assert.ok(d);
+  const c = 100;
+  const latent = 2 * TINY.heads * (d.kvRank + d.ropeDim) + 2 * TINY.heads * d.kvRank;
+  assert.equal(decodeStepFlops(m, 1, c), 2 * activeMatmulParams(m) + TINY.layers * latent * c);
+  // Prefill and training decompress K and V: q·k over headDim + ropeDim, values over headDim.
+  const naive = 2 * TINY.heads * (TINY.headDim + d.ropeDim) + 2 * TINY.heads * TINY.headDim;
+  assert.equal(forwardFlops(m, 1, c), 2 * activeMatmulParams(m) * c + (TINY.layers * naive * (c * (c + 1))) / 2);
+  // Hugging Face's DeepSeek code decodes decompressed.
+  const v2 = hf('deepseek-v2-lite');
+  const mla = v2.mla;
+  assert.ok(mla);
+  assert.equal(
+    decodeStepFlops(v2, 1, c),
+    2 * activeMatmulParams(v2) +
+      v2.shape.layers * 2 * v2.shape.heads * (mla.qkNopeDim + mla.ropeDim + mla.vHeadDim) * c,
+  );
+});
+
+test('defect 5: a training step is forward + input-gradients where a gradient flows + weight-gradients where weights train', () => {
+  const t = arch({ model: { preset: 'tiny' } });
+  const [B, L] = [2, 64];
+  const N = B * L;
+  const fwd = forwardFlops(t, B, L);
+  const attnLayer = TINY_PAIR * B * ((L * (L + 1)) / 2);
+  const linLayer = 2 * TINY_LAYER * N;
+  assert.equal(trainStepFlops(t, 'pretrain', null, B, L), 3 * fwd);
+  // freeze rank 1 of 2 layers: layer 1 gets input and weight gradients (its norms train), attention
+  // both gradient products; lm_head (frozen) its input gradient only; layer 0 and the embedding nothing.
+  const freeze = { method: 'freeze' as const, rank: 1, alpha: 0, targets: [] };
+  assert.equal(trainStepFlops(t, 'finetune', freeze, B, L), fwd + 2 * linLayer + 2 * attnLayer + 2 * TINY_HEAD * N);
+  // LoRA r=8 on q only: layer 0's frozen linears before q get nothing; from q's output on gradients
+  // flow to inputs (frozen weights: one product), adapters train (A: weight; B: input + weight).
+  const r = 8;
+  const lora = { method: 'lora' as const, rank: r, alpha: 16, targets: ['q'] };
+  const fa = 2 * N * 256 * r; // A: 256 → r
+  const fb = 2 * N * r * 256; // B: r → 256
+  const qkv = 2 * N * (256 * 256 + 2 * 256 * 64);
+  const rest = 2 * N * (256 * 256 + 3 * 256 * 688); // o and the MLP of a layer
+  // Layer 0: A's weight gradient, B's input and weight gradients; attention dQ (scores) and dP
+  // (values) only, K and V need none; o and the MLP their input gradients.
+  const layer0 = fa + 2 * fb + attnLayer + rest;
+  // Layer 1: the residual needs a gradient now, so q, k, v get input gradients, A its input gradient
+  // too, attention all four products.
+  const layer1 = qkv + 2 * fa + 2 * fb + 2 * attnLayer + rest;
+  assert.equal(trainStepFlops(t, 'finetune', lora, B, L), fwd + 2 * (fa + fb) + layer0 + layer1 + 2 * TINY_HEAD * N);
+  assert.ok(trainStepFlops(t, 'finetune', lora, B, L) < 0.8 * 3 * fwd, 'the old 3× forward overstated LoRA');
 });
 
 test('iterationFlops for inference and training', () => {
@@ -190,7 +265,7 @@ test('iterationFlops for inference and training', () => {
     precision: 'bf16',
     workload: { batch: 2, seqLen: 64 },
   });
-  assert.equal(iterationFlops(train), 3 * prefillFlops(a, 2, 64));
+  assert.equal(iterationFlops(train), 3 * forwardFlops(a, 2, 64));
   // MoE and NSA change the count; NSA attends to fewer keys than dense at long context.
   const long = { model: { preset: 'tiny' }, stage: 'inference', workload: { batch: 1, seqLen: 8192, newTokens: 1 } };
   assert.ok(
@@ -202,25 +277,47 @@ test('iterationFlops for inference and training', () => {
   assert.throws(() => iterationFlops(cfg({ model: { source: 'hf', path: 'Qwen/Qwen2.5-0.5B' } })));
   assert.equal(
     iterationFlops(cfg({ model: { source: 'hf', path: 'x' }, stage: 'pretrain' }), hf('gpt2')),
-    3 * prefillFlops(hf('gpt2'), 1, 128),
+    3 * forwardFlops(hf('gpt2'), 1, 128),
   );
 });
 
-test('iterationFloorS: roofline max, null where the peak is unknown', () => {
+test('NSA: the selected branch reads its own block up to the query plus selected − 1 earlier blocks', () => {
+  const n = { block: 16, selected: 2, window: 32 };
+  const a = arch({ model: { preset: 'tiny' }, attention: { kind: 'nsa', kvHeads: 2, nsa: n } });
+  // Query at position 40 (context 41): compressed 2 ended blocks; selected 9 of its own block + 16;
+  // window 32. The old count said min(41, 2·16) = 32 selected keys.
+  const keys = 2 + (9 + 16) + 32;
+  assert.equal(decodeStepFlops(a, 1, 41) - 2 * activeMatmulParams(a), TINY.layers * TINY_PAIR * keys);
+});
+
+test('defects 2 and 3: the floor sums each phase; a step gathers embedding rows, not the table', () => {
   const h100 = findGpu('NVIDIA H100 80GB HBM3');
-  const cpu = findGpu('cpu');
-  const a100 = findGpu('NVIDIA A100-SXM4-80GB');
-  assert.ok(h100 && cpu && a100);
-  const c = cfg({ model: { preset: '0.5b' }, precision: 'bf16', workload: { batch: 1, seqLen: 128, newTokens: 32 } });
-  const f = iterationFloorS(c, h100);
-  assert.ok(f !== null);
+  assert.ok(h100);
+  const bw = 3.35e12;
+  const peak = 989.5e12;
+  // 0.5b (untied 151,936 × 896 tables), batch 1, one decode step after the prefill.
+  const c = cfg({ model: { preset: '0.5b' }, precision: 'bf16', workload: { batch: 1, seqLen: 128, newTokens: 2 } });
   const a = archFromConfig(c);
   assert.ok(a);
-  // Batch-1 decode is memory-bound: at least 32 reads of the weights at 3.35 TB/s.
-  assert.ok(f >= (32 * weightBytes(a, 'bf16')) / 3.35e12);
-  assert.ok(f >= iterationFlops(c) / 989.5e12);
-  assert.equal(iterationFloorS(c, cpu), null);
-  assert.equal(iterationFloorS({ ...c, precision: 'fp8' }, a100), null);
+  const table = 2 * a.shape.vocab * a.shape.hidden;
+  const kv = kvBytesPerToken(a, 'bf16');
+  const stepBytes = weightBytes(a, 'bf16') - table + 2 * a.shape.hidden + 129 * kv; // one row gathered
+  const prefillBytes = weightBytes(a, 'bf16') - table + 128 * 2 * a.shape.hidden + 128 * kv;
+  const want =
+    Math.max(prefillFlops(a, 1, 128) / peak, prefillBytes / bw) +
+    Math.max(decodeStepFlops(a, 1, 129) / peak, stepBytes / bw);
+  within(iterationFloorS(c, h100) ?? 0, want, 1e-12, '0.5b floor');
+  const old = (weightBytes(a, 'bf16') + 129 * kv) / bw;
+  assert.ok(stepBytes / bw < 0.8 * old, 'the whole table overstated the decode floor');
+  // 3b, batch 16, 2048 tokens: compute-bound prefill + memory-bound decode add up.
+  const big = cfg({ model: { preset: '3b' }, precision: 'bf16', workload: { batch: 16, seqLen: 2048, newTokens: 32 } });
+  const f = iterationFloorS(big, h100);
+  const b3 = archFromConfig(big);
+  assert.ok(f !== null && b3);
+  const flopsOnly = iterationFlops(big) / peak;
+  assert.ok(f > 1.2 * flopsOnly, `per-phase floor ${f} vs max over the sum ${flopsOnly}`);
+  assert.equal(iterationFloorS(c, findGpu('cpu')!), null);
+  assert.equal(iterationFloorS({ ...c, precision: 'fp8' }, findGpu('NVIDIA A100-SXM4-80GB')!), null);
   // Training moves optimizer state; LoRA's floor is below full fine-tuning's.
   const full = cfg({ model: { preset: '0.5b' }, stage: 'finetune', precision: 'bf16', peft: { method: 'full' } });
   const lora = cfg({
@@ -234,15 +331,66 @@ test('iterationFloorS: roofline max, null where the peak is unknown', () => {
   assert.ok(ff !== null && fl !== null && fl < ff);
 });
 
+test('defect 6: each matmul at the dtype that computes it, and the peak MFU divides by says which', () => {
+  const h100 = findGpu('NVIDIA H100 80GB HBM3');
+  assert.ok(h100);
+  const int8 = cfg({
+    model: { preset: '0.5b' },
+    precision: 'int8',
+    workload: { batch: 1, seqLen: 128, newTokens: 32 },
+  });
+  const i = analyseIteration(int8, h100);
+  // The prefill's linears (128 rows) run int8's _int_mm; decode at batch 1, lm_head's last row and attention run in bf16.
+  assert.ok(i.work.int8 && i.work.bf16, JSON.stringify(i.work));
+  assert.ok(i.peak && i.peak.flopsPerS < 1979e12 && i.peak.flopsPerS > 989.5e12, JSON.stringify(i.peak));
+  assert.match(i.peak.dtype, /int8 \d+% \+ bf16 \d+%|bf16 \d+% \+ int8 \d+%/);
+  const a = analyticFor(int8, 'NVIDIA H100 80GB HBM3', 85e9);
+  assert.equal(a.peakFlopsPerS, i.peak.flopsPerS);
+  assert.equal(a.peakDtype, i.peak.dtype);
+  // int8 fine-tuning dequantises (a gradient flows): all bf16, the bf16 peak, not int8's.
+  const ft = cfg({ model: { preset: '0.5b' }, stage: 'finetune', precision: 'int8', peft: { method: 'lora' } });
+  const t = analyticFor(ft, 'NVIDIA H100 80GB HBM3', 85e9);
+  assert.equal(t.peakFlopsPerS, 989.5e12);
+  assert.equal(t.peakDtype, 'bf16');
+  // A device with no known peak: MFU has nothing to divide by.
+  assert.equal(analyticFor(int8, 'Mystery Accelerator', null).peakFlopsPerS, null);
+});
+
+test('freeze tuning counts its trainable layers one by one (a dense first layer is smaller)', () => {
+  const v2 = hf('deepseek-v2-lite');
+  const L = v2.shape.layers;
+  const all = trainableParams(v2, 'finetune', { method: 'freeze', rank: L, alpha: 0, targets: [] });
+  const last = trainableParams(v2, 'finetune', { method: 'freeze', rank: L - 1, alpha: 0, targets: [] });
+  // Freezing the last L − 1 layers leaves out only layer 0, which is dense: all − last is its size,
+  // smaller than an MoE layer's share.
+  const moeLayer = last / (L - 1);
+  assert.ok(all - last < 0.5 * moeLayer, `layer 0: ${all - last}, an MoE layer: ${moeLayer}`);
+});
+
 test('estimateModel summary and floors', () => {
   const a = hf('llama-3-8b');
   const none = estimateModel(a, { precision: 'bf16', batch: 1, seqLen: 2048, gpu: null });
-  assert.deepEqual(none.floors, { prefillS: null, decodePerTokenS: null, trainStepS: null });
+  assert.deepEqual(none.floors, {
+    prefillS: null,
+    decodePerTokenS: null,
+    decodeS: null,
+    inferenceS: null,
+    trainStepS: null,
+  });
   assert.equal(none.kvBytesPerToken, 131_072);
-  const e = estimateModel(a, { precision: 'bf16', batch: 1, seqLen: 2048, gpu: findGpu('H100 SXM') });
+  const e = estimateModel(a, { precision: 'bf16', batch: 1, seqLen: 2048, gpu: findGpu('H100 SXM'), newTokens: 3 });
   assert.ok(e.floors.prefillS !== null && e.floors.decodePerTokenS !== null && e.floors.trainStepS !== null);
-  // Batch-1 decode: weights ÷ bandwidth dominates (16 GB / 3.35 TB/s ≈ 4.8 ms).
-  within(e.floors.decodePerTokenS, (e.weightBytes + 2049 * e.kvBytesPerToken) / 3.35e12, 1e-9, 'decode floor');
+  // Batch-1 decode: weights (one embedding row gathered) + the cache ÷ bandwidth.
+  const table = 2 * a.shape.vocab * a.shape.hidden;
+  within(
+    e.floors.decodePerTokenS,
+    (e.weightBytes - table + 2 * a.shape.hidden + 2049 * e.kvBytesPerToken) / 3.35e12,
+    1e-9,
+    'decode floor',
+  );
+  assert.ok(e.floors.decodeS && e.floors.inferenceS && e.flops);
+  within(e.floors.inferenceS ?? 0, e.floors.prefillS + e.floors.decodeS, 1e-12, 'inference floor');
+  assert.equal(e.flops.decode, decodeStepFlops(a, 1, 2049) + decodeStepFlops(a, 1, 2050));
   assert.deepEqual(
     estimateModel(a, { precision: 'bf16', batch: 1, seqLen: 2048, gpu: findGpu('cpu') }).floors,
     none.floors,
