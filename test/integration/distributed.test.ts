@@ -117,6 +117,59 @@ describe('data-parallel runs on the local target', { skip: NO_PY, timeout: 600_0
   });
 });
 
+/** Polls `check` every 200 ms until it gives a value (or fails after `seconds`). */
+async function until<T>(what: string, seconds: number, check: () => T | null): Promise<T> {
+  const deadline = Date.now() + seconds * 1000;
+  for (;;) {
+    const v = check();
+    if (v !== null) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+describe('a rank killed mid-run, through the CLI', { skip: NO_PY, timeout: 600_000 }, () => {
+  it('fails the run with that rank named and its stderr tail, keeps the samples, leaves no process', async () => {
+    const ws = mkdtempSync('/tmp/elp-it-dist-kill-');
+    const cache = join(ws, 'cache');
+    try {
+      const args = ['profile', '--preset', 'tiny', '--stage', 'pretrain', '--nproc', '2', '--seq-len', '32'];
+      args.push('--steps', '100000', '--warmup', '0', '--sample-ms', '20', '--target', 'local', '--json');
+      const running = cli(args, ws, { ...process.env, EFFICIENTLLM_PYTHON: PY, EFFICIENTLLM_CACHE: cache });
+      let ended = '';
+      void running.then((x) => (ended = `the CLI ended early (${x.code}): ${x.stderr}`));
+      const runDir = await until('the measured window of the 2-process run', 300, () => {
+        if (ended) throw new Error(ended);
+        const runs = existsSync(join(cache, 'runs')) ? readdirSync(join(cache, 'runs')) : [];
+        const dir = runs.length === 1 ? join(cache, 'runs', runs[0]!) : null;
+        if (!dir || !existsSync(join(dir, 'ranks.json')) || !existsSync(join(dir, 'events.jsonl'))) return null;
+        return readFileSync(join(dir, 'events.jsonl'), 'utf8').includes('"phase":"measure","step":3') ? dir : null;
+      });
+      const ranks = JSON.parse(readFileSync(join(runDir, 'ranks.json'), 'utf8')) as Record<string, number>;
+      const harnessPid = Number(readFileSync(join(runDir, 'pid'), 'utf8').trim());
+      process.kill(ranks['1']!, 'SIGKILL');
+      const r = await running;
+      assert.equal(r.code, 1, r.stderr);
+      const { runs } = JSON.parse(r.stdout) as { runs: RunRecord[] };
+      const run = runs[0]!;
+      assert.equal(run.status, 'failed');
+      assert.equal(run.error?.kind, 'crash');
+      assert.match(run.error?.message ?? '', /rank 1 of 2 was killed by signal 9 \(SIGKILL\)/);
+      assert.match(run.error?.stderrTail ?? '', /rank 1's stderr/);
+      assert.ok(run.samples.length > 0, 'the samples measured before the kill are kept');
+      assert.equal(run.env.worldSize, 2);
+      assert.deepEqual(
+        storeRecords(ws).map((x) => [x.id, x.status]),
+        [[run.id, 'failed']],
+      );
+      const left = [harnessPid, ...Object.values(ranks)].filter(alive);
+      assert.deepEqual(left, [], 'no process left behind');
+    } finally {
+      rmSync(ws, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('data-parallel runs through SSH and Slurm', { skip: NO_ROOT, timeout: 900_000 }, () => {
   const USER = 'elpdist';
   let base = '';
