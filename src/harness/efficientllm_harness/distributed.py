@@ -21,7 +21,8 @@ one process computes with batch N·b (test/python/test_ddp.py proves it on the l
 runs one replica per rank, each on its own rows. Rank 0 gathers every rank's counters: perRank,
 tokens per iteration summed over ranks, each step's time as rank 0's in training (DDP lock-steps
 the ranks) and as the slowest replica's in inference, energy summed, the peak as the largest
-rank's, the loss averaged over ranks.
+rank's, the loss averaged over ranks. The monitor runs on rank 0 alone, so samples (AMU, power
+over time) are rank 0's; perRank holds every rank's own peak and energy.
 """
 from __future__ import annotations
 
