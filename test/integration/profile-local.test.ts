@@ -141,6 +141,18 @@ test('MHA, GQA and MQA on the tiny preset: exact KV bytes and parameters, consis
     assert.ok(m.ttftS! < m.latencyS!);
     assert.equal(run.env.device !== null, true);
     assert.equal(run.error, null);
+    // Issue 12: the floor is a lower bound of the time and the peak an upper bound of the rate, so no
+    // record may be faster than its floor or above its peak; the record names the peak it used.
+    assert.ok(
+      m.rooflineFraction === null || m.rooflineFraction <= 1,
+      `${run.config.label}: roofline ${m.rooflineFraction}`,
+    );
+    assert.ok(m.mfu === null || m.mfu < 1, `${run.config.label}: MFU ${m.mfu}`);
+    assert.equal(
+      m.mfu === null,
+      (run.measurement?.peakFlops?.flopsPerS ?? null) === null,
+      'MFU null exactly without a peak',
+    );
     measuredTotal += m.latencyS! * workload.steps;
   }
   const [mha, gqa, mqa] = runs.map((x) => x.metrics.kvCacheBytes!);
