@@ -4,6 +4,7 @@
 import type { AttentionKind } from '../core/config';
 import { isHfConfig, parseHfConfig } from '../core/hfConfig';
 import type { ModelSite, SiteDetails } from './site';
+import { visionConfigSite } from './vision';
 
 export type ConfigResult = { ok: true; sites: ModelSite[] } | { ok: false; message: string };
 
@@ -41,6 +42,12 @@ export function configSites(file: string, text: string): ConfigResult {
   } catch (e) {
     return { ok: false, message: `not valid JSON: ${(e as Error).message}` };
   }
+  // Image models first (detect/vision.ts): a diffusers config has no model_type, a ViT's is not a text model's.
+  const image =
+    typeof json === 'object' && json !== null && !Array.isArray(json)
+      ? visionConfigSite(file, json as Record<string, unknown>)
+      : null;
+  if (image) return { ok: true, sites: [image] };
   if (!isHfConfig(json)) return { ok: true, sites: [] };
   const obj = json as Record<string, unknown>;
   const modelType = typeof obj.model_type === 'string' ? obj.model_type : '';
