@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { DetectionCache, detectText } from '../../src/detect/detector';
+import { configSites } from '../../src/detect/hfConfigSite';
 
 const VISION = path.resolve(__dirname, '../fixtures/models/vision');
 
@@ -62,4 +63,32 @@ class SelfAttention(nn.Module):
   const [s] = await detectText('t.py', text);
   assert.equal(s.attention, 'mha');
   assert.equal(s.details.family, undefined);
+});
+
+test('config.json of a transformers ViT and of a diffusers DiT are config sites of their family', async () => {
+  const vit = configSites('config.json', await readFile(path.join(VISION, 'vit-base-hf', 'config.json'), 'utf8'));
+  assert.ok(vit.ok);
+  assert.equal(vit.sites.length, 1);
+  assert.deepEqual(
+    [vit.sites[0].name, vit.sites[0].attention, vit.sites[0].details.family, vit.sites[0].details.layers],
+    ['ViTForImageClassification', 'mha', 'vit', 12],
+  );
+  assert.equal(vit.sites[0].details.problem, undefined); // not reported as an unsupported text model
+  const dit = configSites(
+    'config.json',
+    await readFile(path.join(VISION, 'dit-xl-2-diffusers', 'transformer', 'config.json'), 'utf8'),
+  );
+  assert.ok(dit.ok);
+  const d = dit.sites[0].details;
+  assert.deepEqual(
+    [dit.sites[0].name, d.family, d.layers, d.heads, d.hidden, d.vocab],
+    ['DiTTransformer2DModel', 'dit', 28, 16, 1152, 1000],
+  );
+  // A Transformer2DModel without adaLN-Zero (PixArt's ada_norm_single, latent diffusion's) is not called a DiT.
+  const other = configSites(
+    'config.json',
+    JSON.stringify({ _class_name: 'Transformer2DModel', norm_type: 'layer_norm' }),
+  );
+  assert.ok(other.ok);
+  assert.deepEqual(other.sites, []);
 });
