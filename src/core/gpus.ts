@@ -40,6 +40,43 @@ export interface GpuSpec {
 const GiB = 2 ** 30;
 const T = 1e12;
 
+/** The Hopper die at SXM clocks, dense (H100 SXM, H200 and GH200 datasheets print the same figures). */
+const HOPPER_SXM_PEAKS: PeakFlops = {
+  fp32: 67 * T,
+  tf32: 494.5 * T,
+  bf16: 989.5 * T,
+  fp16: 989.5 * T,
+  fp8: 1979 * T,
+  int8: 1979 * T,
+};
+
+const GH200_96GB: GpuSpec = {
+  // NVIDIA GH200 Grace Hopper Superchip datasheet: GPU FP32 67 TF, TF32 494 (989*), BF16/FP16 990
+  // (1,979*), FP8 1,979 (3,958*), INT8 1,979 (3,958*) TOPS; 96 GB HBM3 at 4 TB/s; module power
+  // configurable 450–1000 W (1000 W taken). NVML names it "NVIDIA GH200 480GB" (480 GB is the Grace LPDDR5X).
+  name: 'GH200 96GB',
+  match: [/\bGH200\b/i],
+  exclude: [],
+  nameHint: /\b480GB\b|\bHBM3\b(?!e)/i,
+  memoryBytes: 96 * GiB,
+  bandwidthBytesPerS: 4.0 * T,
+  peakFlops: HOPPER_SXM_PEAKS,
+  tdpW: 1000,
+};
+
+const A100_SXM_80GB: GpuSpec = {
+  // NVIDIA A100 Tensor Core GPU datasheet, 80GB SXM column: FP32 19.5 TF, TF32 156 (312*),
+  // BF16/FP16 312 (624*), INT8 624 (1,248*) TOPS, no FP8; 80 GB HBM2e, 2,039 GB/s; 400 W.
+  name: 'A100 SXM 80GB',
+  match: [/\bA100\b.*\bSXM/i],
+  exclude: [],
+  nameHint: /80GB/i,
+  memoryBytes: 80 * GiB,
+  bandwidthBytesPerS: 2.039 * T,
+  peakFlops: { fp32: 19.5 * T, tf32: 156 * T, bf16: 312 * T, fp16: 312 * T, fp8: null, int8: 624 * T },
+  tdpW: 400,
+};
+
 export const GPUS: readonly GpuSpec[] = [
   {
     // NVIDIA H100 Tensor Core GPU datasheet, SXM column: FP32 67 TF, TF32 989*, BF16/FP16 1,979*,
@@ -50,7 +87,7 @@ export const GPUS: readonly GpuSpec[] = [
     nameHint: null,
     memoryBytes: 80 * GiB,
     bandwidthBytesPerS: 3.35 * T,
-    peakFlops: { fp32: 67 * T, tf32: 494.5 * T, bf16: 989.5 * T, fp16: 989.5 * T, fp8: 1979 * T, int8: 1979 * T },
+    peakFlops: HOPPER_SXM_PEAKS,
     tdpW: 700,
   },
   {
@@ -75,56 +112,21 @@ export const GPUS: readonly GpuSpec[] = [
     nameHint: null,
     memoryBytes: 141 * GiB,
     bandwidthBytesPerS: 4.8 * T,
-    peakFlops: { fp32: 67 * T, tf32: 494.5 * T, bf16: 989.5 * T, fp16: 989.5 * T, fp8: 1979 * T, int8: 1979 * T },
+    peakFlops: HOPPER_SXM_PEAKS,
     tdpW: 700,
   },
+  GH200_96GB,
+  // Same datasheet, HBM3e variant: 144 GB HBM3e at 4.9 TB/s, same GPU peaks; NVML "NVIDIA GH200 144G HBM3e".
   {
-    // NVIDIA GH200 Grace Hopper Superchip datasheet: GPU FP32 67 TF, TF32 494 (989*), BF16/FP16 990
-    // (1,979*), FP8 1,979 (3,958*), INT8 1,979 (3,958*) TOPS; 96 GB HBM3 at 4 TB/s; module power
-    // configurable 450–1000 W (1000 W taken). NVML names it "NVIDIA GH200 480GB" (480 GB is the Grace LPDDR5X).
-    name: 'GH200 96GB',
-    match: [/\bGH200\b/i],
-    exclude: [],
-    nameHint: /\b480GB\b|\bHBM3\b(?!e)/i,
-    memoryBytes: 96 * GiB,
-    bandwidthBytesPerS: 4.0 * T,
-    peakFlops: { fp32: 67 * T, tf32: 494.5 * T, bf16: 989.5 * T, fp16: 989.5 * T, fp8: 1979 * T, int8: 1979 * T },
-    tdpW: 1000,
-  },
-  {
-    // Same datasheet, HBM3e variant: 144 GB HBM3e at 4.9 TB/s, same GPU peaks; NVML "NVIDIA GH200 144G HBM3e".
+    ...GH200_96GB,
     name: 'GH200 144GB',
-    match: [/\bGH200\b/i],
-    exclude: [],
     nameHint: /\b144G|\bHBM3e\b/i,
     memoryBytes: 144 * GiB,
     bandwidthBytesPerS: 4.9 * T,
-    peakFlops: { fp32: 67 * T, tf32: 494.5 * T, bf16: 989.5 * T, fp16: 989.5 * T, fp8: 1979 * T, int8: 1979 * T },
-    tdpW: 1000,
   },
-  {
-    // NVIDIA A100 Tensor Core GPU datasheet, 80GB SXM column: FP32 19.5 TF, TF32 156 (312*),
-    // BF16/FP16 312 (624*), INT8 624 (1,248*) TOPS, no FP8; 80 GB HBM2e, 2,039 GB/s; 400 W.
-    name: 'A100 SXM 80GB',
-    match: [/\bA100\b.*\bSXM/i],
-    exclude: [],
-    nameHint: /80GB/i,
-    memoryBytes: 80 * GiB,
-    bandwidthBytesPerS: 2.039 * T,
-    peakFlops: { fp32: 19.5 * T, tf32: 156 * T, bf16: 312 * T, fp16: 312 * T, fp8: null, int8: 624 * T },
-    tdpW: 400,
-  },
-  {
-    // Same datasheet, 40GB SXM column: same peaks; 40 GB HBM2, 1,555 GB/s; 400 W.
-    name: 'A100 SXM 40GB',
-    match: [/\bA100\b.*\bSXM/i],
-    exclude: [],
-    nameHint: /40GB/i,
-    memoryBytes: 40 * GiB,
-    bandwidthBytesPerS: 1.555 * T,
-    peakFlops: { fp32: 19.5 * T, tf32: 156 * T, bf16: 312 * T, fp16: 312 * T, fp8: null, int8: 624 * T },
-    tdpW: 400,
-  },
+  A100_SXM_80GB,
+  // Same datasheet, 40GB SXM column: same peaks; 40 GB HBM2, 1,555 GB/s; 400 W.
+  { ...A100_SXM_80GB, name: 'A100 SXM 40GB', nameHint: /40GB/i, memoryBytes: 40 * GiB, bandwidthBytesPerS: 1.555 * T },
   {
     // NVIDIA L40S datasheet: FP32 91.6 TF, TF32 183 (366*), BF16/FP16 362.05 (733*), FP8 733 (1,466*),
     // INT8 733 (1,466*) TOPS; 48 GB GDDR6, 864 GB/s; 350 W.
@@ -209,18 +211,5 @@ export function findGpuByUserName(name: string): GpuSpec | null {
  * weight-only (dequantised to bf16 before the matmul), so its compute runs at the bf16 peak.
  */
 export function peakFlops(gpu: GpuSpec, precision: Precision): number | null {
-  switch (precision) {
-    case 'fp32':
-      return gpu.peakFlops.fp32;
-    case 'bf16':
-      return gpu.peakFlops.bf16;
-    case 'fp16':
-      return gpu.peakFlops.fp16;
-    case 'fp8':
-      return gpu.peakFlops.fp8;
-    case 'int8':
-      return gpu.peakFlops.int8;
-    case 'int4':
-      return gpu.peakFlops.bf16;
-  }
+  return gpu.peakFlops[precision === 'int4' ? 'bf16' : precision];
 }
