@@ -12,4 +12,6 @@ nvidia-smi --query-gpu=name,memory.total,driver_version,power.limit --format=csv
 status=0
 EFFICIENTLLM_PYTHON="$PY" node test/gpu/memory-order.mjs || status=$?
 EFFICIENTLLM_PYTHON="$PY" node test/gpu/gpu-checks.mjs || status=$?
+# Issue 12 items 6, 7, 9: kernel dtypes and the stated peak, energy-counter power, memory without pynvml.
+EFFICIENTLLM_PYTHON="$PY" node test/gpu/metric-checks.mjs || status=$?
 exit "$status"
