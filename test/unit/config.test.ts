@@ -145,7 +145,10 @@ test('suggestions come from a small edit distance: case, one slip, two swapped l
   assert.equal(elsewhere.errors[0].message, 'unknown field; did you mean workload.seqLen?');
   const stranger = resolveConfig({ model: { preset: 'tiny' }, workload: { zzz: 2 } } as ProfileConfigInput);
   assert.ok(!stranger.ok);
-  assert.equal(stranger.errors[0].message, 'unknown field; workload knows batch, seqLen, newTokens, steps, warmup');
+  assert.equal(
+    stranger.errors[0].message,
+    'unknown field; workload knows batch, seqLen, newTokens, steps, warmup, samplingSteps',
+  );
 });
 
 test('an object given as something else is named; moe and peft may be null', () => {
