@@ -36,6 +36,8 @@ export interface DashboardState {
   paretoX: MetricKey;
   paretoY: MetricKey;
   lossAxis: LossAxis;
+  /** The host's focusRunId last applied, so a later pick of another group is not undone by a refresh. */
+  focusSeen: string;
 }
 
 type Env = Environment<'dashboard', DashboardState>;
@@ -54,6 +56,11 @@ export function startDashboard(root: HTMLElement, env: Env): void {
   const show = (data: DashboardData): void => {
     current = data;
     env.state.update({ runIds: data.runs.map((r) => r.id) });
+    const focus = data.focusRunId;
+    if (focus !== null && env.state.get().focusSeen !== focus) {
+      const g = data.groups.find((x) => x.runIds.includes(focus));
+      env.state.update({ focusSeen: focus, ...(g ? { group: g.key } : {}) });
+    }
     renderDashboard(root, data, env);
   };
   onThemeChange(() => {
@@ -175,6 +182,14 @@ function renderDashboard(root: HTMLElement, fullData: DashboardData, env: Env): 
       ),
     );
   }
+  const focused = data.runs.find((r) => r.id === fullData.focusRunId);
+  if (focused)
+    root.appendChild(
+      el('p', {
+        className: 'muted focus-note',
+        text: `Showing ${focused.label} (run ${focused.id}) among the runs it compares with; its row is marked in the table.`,
+      }),
+    );
   const completed = data.runs.filter((r) => r.status === 'completed').length;
   if (completed === 0) {
     root.appendChild(
@@ -405,6 +420,7 @@ function renderDashboard(root: HTMLElement, fullData: DashboardData, env: Env): 
   const samplesNote = el('p', { className: 'muted' });
   const sampleRun =
     withSamples.find((r) => r.id === state.sampleRunId) ??
+    withSamples.find((r) => r.id === fullData.focusRunId) ??
     withSamples.find((r) => recommendedIds(data).has(r.id)) ??
     withSamples[0];
   const drawRunSamples = (run: RunView): void => {
@@ -482,7 +498,13 @@ function renderDashboard(root: HTMLElement, fullData: DashboardData, env: Env): 
       rows: data.runs,
       rowKey: (r) => r.id,
       sort,
-      rowClass: (r) => (rec.has(r.id) ? 'recommended' : r.status === 'completed' ? '' : 'not-completed'),
+      rowClass: (r) =>
+        [
+          rec.has(r.id) ? 'recommended' : r.status === 'completed' ? '' : 'not-completed',
+          r.id === fullData.focusRunId ? 'focused' : '',
+        ]
+          .filter((c) => c.length > 0)
+          .join(' '),
       onSort: (s) => {
         env.state.update({ sort: s });
         drawTable(s, s.key);

@@ -247,6 +247,8 @@ export interface DashboardOptions {
   /** Include CSV/Markdown/JSON texts for Blob downloads (the static report). */
   withExports?: boolean;
   now?: Date;
+  /** A run to open highlighted in its group (DashboardData.focusRunId). */
+  focusRunId?: string;
 }
 
 export function dashboardData(records: readonly RunRecord[], options: DashboardOptions = {}): DashboardData {
@@ -262,6 +264,8 @@ export function dashboardData(records: readonly RunRecord[], options: DashboardO
     recommendations: recommendations(runs),
     groups,
     defaultGroup: defaultGroupKey(runs, groups),
+    focusRunId:
+      options.focusRunId !== undefined && runs.some((r) => r.id === options.focusRunId) ? options.focusRunId : null,
     exports: options.withExports ? { csv: toCsv(runs), md: toMarkdown(runs), json: toJson(runs) } : null,
   };
 }

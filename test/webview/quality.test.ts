@@ -8,6 +8,7 @@ import type { Page } from 'playwright-core';
 import type { ChartSummary } from '../../webview/charts';
 import { notification } from '../../src/core/webviewProtocol/panels';
 import { compareData, dashboardData } from '../../src/views/webviewData';
+import { DashboardController } from '../../src/vscode/panels/resultsControllers';
 import { chromiumMissing } from './browser';
 import { ENTROPY, finetuneRuns, inferenceRuns, pretrainRuns, stagedRuns } from './qualityFixtures';
 import { pageSuite } from './webviewPage';
@@ -179,6 +180,43 @@ describe('quality and stages in the pages', { skip: missing }, () => {
     assert.deepEqual(await cellTexts(p.page, 'lossChange'), ['4.10 → 3.71', '4.10 → 3.66']);
     const loss = await chart(p.page, 'loss');
     assert.ok(loss?.series.some((s) => s.label.startsWith('Before fine-tuning') && s.xy.every(([, y]) => y === 4.1)));
+    await p.page.close();
+  });
+
+  test('one run clicked: the real host opens its whole group with that run marked', async () => {
+    const runs = stagedRuns();
+    const clicked = runs[1];
+    let page: Page | undefined;
+    const controller = new DashboardController(
+      [clicked.id],
+      { runs: { list: async () => runs }, save: async () => null, openCompare: () => undefined },
+      async (m) => {
+        if (!page || page.isClosed()) return false;
+        await page.evaluate((msg) => window.postMessage(msg, '*'), m);
+        return true;
+      },
+      { info: () => undefined, warn: () => undefined, error: () => undefined },
+    );
+    const p = await pages.open('dashboard', {
+      toHost: (m) => controller.dispatcher.receive(m),
+      onPage: (pg) => (page = pg),
+    });
+    await p.page.waitForFunction(() => document.documentElement.dataset.rendered === 'dashboard');
+    const rows = await p.page
+      .locator('.runs tbody tr[data-row]')
+      .evaluateAll((trs) => trs.map((t) => [t.getAttribute('data-row'), t.className]));
+    assert.deepEqual(
+      rows.map(([id]) => id),
+      pretrainRuns().map((r) => r.id),
+      'the pretrain group, not the newest (inference) one nor a page of one run',
+    );
+    assert.deepEqual(
+      rows.filter(([, c]) => /\bfocused\b/.test(c ?? '')).map(([id]) => id),
+      [clicked.id],
+    );
+    assert.match((await p.page.locator('.focus-note').textContent()) ?? '', new RegExp(clicked.id));
+    assert.equal(await p.page.locator('vscode-single-select[data-action="group"]').count(), 0, 'one group: no picker');
+    assert.deepEqual(p.watch.errors, []);
     await p.page.close();
   });
 

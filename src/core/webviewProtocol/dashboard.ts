@@ -56,6 +56,8 @@ export const isDashboardData = obj({
   groups: array(isDashboardGroup),
   /** The group shown first: the one holding the newest completed run (else the newest run); null without runs. */
   defaultGroup: nullable(str),
+  /** A run to show highlighted, in its group (a click on one run in the Runs view); null when none. */
+  focusRunId: nullable(str),
   /** Precomputed export texts, only in the static report (there is no host to ask). */
   exports: nullable(keyed(EXPORT_FORMATS, str)),
 });

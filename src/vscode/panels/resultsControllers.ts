@@ -3,6 +3,7 @@
 // panels are opened through injected callbacks. The vscode classes (dashboardPanel.ts, …) only wire
 // these to a webview; test/webview/host-*.test.ts drives them without VS Code.
 import { toCsv, toJson, toMarkdown } from '../../core/export';
+import { groupKeyOf } from '../../core/recommend';
 import type { RunRecord } from '../../core/record';
 import { compareData, dashboardData, sidebarData } from '../../views/webviewData';
 import type { CompareData } from '../../core/webviewProtocol/compare';
@@ -134,7 +135,18 @@ export class DashboardController extends RunSetController {
   }
 
   async data(): Promise<DashboardData> {
-    return dashboardData(selectRuns(await this.deps.runs.list(), this.ids));
+    const all = await this.deps.runs.list();
+    const runs = selectRuns(all, this.ids);
+    // One run (a click in the Runs view): its whole group of comparable runs, that run highlighted, so
+    // the page never "recommends" a run compared with nothing.
+    if (this.ids.length === 1 && runs.length === 1) {
+      const key = groupKeyOf(runs[0]).key;
+      return dashboardData(
+        all.filter((r) => groupKeyOf(r).key === key),
+        { focusRunId: runs[0].id },
+      );
+    }
+    return dashboardData(runs);
   }
 
   async push(): Promise<void> {
