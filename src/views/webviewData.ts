@@ -20,7 +20,7 @@ import type {
 } from '../core/webviewProtocol/results';
 import type { SidebarData } from '../core/webviewProtocol/sidebar';
 import { configDifferences, differenceWarnings } from './compareDifferences';
-import { dashboardGroups, defaultGroupKey } from './dashboardGroups';
+import { dashboardGroups, defaultGroupKey, groupLabel } from './dashboardGroups';
 
 /** Lower is better for these; higher for the `max` ones; parameter counts and utilisation are neither. */
 export const METRIC_DIRECTIONS: Readonly<Record<MetricKey, MetricDirection>> = {
@@ -360,7 +360,7 @@ export function sidebarData(records: readonly RunRecord[]): SidebarData {
   const cols = metricColumns(runs).filter((c) => SIDEBAR_HEADLINE.includes(c.key) && c.measured);
   const rec = recommendations(runs)[0] ?? null;
   return {
-    sweep: group ? group.key.key : null,
+    sweep: group ? groupLabel(group.key, group.runs) : null,
     headline: SIDEBAR_HEADLINE.map((k) => cols.find((c) => c.key === k)).filter(
       (c): c is MetricColumnView => c !== undefined,
     ),

@@ -7,7 +7,7 @@ import { describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import type { ChartSummary } from '../../webview/charts';
 import { notification } from '../../src/core/webviewProtocol/panels';
-import { compareData, dashboardData } from '../../src/views/webviewData';
+import { compareData, dashboardData, sidebarData } from '../../src/views/webviewData';
 import { DashboardController } from '../../src/vscode/panels/resultsControllers';
 import { chromiumMissing } from './browser';
 import { ENTROPY, finetuneRuns, inferenceRuns, pretrainRuns, stagedRuns } from './qualityFixtures';
@@ -216,6 +216,27 @@ describe('quality and stages in the pages', { skip: missing }, () => {
     );
     assert.match((await p.page.locator('.focus-note').textContent()) ?? '', new RegExp(clicked.id));
     assert.equal(await p.page.locator('vscode-single-select[data-action="group"]').count(), 0, 'one group: no picker');
+    assert.deepEqual(p.watch.errors, []);
+    await p.page.close();
+  });
+
+  test('sidebar: the latest sweep trained to a budget shows perplexity per run', async () => {
+    const runs = pretrainRuns();
+    const p = await pages.open('sidebar');
+    await p.postedMoreThan(0);
+    await p.fromHost(notification('sidebar', 'sidebar/data', sidebarData(runs)));
+    await p.page.waitForFunction(() => document.documentElement.dataset.rendered === 'sidebar');
+    const mini = await chart(p.page, 'mini-perplexity');
+    assert.ok(mini, 'a perplexity headline');
+    assert.deepEqual(
+      mini.series[0].xy.map(([, y]) => y),
+      runs.map((r) => r.metrics.perplexity),
+    );
+    assert.match(
+      (await p.page.locator('main p.muted').first().textContent()) ?? '',
+      /^pretrain · tiny · .*150k tokens of synthetic/,
+    );
+    assert.doesNotMatch((await p.page.locator('main p.muted').first().textContent()) ?? '', /newTokens/);
     assert.deepEqual(p.watch.errors, []);
     await p.page.close();
   });
