@@ -144,7 +144,11 @@ export function metricColumns(runs: readonly RunRecord[]): MetricColumnView[] {
       label: info.label,
       unit: info.unit,
       direction: METRIC_DIRECTIONS[key],
-      axis: axisFor(info.kind, values),
+      // Counts are parameters except the training budget, which counts tokens.
+      axis:
+        key === 'trainTokens'
+          ? { ...axisFor(info.kind, values), unit: axisFor(info.kind, values).unit.replace('params', 'tokens') }
+          : axisFor(info.kind, values),
       measured: values.some(finite),
     };
   });

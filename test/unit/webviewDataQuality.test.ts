@@ -34,6 +34,7 @@ test('dashboard groups: one per stage here, each with its own columns; the newes
   assert.equal(measured(1, 'baseValLoss'), true);
   assert.equal(measured(0, 'baseValLoss'), false, "a group's columns come from its own runs");
   assert.equal(measured(0, 'dataEntropy'), true);
+  assert.deepEqual(d.groups[0].metrics.find((m) => m.key === 'trainTokens')?.axis, { divisor: 1e3, unit: 'K tokens' });
   for (const g of d.groups)
     assert.ok(
       d.recommendations.some((r) => r.group === g.key),
