@@ -139,6 +139,9 @@ export function layerArchOf(site: ModelSite): ModelArch | null {
 
 /** The instant estimate of a site at `precision`, or null when the code does not pin the numbers down. */
 export function estimateSite(site: ModelSite, precision: Precision, text?: string): SiteEstimate | null {
+  // An image model's site (detect/vision.ts) is no text decoder: a decoder's KV cache per 1k tokens would
+  // be wrong for it, and its image size and patch are not in the site, so no numbers rather than those.
+  if (site.details.family !== undefined) return null;
   const model = modelArchOf(site, text);
   if (model) {
     const e = estimateModel(model, { precision, batch: 1, seqLen: 1000, gpu: null });
