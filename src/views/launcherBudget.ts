@@ -5,11 +5,11 @@
 import type { DataSpec, ProfileConfigInput } from '../core/config';
 import type { LauncherChoice, LauncherField, LauncherForm } from '../core/webviewProtocol/launcher';
 
-/** What the page offers for `budget.data`. */
+/** What the page offers for `budget.data` (short: the picker is narrow; the path field says "on the target"). */
 export const DATA_CHOICES: readonly LauncherChoice[] = [
-  { value: 'synthetic', text: 'synthetic (seeded, known entropy: the floor no model beats)' },
-  { value: 'text', text: 'text file or folder on the target (UTF-8, bytes as tokens)' },
-  { value: 'tokens', text: 'token file on the target (nanoGPT-style uint16 .bin)' },
+  { value: 'synthetic', text: 'synthetic (known entropy)' },
+  { value: 'text', text: 'text file or folder (UTF-8)' },
+  { value: 'tokens', text: 'token file (uint16 .bin)' },
 ];
 
 /** Budgets above this are almost always a typo (a trillion tokens is a frontier pretraining run). */
