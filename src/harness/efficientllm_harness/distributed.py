@@ -154,6 +154,8 @@ def check_supported_parallel(cfg: ProfileConfig, device_type: str) -> None:
                           "use parallel.nodes 1 (more nodes need the Slurm launcher of issue 15)")
     if cfg.model.source == "hf":
         raise Unsupported("parallel: Hugging Face checkpoints run in one process for now; drop parallel")
+    if getattr(cfg.model, "vision", None) is not None:  # stages_vision.py has no data-parallel hooks yet
+        raise Unsupported("parallel: image models (model.vision) run in one process for now; drop parallel")
     if cfg.train_tokens is not None:
         raise Unsupported("parallel: training to a budget (trainTokens) runs in one process for now")
     if p.strategy == "fsdp":
