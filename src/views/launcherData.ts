@@ -549,7 +549,9 @@ function shapeNotes(site: ModelSite, shape: Partial<ModelShape>, preset: string)
     const src = k === 'layers' && isScaled(site) ? `scaled from ${site.scaled.fullLayers}` : from[k];
     return `${label} ${shape[k]}${src !== undefined ? ` (${src})` : ''}`;
   });
-  notes.push(`Shape from ${site.details.configClass ?? site.name} in ${site.file}: ${said.join(', ')}.`);
+  // The file's own name: the site's path is absolute in the editor (the seed note shows where it is).
+  const fileName = site.file.split(/[\\/]/).pop() ?? site.file;
+  notes.push(`Shape from ${site.details.configClass ?? site.name} in ${fileName}: ${said.join(', ')}.`);
   const missing = SHAPE_NAMES.filter(([k]) => shape[k] === undefined && k !== 'headDim').map(([, label]) => label);
   if (missing.length > 0)
     notes.push(

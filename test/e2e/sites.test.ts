@@ -6,7 +6,11 @@
 //   2. "Profile variants…" opens the Launcher proposing the full shape the dataclass states — 12 layers,
 //      FFN 3072, vocab 50304 — each number with its source, the site's MHA ticked;
 //   3. a version scaled to 2 layers is offered only as a labelled choice of its own: not selected,
-//      and picking it changes the layers and nothing else.
+//      and picking it changes the layers and nothing else;
+//   4. the dashboard over stored runs of three stages shows one group at a time, with a picker;
+//   5. Compare of two runs of different stages warns that they differ in more than the technique.
+// The stored runs of 4–5 are records written into the workspace's run store before code-server
+// starts (what the panels show is under test here, not the harness, which flow.test.ts runs).
 //
 //   bash scripts/setup-code-server.sh && node --import tsx --test test/e2e/sites.test.ts
 //
@@ -27,6 +31,9 @@ import {
 import * as path from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import type { Frame, Page } from 'playwright-core';
+import type { RunRecord } from '../../src/core/record';
+import { RunStore, runStoreDir } from '../../src/run/store';
+import { record } from '../unit/vscode-models.fixtures';
 import {
   REPO,
   Sandbox,
@@ -45,6 +52,40 @@ import {
 const ARTIFACTS = path.join(REPO, 'test-results', 'e2e');
 const PREFIX = 'sites-';
 const MODEL = 'model.py';
+
+const GiB = 2 ** 30;
+/** Runs of three stages on one device: two configs each, so each stage is a group of its own. */
+function stageRuns(): RunRecord[] {
+  return [
+    record('20250101-120000-p001', { stage: 'pretrain', attention: { kind: 'mha' } }, pretrain(0.41, 2.1)),
+    record('20250101-120100-p002', { stage: 'pretrain', attention: { kind: 'gqa', kvHeads: 2 } }, pretrain(0.37, 1.8)),
+    record('20250101-120200-f001', { stage: 'finetune', peft: { method: 'full' } }, pretrain(0.52, 2.6)),
+    record('20250101-120300-f002', { stage: 'finetune', peft: { method: 'lora', rank: 8 } }, pretrain(0.33, 1.4)),
+    record('20250101-120400-i001', { stage: 'inference', attention: { kind: 'mha' } }, infer(0.21, 1.2)),
+    record('20250101-120500-i002', { stage: 'inference', attention: { kind: 'mqa' } }, infer(0.19, 0.9)),
+  ];
+}
+function pretrain(stepS: number, peakGiB: number): Partial<RunRecord['metrics']> {
+  return { latencyS: stepS, peakMemoryBytes: peakGiB * GiB, tokensPerS: Math.round(4096 / stepS) };
+}
+function infer(latencyS: number, peakGiB: number): Partial<RunRecord['metrics']> {
+  return { latencyS, peakMemoryBytes: peakGiB * GiB, tokensPerS: Math.round(16 / latencyS) };
+}
+
+/** Runs a command from the palette (F1), the workbench focused first. */
+async function runCommand(page: Page, title: string): Promise<void> {
+  await page
+    .locator('.monaco-workbench .part.editor .tabs-container')
+    .first()
+    .click({ position: { x: 5, y: 5 } })
+    .catch(() => undefined);
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ timeout: 30_000 });
+  await input.fill(`>${title}`);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor({ timeout: 30_000 });
+  await page.keyboard.press('Enter');
+}
 
 const missing = findTools();
 const skip = typeof missing === 'string' ? missing : false;
@@ -90,7 +131,7 @@ function selectValue(frame: Frame, field: string): Promise<unknown> {
 
 describe(
   'Detected models in code-server (Chromium): the Launcher proposes the model in the code',
-  { skip, timeout: 300_000 },
+  { skip, timeout: 600_000 },
   () => {
     let sandbox: Sandbox;
     let server: CodeServer | undefined;
@@ -133,6 +174,8 @@ describe(
         { [`nanogpt/${MODEL}`]: path.join(REPO, 'test/fixtures/public/nanogpt/model.py') },
         { 'efficientllm.pythonPath': torchPython(), 'efficientllm.defaultSweep': TINY_SWEEP },
       );
+      const store = new RunStore(runStoreDir(workspace));
+      for (const r of stageRuns()) await store.save(r);
       const vsix = path.join(sandbox.root, 'efficientllm-profiler.vsix');
       copyFileSync(packagedVsix(), vsix);
       install = codeServerCli(sandbox, ['--install-extension', vsix]);
@@ -166,16 +209,16 @@ describe(
         });
         await page.locator('.monaco-workbench').waitFor({ timeout: 120_000 });
         const explorer = page.locator('.explorer-folders-view');
-        await explorer.locator('.monaco-list-row', { hasText: 'nanogpt' }).first().waitFor({ timeout: 60_000 });
+        await explorer.locator('.monaco-list-row', { hasText: 'nanogpt' }).first().waitFor({ timeout: 120_000 });
         await explorer.locator('.monaco-list-row', { hasText: 'nanogpt' }).first().click();
         const file = explorer.locator('.monaco-list-row', { hasText: MODEL }).first();
         await file.waitFor({ timeout: 15_000 });
         await file.dblclick();
         await page
           .locator('.monaco-editor .view-lines', { hasText: 'class CausalSelfAttention' })
-          .waitFor({ timeout: 30_000 });
+          .waitFor({ timeout: 120_000 });
         const detected = page.locator('.monaco-editor .codelens-decoration a', { hasText: 'MHA attention' }).first();
-        await detected.waitFor({ timeout: 60_000 });
+        await detected.waitFor({ timeout: 120_000 });
         const text = ((await detected.textContent()) ?? '').trim();
         log(`CodeLens: ${text}`);
         // The whole model: GPT-2 small's 124M parameters, as its config.json gives (not 9.47M of a preset).
@@ -189,8 +232,8 @@ describe(
       await step('launcher', t, async () => {
         const lens = page.locator('.monaco-editor .codelens-decoration a', { hasText: 'Profile variants' }).first();
         await lens.click();
-        const launcher = await webviewFrame(page, 'launcher');
-        await launcher.locator('vscode-button[data-action="launch"]').waitFor({ timeout: 30_000 });
+        const launcher = await webviewFrame(page, 'launcher', 120_000);
+        await launcher.locator('vscode-button[data-action="launch"]').waitFor({ timeout: 120_000 });
         await launcher.locator('p.sweep-size[aria-busy="false"]').waitFor({ timeout: 15_000 });
 
         // Proposed: the site itself (its full shape), with each number's source.
@@ -204,7 +247,7 @@ describe(
         assert.match(detail, /vocab 50304 \(GPTConfig\.vocab_size\)/);
         const notes = (await launcher.locator('.notes').textContent()) ?? '';
         log(`notes: ${notes}`);
-        assert.match(notes, /Shape from GPTConfig in nanogpt\/model\.py: layers 12 \(GPTConfig\.n_layer\)/);
+        assert.match(notes, /Shape from GPTConfig in model\.py: layers 12 \(GPTConfig\.n_layer\)/);
         assert.doesNotMatch(notes, /from the tiny preset/);
         // The site's own technique stays ticked.
         assert.equal(
@@ -259,6 +302,70 @@ describe(
         const scaledNotes = (await launcher.locator('.notes').textContent()) ?? '';
         assert.match(scaledNotes, /Scaled choice: 2 of 12 layers/);
         await screenshot('launcher-scaled-choice');
+      });
+      test('the dashboard over runs of three stages shows one group at a time, with a picker', async (t) => {
+        await step('dashboard-groups', t, async () => {
+          await runCommand(page, 'EfficientLLM: Show results');
+          const dashboard = await webviewFrame(page, 'dashboard', 120_000);
+          const picker = dashboard.locator('vscode-single-select[data-action="group"]');
+          await picker.waitFor({ timeout: 60_000 });
+          const note = (await dashboard.locator('.group-note').textContent()) ?? '';
+          log(`group note: ${note}`);
+          assert.match(note, /3 groups over 3 stages/);
+          assert.match(note, /One group is shown at a time/);
+          const groups = await dashboard
+            .locator('vscode-single-select[data-action="group"] vscode-option')
+            .allTextContents();
+          log(`groups: ${groups.join(' | ')}`);
+          assert.equal(groups.length, 3);
+          const shown = await picker.evaluate((e) => (e as HTMLElement & { value?: unknown }).value);
+          await sleep(800);
+          await screenshot('dashboard-stage-group');
+          // Another group: the picker changes what is shown, and only that group's runs are listed.
+          const values = await dashboard
+            .locator('vscode-single-select[data-action="group"] vscode-option')
+            .evaluateAll((os) => os.map((o) => o.getAttribute('value') ?? ''));
+          const other = values.find((v) => v !== shown);
+          assert.ok(other);
+          await picker.evaluate((e, v) => {
+            (e as HTMLElement & { value: string }).value = v;
+            e.dispatchEvent(new Event('change', { bubbles: true }));
+          }, other);
+          await dashboard.waitForFunction(
+            (v) =>
+              (
+                document.querySelector('vscode-single-select[data-action="group"]') as
+                  (HTMLElement & { value?: unknown }) | null
+              )?.value === v,
+            other,
+            { timeout: 30_000 },
+          );
+          await sleep(800);
+          await screenshot('dashboard-other-group');
+        });
+      });
+
+      test('Compare of two runs of different stages shows the warning', async (t) => {
+        await step('compare-stages', t, async () => {
+          await runCommand(page, 'EfficientLLM: Compare runs…');
+          const rows = page.locator('.quick-input-list .monaco-list-row');
+          await rows.first().waitFor({ timeout: 30_000 });
+          // One pretrain run and one inference run (the picker lists every run, newest first).
+          for (const id of ['20250101-120000-p001', '20250101-120500-i002']) {
+            const row = rows.filter({ hasText: id }).first();
+            await row.waitFor({ timeout: 15_000 });
+            await row.locator('.quick-input-list-checkbox, input[type="checkbox"], .monaco-checkbox').first().click();
+          }
+          await page.locator('.quick-input-widget .monaco-button', { hasText: 'OK' }).first().click();
+          const compare = await webviewFrame(page, 'compare', 120_000);
+          const warning = compare.locator('.compare-warning[role="alert"]').first();
+          await warning.waitFor({ timeout: 60_000 });
+          const text = (await warning.textContent()) ?? '';
+          log(`Compare warning: ${text}`);
+          assert.match(text, /stage/i);
+          await sleep(800);
+          await screenshot('compare-different-stages');
+        });
       });
     });
   },

@@ -61,7 +61,7 @@ test('a GPT-2-shaped dataclass site: the full shape with its sources, the scaled
   assert.deepEqual(shape, { layers: 12, hidden: 768, heads: 12, kvHeads: 12, headDim: 64, ffn: 3072, vocab: 50304 });
   assert.ok(plan.configs.every((c) => c.label.startsWith('GPTConfig shape · ')));
   const notes = plan.notes.join('\n');
-  assert.match(notes, /Shape from GPTConfig in nanogpt\/model\.py: layers 12 \(GPTConfig\.n_layer\)/);
+  assert.match(notes, /Shape from GPTConfig in model\.py: layers 12 \(GPTConfig\.n_layer\)/);
   assert.doesNotMatch(notes, /from the tiny preset/, 'the code states every number');
   assert.match(notes, /Llama-style blocks/, "says the harness's blocks are not GPT-2's");
 
