@@ -11,7 +11,15 @@ import { followProcess, RunFollower, type HarnessProcess } from './follow';
 import { findHarnessRoot, HARNESS_MODULE } from './harnessFiles';
 import { LocalHost } from './remote/localHost';
 import { remoteRunDir, writeRunConfigs, type RemotePaths } from './remote/remoteRuns';
-import { TargetError, type PlannedRun, type Target, type TargetHooks } from './target';
+import type { TargetSpec } from '../core/targetSpec';
+import {
+  pythonError,
+  type PlannedRun,
+  type PythonProblem,
+  type Target,
+  type TargetError,
+  type TargetHooks,
+} from './target';
 
 export interface LocalTargetOptions {
   /** The Python interpreter with torch; DESIGN: configurable per target. */
@@ -23,6 +31,8 @@ export interface LocalTargetOptions {
   pollMs?: number;
   /** Grace between SIGTERM and SIGKILL on cancel. */
   killGraceMs?: number;
+  /** The spec it was built from (createTarget), kept in its RunRecords for "Run again". */
+  spec?: TargetSpec;
 }
 
 export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -41,7 +51,10 @@ export class LocalTarget implements Target {
   private readonly host = new LocalHost({ name: 'local' });
   private readonly paths: RemotePaths;
 
+  readonly spec: TargetSpec | undefined;
+
   constructor(private readonly options: LocalTargetOptions) {
+    this.spec = options.spec;
     this.paths = localPaths(options.cacheDir ?? defaultCacheDir());
   }
 
@@ -56,17 +69,11 @@ export class LocalTarget implements Target {
         timeout: 30_000,
       },
     );
-    if (probe.error) {
-      throw new TargetError(
-        `Python interpreter "${python}" could not start (${probe.error.message}); pass --python PATH or set EFFICIENTLLM_PYTHON`,
-      );
-    }
-    if (probe.status === 3) {
-      throw new TargetError(
-        `Python interpreter "${python}" has no torch; install PyTorch for it (Debian: apt-get install python3-torch libopenblas0-pthread, then --python /usr/bin/python3), or pass --python with one that has it`,
-      );
-    }
-    if (probe.status !== 0) throw new TargetError(`Python interpreter "${python}" failed: ${probe.stderr.trim()}`);
+    const problem = (kind: PythonProblem['problem'], detail: string): TargetError =>
+      pythonError({ path: python, problem: kind, host: null, detail });
+    if (probe.error) throw problem('not-found', probe.error.message);
+    if (probe.status === 3) throw problem('no-torch', '');
+    if (probe.status !== 0) throw problem('broken', probe.stderr.trim());
     findHarnessRoot();
   }
 

@@ -6,7 +6,7 @@ import type { ProfileConfig } from '../core/config';
 import { refuseWhatCannotFit, type FitCheck } from '../core/fit';
 import type { ResultCounters } from '../core/protocol';
 import { emptyEnv, emptyMetrics, RUN_RECORD_SCHEMA, type RunRecord } from '../core/record';
-import type { PlannedRun, RunOutcome, Target, TargetHooks } from './target';
+import { recordTargetOf, type PlannedRun, type RunOutcome, type Target, type TargetHooks } from './target';
 
 export interface RecordSink {
   save(record: RunRecord): Promise<unknown>;
@@ -38,7 +38,7 @@ function queuedRecord(run: PlannedRun, target: Target): RunRecord {
     id: run.id,
     createdAt: run.createdAt,
     status: 'queued',
-    target: { kind: target.kind, name: target.name },
+    target: recordTargetOf(target),
     config: run.config,
     env: emptyEnv(),
     metrics: emptyMetrics(),
@@ -117,7 +117,7 @@ export async function profile(options: ProfileOptions): Promise<RunRecord[]> {
       onRunEnd: async (outcome) => {
         const run = byId.get(outcome.id);
         if (!run || finals.has(outcome.id)) return; // stored exactly once
-        const record = recordFromOutcome(run, { kind: target.kind, name: target.name }, outcome, options.analytic);
+        const record = recordFromOutcome(run, recordTargetOf(target), outcome, options.analytic);
         finals.set(run.id, record);
         await store.save(record);
         options.onRecord?.(record);

@@ -4,6 +4,7 @@
 // the login node reads by byte offset. Slurm's own view of each task (sacct, else squeue and
 // `scontrol show job`) is shown while it waits and decides how a task without a result ended.
 import { posix } from 'node:path';
+import type { TargetSpec } from '../core/targetSpec';
 import { RunFollower, STDERR_TAIL_BYTES } from './follow';
 import type { RemoteHost } from './remote/host';
 import {
@@ -55,6 +56,8 @@ export interface SlurmTargetOptions {
   onStatus?: (event: SlurmStatusEvent) => void;
   /** The harness to upload (tests); default the one beside this code. */
   harness?: HarnessBundle;
+  /** The spec it was built from (createTarget), kept in its RunRecords for "Run again". */
+  spec?: TargetSpec;
 }
 
 const SAFE_PATH = /^\/[A-Za-z0-9._+@~/-]*$/;
@@ -82,6 +85,14 @@ const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
     signal?.addEventListener('abort', done, { once: true });
   });
 
+/** A job option refused by sbatch.ts, as the TargetError callers phrase (field "job.partition", …). */
+export function targetErrorOf(e: SlurmOptionError): TargetError {
+  return new TargetError(
+    e.message,
+    e.field === null ? {} : { field: e.field === 'python' ? 'python' : `job.${e.field}` },
+  );
+}
+
 export class SlurmTarget implements Target {
   readonly kind = 'slurm' as const;
   readonly name: string;
@@ -89,7 +100,10 @@ export class SlurmTarget implements Target {
   private readonly jobOptions: SlurmJobOptions;
   private sacctFormat: string | null = SACCT_FORMAT;
 
+  readonly spec: TargetSpec | undefined;
+
   constructor(private readonly options: SlurmTargetOptions) {
+    this.spec = options.spec;
     this.host = options.host;
     this.name = options.host.name;
     this.jobOptions = options.job ?? {};
@@ -97,12 +111,13 @@ export class SlurmTarget implements Target {
       sbatchOptionLines(this.jobOptions); // reject bad options before anything runs
       if (this.jobOptions.maxConcurrent !== undefined) arraySpec(1, this.jobOptions.maxConcurrent);
     } catch (e) {
-      if (e instanceof SlurmOptionError) throw new TargetError(e.message);
+      if (e instanceof SlurmOptionError) throw targetErrorOf(e);
       throw e;
     }
     if (options.sharedDir !== undefined && !SAFE_PATH.test(options.sharedDir)) {
       throw new TargetError(
         `--shared-dir: "${options.sharedDir}" must be an absolute path of letters, digits and ._+@~/- only`,
+        { field: 'sharedDir' },
       );
     }
   }

@@ -4,6 +4,7 @@
 // land on one GPU share a process (torch import and CUDA start-up once); `isolate` gives each its own.
 import { posix } from 'node:path';
 import type { RunRecord } from '../core/record';
+import type { TargetSpec } from '../core/targetSpec';
 import { newRunState } from '../core/assemble';
 import type { RemoteHost } from './remote/host';
 import {
@@ -46,6 +47,8 @@ export interface SshTargetOptions {
   /** Limit processes per host (default: its GPU count, at least 1). */
   maxProcessesPerHost?: number;
   log?: (line: string) => void;
+  /** The spec it was built from (createTarget), kept in its RunRecords for "Run again". */
+  spec?: TargetSpec;
 }
 
 interface HostState {
@@ -93,7 +96,10 @@ export class SshTarget implements Target {
   private bundle: HarnessBundle | null = null;
   private readonly policy: LinkPolicy;
 
+  readonly spec: TargetSpec | undefined;
+
   constructor(private readonly options: SshTargetOptions) {
+    this.spec = options.spec;
     if (options.hosts.length === 0) throw new TargetError('an SSH target needs at least one host');
     this.name = options.hosts.join(',');
     this.policy = {

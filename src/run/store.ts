@@ -7,6 +7,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { emptyEnv, emptyMetrics, RUN_RECORD_SCHEMA, RUN_STATUSES } from '../core/record';
 import type { RunRecord } from '../core/record';
+import { isTargetSpec } from '../core/targetSpec';
 
 /** Where the store lives inside a workspace. */
 export const STORE_SUBDIR = path.join('.efficientllm', 'runs');
@@ -119,6 +120,9 @@ export function parseStoredRecord(text: string, expectedId: string | null): Pars
   if (!isObject(value.target) || typeof value.target.kind !== 'string' || typeof value.target.name !== 'string') {
     return bad('target', '{kind, name}');
   }
+  // Records before the spec was kept have none; "Run again" then finds the target by name.
+  if (value.target.spec !== undefined && !isTargetSpec(value.target.spec))
+    return bad('target.spec', 'a target spec {kind: local|ssh|slurm, python, …}');
   const config = value.config;
   if (
     !isObject(config) ||

@@ -4,16 +4,14 @@
 import { LocalHost } from './remote/localHost';
 import { SshHost, type SshHostOptions } from './remote/sshHost';
 import { LocalTarget } from './local';
-import { SlurmTarget, type SlurmStatusEvent } from './slurmTarget';
+import { SlurmTarget, targetErrorOf, type SlurmStatusEvent } from './slurmTarget';
 import { parseSshTargetSpec, SshTarget } from './sshTarget';
 import { TargetError, type Target } from './target';
-import { SlurmOptionError, type SlurmJobOptions } from './slurm/sbatch';
+import { SlurmOptionError } from './slurm/sbatch';
+import type { TargetSpec } from '../core/targetSpec';
 
-/** Where and how runs execute; a tagged union like every other config (STYLE.md). */
-export type TargetSpec =
-  | { kind: 'local'; python: string; isolate?: boolean; cacheDir?: string }
-  | { kind: 'ssh'; hosts: string[]; python: string; isolate?: boolean }
-  | { kind: 'slurm'; alias: string; python: string; job?: SlurmJobOptions; sharedDir?: string };
+/** Where and how runs execute (core/targetSpec.ts, since a RunRecord keeps it for "Run again"). */
+export type { TargetSpec };
 
 export interface TargetDeps {
   env: NodeJS.ProcessEnv;
@@ -60,6 +58,7 @@ export function createTarget(spec: TargetSpec, deps: TargetDeps): Target {
         python: spec.python,
         isolate: spec.isolate ?? false,
         cacheDir: spec.cacheDir ?? deps.env.EFFICIENTLLM_CACHE,
+        spec,
       });
     case 'ssh':
       return new SshTarget({
@@ -68,6 +67,7 @@ export function createTarget(spec: TargetSpec, deps: TargetDeps): Target {
         isolate: spec.isolate ?? false,
         connect: deps.ssh ?? {},
         log: deps.ssh?.log,
+        spec,
       });
     case 'slurm': {
       // `slurm:local` is a login node that is this machine; any other alias is the login node over SSH.
@@ -83,9 +83,10 @@ export function createTarget(spec: TargetSpec, deps: TargetDeps): Target {
           job: spec.job ?? {},
           onStatus: deps.onSlurmStatus,
           ownsHost: true,
+          spec,
         });
       } catch (e) {
-        if (e instanceof SlurmOptionError) throw new TargetError(e.message);
+        if (e instanceof SlurmOptionError) throw targetErrorOf(e);
         throw e;
       }
     }

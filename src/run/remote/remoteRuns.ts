@@ -17,7 +17,7 @@ import { followProcess, type HarnessProcess, type RunFollower } from '../follow'
 import { findHarnessRoot, HARNESS_MODULE } from '../harnessFiles';
 import { backoffDelayMs } from '../ssh/pool';
 import { isRetryableLinkError } from '../ssh/errors';
-import { TargetError } from '../target';
+import { pythonError, TargetError } from '../target';
 import type { ExecResult, RemoteHost } from './host';
 
 /** Relative to the remote home folder. */
@@ -165,17 +165,9 @@ exec "$py" -c 'import importlib.util,sys; sys.exit(0 if importlib.util.find_spec
 export async function checkPython(host: RemoteHost, python: string): Promise<void> {
   const r = await host.script(CHECK_PYTHON, [python], { timeoutMs: 60_000 });
   if (r.code === 0) return;
-  if (r.code === 127)
-    throw new TargetError(
-      `Python interpreter "${python}" was not found on ${host.name}; pass --python with the path of a Python that has torch there (e.g. --python /usr/bin/python3)`,
-    );
-  if (r.code === 3)
-    throw new TargetError(
-      `Python interpreter "${python}" on ${host.name} has no torch; install PyTorch for it (pip install torch, or Debian: apt-get install python3-torch) or pass --python with one that has it`,
-    );
-  throw new TargetError(
-    `Python interpreter "${python}" on ${host.name} failed (exit ${r.code}): ${firstLine(r.stderr)}`,
-  );
+  const problem = r.code === 127 ? 'not-found' : r.code === 3 ? 'no-torch' : 'broken';
+  const detail = problem === 'broken' ? `exit ${r.code}: ${firstLine(r.stderr)}` : firstLine(r.stderr);
+  throw pythonError({ path: python, problem, host: host.name, detail });
 }
 
 const GPU_COUNT = `if command -v nvidia-smi >/dev/null 2>&1; then nvidia-smi -L 2>/dev/null | grep -c '^GPU '; else ls /dev 2>/dev/null | grep -c '^nvidia[0-9][0-9]*$'; fi; exit 0`;

@@ -1,28 +1,18 @@
 // The sbatch side of the Slurm target: validated job options and the batch script of one array job.
 // Every option is a plain value checked here (no newline, no shell or #SBATCH syntax can get through),
 // and every path in the script is single-quoted by quote.ts.
+import type { SlurmJobOptions } from '../../core/targetSpec';
 import { shQuote } from '../ssh/quote';
 
-export interface SlurmJobOptions {
-  partition?: string;
-  account?: string;
-  /** e.g. "gpu:1", "gpu:h100:2". */
-  gres?: string;
-  /** sbatch --time: "MM", "MM:SS", "HH:MM:SS", "D-HH", "D-HH:MM", "D-HH:MM:SS". */
-  timeLimit?: string;
-  cpusPerTask?: number;
-  /** sbatch --mem, e.g. "16G", "4000M", "0". */
-  mem?: string;
-  /** At most this many array tasks at once (the %K of --array). */
-  maxConcurrent?: number;
-  /** Job name; "efficientllm" by default. */
-  jobName?: string;
-  /** More `#SBATCH` options, one per entry: "--qos=high", "--constraint=h100", "-C h100", or "qos=high". */
-  extra?: string[];
-}
+// The options' type lives beside TargetSpec in core, since a RunRecord keeps them for "Run again".
+export type { SlurmJobOptions };
 
 export class SlurmOptionError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** The option at fault, so a caller can name it its own way (the CLI's flag, the editor's setting). */
+    readonly field: keyof SlurmJobOptions | 'python' | null = null,
+  ) {
     super(message);
     this.name = 'SlurmOptionError';
   }
@@ -58,11 +48,25 @@ const RESERVED = new Set([
   'gid',
 ]);
 
-function plainValue(flag: string, value: string, pattern: RegExp, example: string): string {
-  if (/[\r\n\0]/.test(value)) throw new SlurmOptionError(`${flag}: must be one line, without newlines`);
+/** The command-line flag of each option, which the messages name. */
+const FLAGS: Readonly<Record<keyof SlurmJobOptions, string>> = {
+  partition: '--partition',
+  account: '--account',
+  gres: '--gres',
+  timeLimit: '--time-limit',
+  cpusPerTask: '--cpus-per-task',
+  mem: '--mem',
+  maxConcurrent: '--max-concurrent',
+  jobName: 'job name',
+  extra: '--sbatch-extra',
+};
+
+function plainValue(field: keyof SlurmJobOptions, value: string, pattern: RegExp, example: string): string {
+  const flag = FLAGS[field];
+  if (/[\r\n\0]/.test(value)) throw new SlurmOptionError(`${flag}: must be one line, without newlines`, field);
   const v = value.trim();
   if (v === '' || !pattern.test(v))
-    throw new SlurmOptionError(`${flag}: "${value}" is not a plain value (e.g. ${example})`);
+    throw new SlurmOptionError(`${flag}: "${value}" is not a plain value (e.g. ${example})`, field);
   return v;
 }
 
@@ -71,7 +75,8 @@ function plainValue(flag: string, value: string, pattern: RegExp, example: strin
  * Accepts it with or without the leading "#SBATCH ".
  */
 export function validateExtraLine(line: string): string {
-  if (/[\r\n\0]/.test(line)) throw new SlurmOptionError('--sbatch-extra: one option per line, without newlines');
+  if (/[\r\n\0]/.test(line))
+    throw new SlurmOptionError('--sbatch-extra: one option per line, without newlines', 'extra');
   let text = line.trim().replace(/^#SBATCH\s+/, '');
   // "qos=high" (handy on a command line, where a value starting with "-" needs --sbatch-extra=--qos=high)
   if (/^[A-Za-z][A-Za-z0-9-]+(?:=|$)/.test(text)) text = `--${text}`;
@@ -86,15 +91,20 @@ export function validateExtraLine(line: string): string {
     name = short[1];
     value = short[2] ?? short[3];
   } else {
-    throw new SlurmOptionError(`--sbatch-extra: "${line}" is not an sbatch option such as --qos=high or -C h100`);
+    throw new SlurmOptionError(
+      `--sbatch-extra: "${line}" is not an sbatch option such as --qos=high or -C h100`,
+      'extra',
+    );
   }
   if (RESERVED.has(name))
     throw new SlurmOptionError(
       `--sbatch-extra: ${long ? '--' : '-'}${name} is set by the Slurm target itself and cannot be overridden`,
+      'extra',
     );
   if (value !== undefined && !PLAIN.test(value)) {
     throw new SlurmOptionError(
       `--sbatch-extra: the value of "${line}" is not a plain value (letters, digits and _.,:@%+=/- only)`,
+      'extra',
     );
   }
   if (value === undefined) return long ? `--${name}` : `-${name}`;
@@ -104,21 +114,21 @@ export function validateExtraLine(line: string): string {
 /** Checks every option; returns the `#SBATCH` option lines (without "#SBATCH "), in a fixed order. */
 export function sbatchOptionLines(o: SlurmJobOptions): string[] {
   const lines: string[] = [];
-  lines.push(`--job-name=${plainValue('job name', o.jobName ?? 'efficientllm', NAME_LIKE, 'efficientllm')}`);
+  lines.push(`--job-name=${plainValue('jobName', o.jobName ?? 'efficientllm', NAME_LIKE, 'efficientllm')}`);
   if (o.partition !== undefined)
     lines.push(
-      `--partition=${plainValue('--partition', o.partition, /^[A-Za-z0-9_.-]+(?:,[A-Za-z0-9_.-]+)*$/, 'gpu or gpu,debug')}`,
+      `--partition=${plainValue('partition', o.partition, /^[A-Za-z0-9_.-]+(?:,[A-Za-z0-9_.-]+)*$/, 'gpu or gpu,debug')}`,
     );
-  if (o.account !== undefined) lines.push(`--account=${plainValue('--account', o.account, NAME_LIKE, 'myproject')}`);
-  if (o.gres !== undefined) lines.push(`--gres=${plainValue('--gres', o.gres, GRES, 'gpu:1 or gpu:h100:2')}`);
+  if (o.account !== undefined) lines.push(`--account=${plainValue('account', o.account, NAME_LIKE, 'myproject')}`);
+  if (o.gres !== undefined) lines.push(`--gres=${plainValue('gres', o.gres, GRES, 'gpu:1 or gpu:h100:2')}`);
   if (o.timeLimit !== undefined)
-    lines.push(`--time=${plainValue('--time-limit', o.timeLimit, TIME, '30, 1:30:00 or 1-00:00:00')}`);
+    lines.push(`--time=${plainValue('timeLimit', o.timeLimit, TIME, '30, 1:30:00 or 1-00:00:00')}`);
   if (o.cpusPerTask !== undefined) {
     if (!Number.isSafeInteger(o.cpusPerTask) || o.cpusPerTask < 1)
-      throw new SlurmOptionError(`--cpus-per-task: ${o.cpusPerTask} is not a whole number ≥ 1`);
+      throw new SlurmOptionError(`--cpus-per-task: ${o.cpusPerTask} is not a whole number ≥ 1`, 'cpusPerTask');
     lines.push(`--cpus-per-task=${o.cpusPerTask}`);
   }
-  if (o.mem !== undefined) lines.push(`--mem=${plainValue('--mem', o.mem, MEM, '16G or 4000M')}`);
+  if (o.mem !== undefined) lines.push(`--mem=${plainValue('mem', o.mem, MEM, '16G or 4000M')}`);
   for (const extra of o.extra ?? []) lines.push(validateExtraLine(extra));
   return lines;
 }
@@ -130,7 +140,7 @@ export function arraySpec(count: number, maxConcurrent?: number): string {
   let spec = count === 1 ? '0' : `0-${count - 1}`;
   if (maxConcurrent !== undefined) {
     if (!Number.isSafeInteger(maxConcurrent) || maxConcurrent < 1)
-      throw new SlurmOptionError(`--max-concurrent: ${maxConcurrent} is not a whole number ≥ 1`);
+      throw new SlurmOptionError(`--max-concurrent: ${maxConcurrent} is not a whole number ≥ 1`, 'maxConcurrent');
     spec += `%${maxConcurrent}`;
   }
   return spec;
@@ -158,7 +168,7 @@ export function batchScript(input: BatchScriptInput): string {
       throw new SlurmOptionError(`not an absolute one-line path: ${JSON.stringify(p)}`);
   }
   if (input.python === '' || /[\r\n\0]/.test(input.python))
-    throw new SlurmOptionError('--python: must be a non-empty one-line path');
+    throw new SlurmOptionError('--python: must be a non-empty one-line path', 'python');
   const cases = input.runDirs.map((d, i) => `  ${i}) dir=${shQuote(d)} ;;`).join('\n');
   return `#!/bin/sh
 ${sbatchOptionLines(input.options)
