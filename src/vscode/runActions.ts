@@ -5,14 +5,13 @@ import * as vscode from 'vscode';
 import { toCsv, toJson, toMarkdown } from '../core/export';
 import type { RunRecord } from '../core/record';
 import { defaultCacheDir } from '../run/local';
-import type { TargetSpec } from '../run/targets';
 import type { Ctx } from './ctx';
 import type { Panels } from './panels/open';
 import { recommendationMarkdown } from './recommendModel';
 import type { Profiler } from './runService';
 import { runIdsFromArgs } from './runsView';
 import { siteOfRun } from './sitesIndex';
-import { listTargets } from './targets';
+import { targetOfRecord } from './targets';
 
 /** Runs of the newest sweep: same target, created within a few seconds of the newest run. */
 export function latestSweep(runs: readonly RunRecord[]): RunRecord[] {
@@ -124,29 +123,6 @@ export async function openRuns(ctx: Ctx, panels: Panels, args: readonly unknown[
   const ids = runIdsFromArgs(args);
   if (ids.length === 0) return showResults(ctx, panels, []);
   await panels.openDashboard(ids);
-}
-
-/** The target a stored run used, as a spec: a settings entry of that name, else what the record says. */
-function targetOfRecord(ctx: Ctx, r: RunRecord): { spec: TargetSpec; name: string; pythonSetting?: string } {
-  const all = listTargets(ctx);
-  const byName = all.find((t) => t.name === r.target.name && t.spec.kind === r.target.kind);
-  if (byName) return byName;
-  const bySlurmHost = all.find(
-    (t) => t.spec.kind === 'slurm' && r.target.kind === 'slurm' && t.spec.alias === r.target.name,
-  );
-  if (bySlurmHost) return bySlurmHost;
-  const bySshHosts = all.find(
-    (t) => t.spec.kind === 'ssh' && r.target.kind === 'ssh' && t.spec.hosts.join(',') === r.target.name,
-  );
-  if (bySshHosts) return bySshHosts;
-  if (r.target.kind === 'ssh')
-    return {
-      spec: { kind: 'ssh', hosts: r.target.name.split(','), python: 'python3', isolate: ctx.config.isolateRuns },
-      name: r.target.name,
-    };
-  if (r.target.kind === 'slurm')
-    return { spec: { kind: 'slurm', alias: r.target.name, python: 'python3' }, name: r.target.name };
-  return all[0];
 }
 
 export async function rerunRuns(ctx: Ctx, profiler: Profiler, args: readonly unknown[]): Promise<void> {

@@ -85,10 +85,18 @@ const PYTHON_PROBLEM = /^Python interpreter "([^"]+)" (could not start|was not f
  */
 export function startFailureOf(error: unknown): StartFailure {
   const message = error instanceof Error ? error.message : String(error);
+  // The run room's TargetError says which interpreter and what is wrong with it (src/run/target.ts).
+  const python = (error as { python?: { path?: unknown; problem?: unknown } | null } | null)?.python;
+  if (python && typeof python.path === 'string' && isProblem(python.problem))
+    return { message, python: { path: python.path, problem: python.problem } };
   const m = PYTHON_PROBLEM.exec(message);
   if (!m) return { message, python: null };
   const problem = m[2] === 'has no torch' ? 'no-torch' : m[2] === 'failed' ? 'broken' : 'not-found';
   return { message, python: { path: m[1], problem } };
+}
+
+function isProblem(v: unknown): v is NonNullable<StartFailure['python']>['problem'] {
+  return v === 'not-found' || v === 'no-torch' || v === 'broken';
 }
 
 /** The start failure in the editor's terms: the setting to change instead of the CLI's --python. */
@@ -214,7 +222,8 @@ export async function runSweep(deps: SweepDeps, request: SweepRequest): Promise<
     const failure = startFailureOf(error);
     log.warn(`profile on ${targetName}: ${failure.message}`);
     const at = (deps.now?.() ?? new Date()).toISOString();
-    const where = target ? { kind: target.kind, name: target.name } : { kind: request.spec.kind, name: targetName };
+    // The spec travels with the failed runs too, so "Run again" retries exactly this target.
+    const where = { kind: request.spec.kind, name: target?.name ?? targetName, spec: request.spec };
     const text = request.describeFailure?.(failure) ?? failure.message;
     const records = configs.map(() => nextId()).map((id, i) => failedRecord(id, at, configs[i], where, text));
     for (const record of records) {

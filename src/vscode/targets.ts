@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import type { RunRecord } from '../core/record';
 import type { PreflightReport } from '../run/preflight';
 import type { SshError } from '../run/ssh/errors';
 import type { TargetSpec } from '../run/targets';
@@ -79,6 +80,33 @@ export function listTargets(ctx: Ctx): NamedTarget[] {
 
 export function findTarget(ctx: Ctx, name: string): NamedTarget | undefined {
   return listTargets(ctx).find((t) => t.name === name);
+}
+
+/**
+ * The target a stored run used, for "Run again": the spec the record keeps (exactly what ran), named
+ * as it was; a record from before specs were kept is matched to a settings entry by name or hosts.
+ */
+export function targetOfRecord(ctx: Ctx, r: RunRecord): { spec: TargetSpec; name: string; pythonSetting?: string } {
+  const all = listTargets(ctx);
+  const byName = all.find((t) => t.name === r.target.name && t.spec.kind === r.target.kind);
+  if (r.target.spec) return { spec: r.target.spec, name: r.target.name, pythonSetting: byName?.pythonSetting };
+  if (byName) return byName;
+  const bySlurmHost = all.find(
+    (t) => t.spec.kind === 'slurm' && r.target.kind === 'slurm' && t.spec.alias === r.target.name,
+  );
+  if (bySlurmHost) return bySlurmHost;
+  const bySshHosts = all.find(
+    (t) => t.spec.kind === 'ssh' && r.target.kind === 'ssh' && t.spec.hosts.join(',') === r.target.name,
+  );
+  if (bySshHosts) return bySshHosts;
+  if (r.target.kind === 'ssh')
+    return {
+      spec: { kind: 'ssh', hosts: r.target.name.split(','), python: 'python3', isolate: ctx.config.isolateRuns },
+      name: r.target.name,
+    };
+  if (r.target.kind === 'slurm')
+    return { spec: { kind: 'slurm', alias: r.target.name, python: 'python3' }, name: r.target.name };
+  return all[0];
 }
 
 /** A quick pick of targets, the default one first; undefined when dismissed. */
