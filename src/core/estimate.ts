@@ -370,11 +370,12 @@ export function weightBytes(a: ModelArch, p: Precision): number {
 }
 
 /**
- * KV-cache element size. int8/int4/fp8 here are weight-only schemes: activations and the cache stay
- * bf16, so 2 bytes; fp32 runs cache in fp32.
+ * KV-cache element size: the cache is in the compute dtype. int8/int4/fp8 are weight-only schemes, so
+ * their cache is bf16 (2 bytes) on CUDA and fp32 (4 bytes) on a CPU, where quant.py computes in fp32;
+ * fp32 runs cache in fp32.
  */
-export function kvElementBytes(p: Precision): number {
-  return plainBytes(p);
+export function kvElementBytes(p: Precision, device: DeviceKind = 'cuda'): number {
+  return computeDtype(p, device) === 'fp32' ? 4 : 2;
 }
 
 /**
@@ -382,10 +383,10 @@ export function kvElementBytes(p: Precision): number {
  * compressed latent plus the shared RoPE key. NSA: as GQA — its keys/values for the selected and
  * window branches are the full cache; the compressed-block keys (1/block of it) are left out.
  */
-export function kvBytesPerToken(a: ModelArch, p: Precision): number {
+export function kvBytesPerToken(a: ModelArch, p: Precision, device: DeviceKind = 'cuda'): number {
   if (vision.isVisionArch(a)) return 0; // no KV cache: an image is one forward pass
   const s = a.shape;
-  const e = kvElementBytes(p);
+  const e = kvElementBytes(p, device);
   if (a.family === 'decoder' && a.attention === 'mla') {
     const m = a.mla ?? defaultMla(s);
     return (m.kvRank + m.ropeDim) * s.layers * e;
@@ -837,7 +838,7 @@ interface Phase {
 function prefillPhase(b: Breakdown, a: ModelArch, p: Precision, device: DeviceKind, batch: number, L: number): Phase {
   return {
     work: prefillWork(b, a, p, device, batch, L),
-    bytes: forwardWeightBytes(b, a, p, batch * L, L) + batch * L * kvBytesPerToken(a, p),
+    bytes: forwardWeightBytes(b, a, p, batch * L, L) + batch * L * kvBytesPerToken(a, p, device),
   };
 }
 
@@ -849,7 +850,7 @@ function prefillPhase(b: Breakdown, a: ModelArch, p: Precision, device: DeviceKi
 function decodePhase(b: Breakdown, a: ModelArch, p: Precision, device: DeviceKind, batch: number, c: number): Phase {
   return {
     work: decodeWork(b, a, p, device, batch, c),
-    bytes: forwardWeightBytes(b, a, p, batch, 1) + batch * c * kvBytesPerToken(a, p),
+    bytes: forwardWeightBytes(b, a, p, batch, 1) + batch * c * kvBytesPerToken(a, p, device),
   };
 }
 

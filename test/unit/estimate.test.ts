@@ -356,6 +356,16 @@ test('defect 6: each matmul at the dtype that computes it, and the peak MFU divi
   assert.equal(analyticFor(int8, 'Mystery Accelerator', null).peakFlopsPerS, null);
 });
 
+test('an int8/int4 KV cache is in the compute dtype: bf16 on CUDA, fp32 on a CPU (quant.compute_dtype)', () => {
+  const t = arch({ model: { preset: 'tiny' } });
+  const elements = 2 * TINY.layers * TINY.kvHeads * TINY.headDim; // K and V per token
+  for (const p of ['int8', 'int4'] as const) {
+    assert.equal(kvBytesPerToken(t, p), elements * 2);
+    assert.equal(kvBytesPerToken(t, p, 'cpu'), elements * 4);
+  }
+  assert.equal(kvBytesPerToken(t, 'bf16', 'cpu'), elements * 2);
+});
+
 test('freeze tuning counts its trainable layers one by one (a dense first layer is smaller)', () => {
   const v2 = hf('deepseek-v2-lite');
   const L = v2.shape.layers;
