@@ -134,7 +134,8 @@ export function modelKey(cfg: RunRecord['config']): string {
   const base = m.preset !== null ? presetShape(m.preset) : undefined;
   const same = base !== undefined && shapeText(base) === shapeText(m.shape);
   if (name !== null && same) return name;
-  return `${name ?? 'custom'} (${shapeText(m.shape)})`;
+  // An image model's trunk can have a text decoder's shape; its family keeps them apart.
+  return `${name ?? (m.vision ? `custom ${m.vision.family}` : 'custom')} (${shapeText(m.shape)})`;
 }
 
 export function groupKeyOf(r: RunRecord): GroupKey {
@@ -147,7 +148,9 @@ export function groupKeyOf(r: RunRecord): GroupKey {
     r.config.trainTokens !== undefined
       ? ` · ${tokenCount(r.config.trainTokens)} tokens of ${r.config.data ?? 'synthetic'}`
       : '';
-  const key = `${r.config.stage} · ${model} · batch ${w.batch}, seqLen ${w.seqLen}, newTokens ${w.newTokens}${budget} · ${device}`;
+  // DiT inference: a different number of sampling steps is a different workload.
+  const steps = w.samplingSteps !== undefined ? `, samplingSteps ${w.samplingSteps}` : '';
+  const key = `${r.config.stage} · ${model} · batch ${w.batch}, seqLen ${w.seqLen}, newTokens ${w.newTokens}${steps}${budget} · ${device}`;
   return { key, stage: r.config.stage, model, workload, device };
 }
 
