@@ -303,69 +303,70 @@ describe(
         assert.match(scaledNotes, /Scaled choice: 2 of 12 layers/);
         await screenshot('launcher-scaled-choice');
       });
-      test('the dashboard over runs of three stages shows one group at a time, with a picker', async (t) => {
-        await step('dashboard-groups', t, async () => {
-          await runCommand(page, 'EfficientLLM: Show results');
-          const dashboard = await webviewFrame(page, 'dashboard', 120_000);
-          const picker = dashboard.locator('vscode-single-select[data-action="group"]');
-          await picker.waitFor({ timeout: 60_000 });
-          const note = (await dashboard.locator('.group-note').textContent()) ?? '';
-          log(`group note: ${note}`);
-          assert.match(note, /3 groups over 3 stages/);
-          assert.match(note, /One group is shown at a time/);
-          const groups = await dashboard
-            .locator('vscode-single-select[data-action="group"] vscode-option')
-            .allTextContents();
-          log(`groups: ${groups.join(' | ')}`);
-          assert.equal(groups.length, 3);
-          const shown = await picker.evaluate((e) => (e as HTMLElement & { value?: unknown }).value);
-          await sleep(800);
-          await screenshot('dashboard-stage-group');
-          // Another group: the picker changes what is shown, and only that group's runs are listed.
-          const values = await dashboard
-            .locator('vscode-single-select[data-action="group"] vscode-option')
-            .evaluateAll((os) => os.map((o) => o.getAttribute('value') ?? ''));
-          const other = values.find((v) => v !== shown);
-          assert.ok(other);
-          await picker.evaluate((e, v) => {
-            (e as HTMLElement & { value: string }).value = v;
-            e.dispatchEvent(new Event('change', { bubbles: true }));
-          }, other);
-          await dashboard.waitForFunction(
-            (v) =>
-              (
-                document.querySelector('vscode-single-select[data-action="group"]') as
-                  (HTMLElement & { value?: unknown }) | null
-              )?.value === v,
-            other,
-            { timeout: 30_000 },
-          );
-          await sleep(800);
-          await screenshot('dashboard-other-group');
-        });
-      });
+    });
 
-      test('Compare of two runs of different stages shows the warning', async (t) => {
-        await step('compare-stages', t, async () => {
-          await runCommand(page, 'EfficientLLM: Compare runs…');
-          const rows = page.locator('.quick-input-list .monaco-list-row');
-          await rows.first().waitFor({ timeout: 30_000 });
-          // One pretrain run and one inference run (the picker lists every run, newest first).
-          for (const id of ['20250101-120000-p001', '20250101-120500-i002']) {
-            const row = rows.filter({ hasText: id }).first();
-            await row.waitFor({ timeout: 15_000 });
-            await row.locator('.quick-input-list-checkbox, input[type="checkbox"], .monaco-checkbox').first().click();
-          }
-          await page.locator('.quick-input-widget .monaco-button', { hasText: 'OK' }).first().click();
-          const compare = await webviewFrame(page, 'compare', 120_000);
-          const warning = compare.locator('.compare-warning[role="alert"]').first();
-          await warning.waitFor({ timeout: 60_000 });
-          const text = (await warning.textContent()) ?? '';
-          log(`Compare warning: ${text}`);
-          assert.match(text, /stage/i);
-          await sleep(800);
-          await screenshot('compare-different-stages');
-        });
+    test('the dashboard over runs of three stages shows one group at a time, with a picker', async (t) => {
+      await step('dashboard-groups', t, async () => {
+        await runCommand(page, 'EfficientLLM: Show results');
+        const dashboard = await webviewFrame(page, 'dashboard', 120_000);
+        const picker = dashboard.locator('vscode-single-select[data-action="group"]');
+        await picker.waitFor({ timeout: 60_000 });
+        const note = (await dashboard.locator('.group-note').textContent()) ?? '';
+        log(`group note: ${note}`);
+        assert.match(note, /3 groups over 3 stages/);
+        assert.match(note, /One group is shown at a time/);
+        const groups = await dashboard
+          .locator('vscode-single-select[data-action="group"] vscode-option')
+          .allTextContents();
+        log(`groups: ${groups.join(' | ')}`);
+        assert.equal(groups.length, 3);
+        const shown = await picker.evaluate((e) => (e as HTMLElement & { value?: unknown }).value);
+        await sleep(800);
+        await screenshot('dashboard-stage-group');
+        // Another group: the picker changes what is shown, and only that group's runs are listed.
+        const values = await dashboard
+          .locator('vscode-single-select[data-action="group"] vscode-option')
+          .evaluateAll((os) => os.map((o) => o.getAttribute('value') ?? ''));
+        const other = values.find((v) => v !== shown);
+        assert.ok(other);
+        await picker.evaluate((e, v) => {
+          (e as HTMLElement & { value: string }).value = v;
+          e.dispatchEvent(new Event('change', { bubbles: true }));
+        }, other);
+        await dashboard.waitForFunction(
+          (v) =>
+            (
+              document.querySelector('vscode-single-select[data-action="group"]') as
+                (HTMLElement & { value?: unknown }) | null
+            )?.value === v,
+          other,
+          { timeout: 30_000 },
+        );
+        await sleep(800);
+        await screenshot('dashboard-other-group');
+      });
+    });
+
+    test('Compare of two runs of different stages shows the warning', async (t) => {
+      await step('compare-stages', t, async () => {
+        await runCommand(page, 'EfficientLLM: Compare runs…');
+        const rows = page.locator('.quick-input-list .monaco-list-row');
+        await rows.first().waitFor({ timeout: 30_000 });
+        // One pretrain run and one inference run (the picker lists every run, newest first).
+        for (const id of ['20250101-120000-p001', '20250101-120500-i002']) {
+          const row = rows.filter({ hasText: id }).first();
+          await row.waitFor({ timeout: 15_000 });
+          await row.locator('.quick-input-list-checkbox, input[type="checkbox"], .monaco-checkbox').first().click();
+        }
+        await page.locator('.quick-input-widget .monaco-button', { hasText: 'OK' }).first().click();
+        const compare = await webviewFrame(page, 'compare', 120_000);
+        const warning = compare.locator('.compare-warning[role="alert"]').first();
+        await warning.waitFor({ timeout: 60_000 });
+        const text = (await warning.textContent()) ?? '';
+        log(`Compare warning: ${text}`);
+        assert.match(text, /stage/i);
+        await sleep(800);
+        await screenshot('compare-different-stages');
       });
     });
   },
