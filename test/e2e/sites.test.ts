@@ -54,15 +54,30 @@ const PREFIX = 'sites-';
 const MODEL = 'model.py';
 
 const GiB = 2 ** 30;
-/** Runs of three stages on one device: two configs each, so each stage is a group of its own. */
+/**
+ * One sweep over three stages (as `efficientllm profile --stage pretrain,finetune,inference` makes:
+ * started within seconds, so "Show results" opens all of it), two configs per stage, so each stage
+ * is a group of comparable runs of its own.
+ */
 function stageRuns(): RunRecord[] {
+  const at = (s: number): Partial<RunRecord> => ({ createdAt: `2025-01-01T12:00:0${s}.000Z` });
   return [
-    record('20250101-120000-p001', { stage: 'pretrain', attention: { kind: 'mha' } }, pretrain(0.41, 2.1)),
-    record('20250101-120100-p002', { stage: 'pretrain', attention: { kind: 'gqa', kvHeads: 2 } }, pretrain(0.37, 1.8)),
-    record('20250101-120200-f001', { stage: 'finetune', peft: { method: 'full' } }, pretrain(0.52, 2.6)),
-    record('20250101-120300-f002', { stage: 'finetune', peft: { method: 'lora', rank: 8 } }, pretrain(0.33, 1.4)),
-    record('20250101-120400-i001', { stage: 'inference', attention: { kind: 'mha' } }, infer(0.21, 1.2)),
-    record('20250101-120500-i002', { stage: 'inference', attention: { kind: 'mqa' } }, infer(0.19, 0.9)),
+    record('20250101-120000-p001', { stage: 'pretrain', attention: { kind: 'mha' } }, pretrain(0.41, 2.1), at(0)),
+    record(
+      '20250101-120000-p002',
+      { stage: 'pretrain', attention: { kind: 'gqa', kvHeads: 2 } },
+      pretrain(0.37, 1.8),
+      at(1),
+    ),
+    record('20250101-120001-f001', { stage: 'finetune', peft: { method: 'full' } }, pretrain(0.52, 2.6), at(1)),
+    record(
+      '20250101-120002-f002',
+      { stage: 'finetune', peft: { method: 'lora', rank: 8 } },
+      pretrain(0.33, 1.4),
+      at(2),
+    ),
+    record('20250101-120003-i001', { stage: 'inference', attention: { kind: 'mha' } }, infer(0.21, 1.2), at(3)),
+    record('20250101-120004-i002', { stage: 'inference', attention: { kind: 'mqa' } }, infer(0.19, 0.9), at(4)),
   ];
 }
 function pretrain(stepS: number, peakGiB: number): Partial<RunRecord['metrics']> {
@@ -353,7 +368,7 @@ describe(
         const rows = page.locator('.quick-input-list .monaco-list-row');
         await rows.first().waitFor({ timeout: 30_000 });
         // One pretrain run and one inference run (the picker lists every run, newest first).
-        for (const id of ['20250101-120000-p001', '20250101-120500-i002']) {
+        for (const id of ['20250101-120000-p001', '20250101-120004-i002']) {
           const row = rows.filter({ hasText: id }).first();
           await row.waitFor({ timeout: 15_000 });
           await row.locator('.quick-input-list-checkbox, input[type="checkbox"], .monaco-checkbox').first().click();
