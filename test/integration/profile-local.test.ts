@@ -1,25 +1,16 @@
 // The CLI on the local target, end to end on CPU with the real harness and PyTorch, checked against
 // ground truth computed here, outside the harness: shape formulas and the wall clock around the process.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import type { RunRecord } from '../../src/core/record';
+import { outcomes, runCli, tinyParams, type CliRun } from '../infra/control';
 
-const ROOT = resolve(__dirname, '..', '..');
-const CLI = join(ROOT, 'dist', 'cli.js');
 const PYTHON = process.env.EFFICIENTLLM_PYTHON ?? 'python3';
 const TINY = { layers: 2, hidden: 256, heads: 8, headDim: 32, ffn: 688, vocab: 1024 };
-
-interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  wallS: number;
-}
 
 async function workspace(): Promise<{ cwd: string; env: NodeJS.ProcessEnv }> {
   const cwd = await mkdtemp(join(tmpdir(), 'elp-ws-'));
@@ -31,28 +22,7 @@ function cli(
   ws: { cwd: string; env: NodeJS.ProcessEnv },
   whileRunning?: (pid: number) => Promise<void>,
 ): Promise<CliRun> {
-  assert.ok(existsSync(CLI), `${CLI} is missing: run "npm run build" first`);
-  const started = process.hrtime.bigint();
-  const child = spawn(process.execPath, [CLI, ...args], { cwd: ws.cwd, env: ws.env });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  if (whileRunning && child.pid !== undefined) void whileRunning(child.pid);
-  return new Promise((done) =>
-    child.on('close', (code) => done({ code, stdout, stderr, wallS: Number(process.hrtime.bigint() - started) / 1e9 })),
-  );
-}
-
-/** Parameters of the LLaMA-style decoder from its shape, written here independently of the harness. */
-function paramsOf(kvHeads: number): number {
-  const { layers, hidden, heads, headDim, ffn, vocab } = TINY;
-  const attention = hidden * heads * headDim + 2 * hidden * kvHeads * headDim + heads * headDim * hidden;
-  const mlp = 3 * hidden * ffn;
-  const norms = 2 * hidden;
-  return (
-    vocab * hidden /* embedding */ + layers * (attention + mlp + norms) + hidden /* final norm */ + hidden * vocab
-  ); /* lm head */
+  return runCli(args, { cwd: ws.cwd, env: ws.env }, whileRunning);
 }
 
 async function until<T>(what: string, probe: () => Promise<T | null>, timeoutMs = 60_000): Promise<T> {
@@ -108,26 +78,19 @@ test('MHA, GQA and MQA on the tiny preset: exact KV bytes and parameters, consis
   );
   assert.equal(r.code, 0, r.stderr);
   const { runs } = JSON.parse(r.stdout) as { runs: RunRecord[] };
-  assert.deepEqual(
-    runs.map((x) => [x.config.attention.kind, x.status]),
-    [
-      ['mha', 'completed'],
-      ['gqa', 'completed'],
-      ['mqa', 'completed'],
-    ],
-  );
+  assert.deepEqual(outcomes(runs), ['mha completed', 'gqa completed', 'mqa completed']);
 
   let measuredTotal = 0;
   for (const run of runs) {
     const m = run.metrics;
     const kv = run.config.attention.kvHeads;
-    assert.equal(m.params, paramsOf(kv), `${run.config.label}: parameters from the shape formula`);
+    assert.equal(m.params, tinyParams(kv), `${run.config.label}: parameters from the shape formula`);
     // DESIGN.md: 2 × layers × kvHeads × headDim × batch × (seqLen + newTokens) × bytes per element (fp32).
     assert.equal(
       m.kvCacheBytes,
       2 * TINY.layers * kv * TINY.headDim * workload.batch * (workload.seqLen + workload.newTokens) * 4,
     );
-    assert.equal(m.weightBytes, paramsOf(kv) * 4);
+    assert.equal(m.weightBytes, tinyParams(kv) * 4);
     for (const k of ['latencyS', 'ttftS', 'tpotS', 'tokensPerS', 'peakMemoryBytes', 'amuBytes'] as const) {
       assert.ok(m[k] !== null && m[k]! > 0, `${run.config.label}: ${k} = ${m[k]} is positive`);
     }
@@ -153,6 +116,11 @@ test('MHA, GQA and MQA on the tiny preset: exact KV bytes and parameters, consis
       (run.measurement?.peakFlops?.flopsPerS ?? null) === null,
       'MFU null exactly without a peak',
     );
+    assert.deepEqual(run.target, {
+      kind: 'local',
+      name: 'local',
+      spec: { kind: 'local', python: PYTHON, isolate: false },
+    });
     measuredTotal += m.latencyS! * workload.steps;
   }
   const [mha, gqa, mqa] = runs.map((x) => x.metrics.kvCacheBytes!);

@@ -10,7 +10,7 @@
  * first and runs alongside the others; the file takes about 1.5–2 minutes.
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import {
   chmodSync,
   chownSync,
@@ -22,47 +22,16 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { RunRecord } from '../../src/core/record';
+import { outcomes, runCli, startInfra, stopInfra, tinyParams, type CliRun } from '../infra/control';
 import { readInfraEnv } from '../infra/env';
 
-const ROOT = resolve(__dirname, '..', '..');
-const CLI = join(ROOT, 'dist', 'cli.js');
-const INFRA = join(ROOT, 'test', 'infra');
 const PYTHON = process.env.EFFICIENTLLM_PYTHON ?? '/usr/bin/python3';
 const USER = 'elptest';
 const isRoot = process.getuid?.() === 0;
 const SKIP = isRoot ? false : 'needs root to start munge and Slurm on loopback (test/infra/start.sh WITH_SLURM=1)';
-
-interface CliRun {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-  wallS: number;
-}
-
-/** Parameters of the tiny LLaMA-style preset from its shape (independent of the harness). */
-function paramsOf(kvHeads: number): number {
-  const layers = 2,
-    hidden = 256,
-    heads = 8,
-    headDim = 32,
-    ffn = 688,
-    vocab = 1024;
-  return (
-    vocab * hidden +
-    layers *
-      (hidden * heads * headDim +
-        2 * hidden * kvHeads * headDim +
-        heads * headDim * hidden +
-        3 * hidden * ffn +
-        2 * hidden) +
-    hidden +
-    hidden * vocab
-  );
-}
 
 describe('Slurm target against a real slurmctld', { skip: SKIP, timeout: 600_000 }, () => {
   let base = '';
@@ -82,36 +51,30 @@ describe('Slurm target against a real slurmctld', { skip: SKIP, timeout: 600_000
     args: string[],
     whileRunning?: (pid: number, dir: string) => Promise<void>,
   ): Promise<CliRun> {
-    assert.ok(existsSync(CLI), `${CLI} is missing: run "npm run build" first`);
     const dir = join(ws, name);
     mkdirSync(join(dir, 'home'), { recursive: true });
     for (const d of [dir, join(dir, 'home')]) chownSync(d, uid, gid);
-    const started = process.hrtime.bigint();
-    const child = spawn(process.execPath, [CLI, 'profile', '--target', 'slurm:local', ...args], {
-      cwd: dir,
-      uid,
-      gid,
-      env: {
-        PATH: process.env.PATH ?? '/usr/bin:/bin',
-        HOME: join(dir, 'home'),
-        SLURM_CONF: slurmConf,
-        EFFICIENTLLM_PYTHON: PYTHON,
-        LANG: 'C.UTF-8',
+    let pid = 0;
+    const run = runCli(
+      ['profile', '--target', 'slurm:local', ...args],
+      {
+        cwd: dir,
+        uid,
+        gid,
+        env: {
+          PATH: process.env.PATH ?? '/usr/bin:/bin',
+          HOME: join(dir, 'home'),
+          SLURM_CONF: slurmConf,
+          EFFICIENTLLM_PYTHON: PYTHON,
+          LANG: 'C.UTF-8',
+        },
       },
-    });
-    if (child.pid !== undefined) children.add(child.pid);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    if (whileRunning && child.pid !== undefined)
-      void whileRunning(child.pid, dir).catch((e: Error) => (stderr += `\n[test] ${e.message}`));
-    return new Promise((done) =>
-      child.on('close', (code, signal) => {
-        if (child.pid !== undefined) children.delete(child.pid);
-        done({ code, signal, stdout, stderr, wallS: Number(process.hrtime.bigint() - started) / 1e9 });
-      }),
+      async (p) => {
+        children.add((pid = p));
+        await whileRunning?.(p, dir);
+      },
     );
+    return run.finally(() => children.delete(pid));
   }
 
   const sharedOf = (dir: string): string => join(dir, 'home', '.cache', 'efficientllm');
@@ -119,11 +82,7 @@ describe('Slurm target against a real slurmctld', { skip: SKIP, timeout: 600_000
   before(
     () => {
       base = mkdtempSync('/tmp/elp-it-slurm-'); // directly under /tmp: elptest must traverse it
-      execFileSync('bash', [join(INFRA, 'start.sh')], {
-        env: { ...process.env, BASE: base, WITH_SLURM: '1' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-        timeout: 600_000,
-      });
+      startInfra(base, { WITH_SLURM: '1' });
       slurmConf = readInfraEnv(base).SLURM_CONF;
       uid = Number(execFileSync('id', ['-u', USER], { encoding: 'utf8' }).trim());
       gid = Number(execFileSync('id', ['-g', USER], { encoding: 'utf8' }).trim());
@@ -171,15 +130,7 @@ describe('Slurm target against a real slurmctld', { skip: SKIP, timeout: 600_000
       } catch {
         // nothing to cancel
       }
-      try {
-        execFileSync('bash', [join(INFRA, 'stop.sh')], {
-          env: { ...process.env, BASE: base },
-          stdio: ['ignore', 'pipe', 'pipe'],
-          timeout: 60_000,
-        });
-      } finally {
-        rmSync(base, { recursive: true, force: true });
-      }
+      stopInfra(base);
     }
     if (ws !== '') rmSync(ws, { recursive: true, force: true });
   });
@@ -209,18 +160,21 @@ describe('Slurm target against a real slurmctld', { skip: SKIP, timeout: 600_000
     ]);
     assert.equal(r.code, 0, `${r.stderr}\n${r.stdout.slice(0, 2000)}`);
     const { runs } = JSON.parse(r.stdout) as { runs: RunRecord[] };
-    assert.deepEqual(
-      runs.map((x) => [x.config.attention.kind, x.status]),
-      [
-        ['mha', 'completed'],
-        ['gqa', 'completed'],
-        ['mqa', 'completed'],
-      ],
-    );
+    assert.deepEqual(outcomes(runs), ['mha completed', 'gqa completed', 'mqa completed']);
     for (const run of runs) {
-      assert.deepEqual(run.target, { kind: 'slurm', name: 'local' });
+      // The spec the CLI built, job options included, kept so "Run again" reruns on exactly this target.
+      assert.deepEqual(run.target, {
+        kind: 'slurm',
+        name: 'local',
+        spec: {
+          kind: 'slurm',
+          alias: 'local',
+          python: PYTHON,
+          job: { partition: 'debug', timeLimit: '10', maxConcurrent: 2, extra: ['--comment=elp-it', 'nice=0'] },
+        },
+      });
       assert.equal(run.error, null);
-      assert.equal(run.metrics.params, paramsOf(run.config.attention.kvHeads), `${run.config.label}: parameters`);
+      assert.equal(run.metrics.params, tinyParams(run.config.attention.kvHeads), `${run.config.label}: parameters`);
       for (const k of ['latencyS', 'tokensPerS', 'ttftS', 'peakMemoryBytes'] as const)
         assert.ok((run.metrics[k] ?? 0) > 0, `${run.config.label}: ${k}`);
       assert.ok(run.env.torch !== null);
@@ -325,10 +279,8 @@ describe('Slurm target against a real slurmctld', { skip: SKIP, timeout: 600_000
     );
     // Run as root here (the client key is root's); the login-node side is elptest. No SLURM_CONF in
     // this process: the remote commands get it from sshd's SetEnv, as on a real login node.
-    const child = spawn(
-      process.execPath,
+    const { code, stdout, stderr } = await runCli(
       [
-        CLI,
         'profile',
         '--target',
         'slurm:slurm-login',
@@ -357,11 +309,6 @@ describe('Slurm target against a real slurmctld', { skip: SKIP, timeout: 600_000
         env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir, LANG: 'C.UTF-8' },
       },
     );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const code = await new Promise<number | null>((done) => child.on('close', done));
     assert.equal(code, 0, stderr);
     const { runs } = JSON.parse(stdout) as { runs: RunRecord[] };
     assert.deepEqual(
@@ -371,7 +318,7 @@ describe('Slurm target against a real slurmctld', { skip: SKIP, timeout: 600_000
         ['completed', 'slurm', 'slurm-login'],
       ],
     );
-    assert.equal(runs[1].metrics.params, paramsOf(1));
+    assert.equal(runs[1].metrics.params, tinyParams(1));
     const [jobA, jobB] = runs.map(
       (x) =>
         readFileSync(join(dir, 'shared', 'runs', x.id, 'slurm-job'), 'utf8')

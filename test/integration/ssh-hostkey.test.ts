@@ -7,7 +7,7 @@ import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import { Client } from 'ssh2';
@@ -15,10 +15,10 @@ import { Client } from 'ssh2';
 import { createHostVerifier } from '../../src/run/ssh/hostVerifier';
 import { fingerprintSha256, type HostKeyVerdict, readKnownHostsFiles } from '../../src/run/ssh/knownHosts';
 import { buildRemoteCommand } from '../../src/run/ssh/quote';
+import { startInfra, stopInfra } from '../infra/control';
 import { type InfraEnv, readInfraEnv } from '../infra/env';
 import { HOSTILE_ARGS } from '../infra/hostileArgs';
 
-const INFRA = resolve(__dirname, '..', 'infra');
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 const SKIP = isRoot ? false : 'needs root to start the loopback sshd (test/infra/start.sh)';
 
@@ -42,11 +42,7 @@ describe('ssh host-key verification against a real sshd', { skip: SKIP, timeout:
     () => {
       base = mkdtempSync('/tmp/elp-it-ssh-'); // directly under /tmp: the test user must traverse it
       work = mkdtempSync(join(tmpdir(), 'elp-it-work-'));
-      execFileSync('bash', [join(INFRA, 'start.sh')], {
-        env: { ...process.env, BASE: base },
-        stdio: ['ignore', 'pipe', 'pipe'],
-        timeout: 600_000,
-      });
+      startInfra(base);
       env = readInfraEnv(base);
       port = Number(env.TEST_SSH_PORT);
       hostKeyBlob = Buffer.from(readFileSync(env.TEST_SSH_HOST_KEY_PUB, 'utf8').trim().split(/\s+/)[1]!, 'base64');
@@ -56,15 +52,7 @@ describe('ssh host-key verification against a real sshd', { skip: SKIP, timeout:
 
   after(() => {
     if (base !== '') {
-      try {
-        execFileSync('bash', [join(INFRA, 'stop.sh')], {
-          env: { ...process.env, BASE: base },
-          stdio: ['ignore', 'pipe', 'pipe'],
-          timeout: 60_000,
-        });
-      } finally {
-        rmSync(base, { recursive: true, force: true });
-      }
+      stopInfra(base);
     }
     if (work !== '') rmSync(work, { recursive: true, force: true });
   });

@@ -7,7 +7,7 @@
  * `npm run build` (dist/cli.js). Skipped with a message otherwise.
  */
 import { strict as assert } from 'node:assert';
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import {
   chmodSync,
   existsSync,
@@ -18,7 +18,7 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import type { RunRecord } from '../../src/core/record';
@@ -27,12 +27,10 @@ import { SshHost } from '../../src/run/remote/sshHost';
 import { reattach, SshTarget } from '../../src/run/sshTarget';
 import type { RunOutcome } from '../../src/run/target';
 import { expandSweep } from '../../src/core/sweep';
+import { CLI, outcomes, runCli, startInfra, stopInfra, type CliRun } from '../infra/control';
 import { type InfraEnv, readInfraEnv } from '../infra/env';
 import { HOSTILE_ARGS } from '../infra/hostileArgs';
 
-const ROOT = resolve(__dirname, '..', '..');
-const CLI = join(ROOT, 'dist', 'cli.js');
-const INFRA = join(ROOT, 'test', 'infra');
 const PY = '/usr/bin/python3';
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 const SKIP = !isRoot
@@ -44,12 +42,6 @@ const SKIP = !isRoot
 // that may run at the same time): the target's user and the jump host's user.
 const USER1 = 'elpssh1';
 const USER2 = 'elpssh2';
-
-interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 /** Small and fast, or long enough to interrupt. */
 const QUICK = [
@@ -109,22 +101,14 @@ describe('SSH target against real sshd servers', { skip: SKIP, timeout: 300_000 
   let knownHosts = '';
   let remoteHome = '';
 
-  const infra = (script: string, base: string, extra: NodeJS.ProcessEnv = {}): void => {
-    execFileSync('bash', [join(INFRA, script)], {
-      env: { ...process.env, BASE: base, ...extra },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: 600_000,
-    });
-  };
-
   before(
     () => {
       assert.ok(existsSync(CLI), `${CLI} is missing: run "npm run build" first`);
       base1 = mkdtempSync('/tmp/elp-it-sshT-'); // directly under /tmp: the test users must traverse it
       base2 = mkdtempSync('/tmp/elp-it-sshJ-');
       work = mkdtempSync('/tmp/elp-it-sshW-');
-      infra('start.sh', base1, { TEST_USER: USER1 });
-      infra('start.sh', base2, { TEST_USER: USER2 });
+      startInfra(base1, { TEST_USER: USER1 });
+      startInfra(base2, { TEST_USER: USER2 });
       env1 = readInfraEnv(base1);
       env2 = readInfraEnv(base2);
       home = join(work, 'home');
@@ -169,14 +153,7 @@ describe('SSH target against real sshd servers', { skip: SKIP, timeout: 300_000 
   );
 
   after(() => {
-    for (const base of [base1, base2]) {
-      if (base === '') continue;
-      try {
-        infra('stop.sh', base);
-      } finally {
-        rmSync(base, { recursive: true, force: true });
-      }
-    }
+    for (const base of [base1, base2]) if (base !== '') stopInfra(base);
     if (work !== '') rmSync(work, { recursive: true, force: true });
   });
 
@@ -191,16 +168,8 @@ describe('SSH target against real sshd servers', { skip: SKIP, timeout: 300_000 
     return env;
   }
 
-  function cli(args: string[], cwd: string, whileRunning?: (pid: number) => Promise<void>): Promise<CliRun> {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd, env: cliEnv() });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    if (whileRunning && child.pid !== undefined)
-      void whileRunning(child.pid).catch((e: Error) => (stderr += `\n[test helper failed: ${e.message}]`));
-    return new Promise((done) => child.on('close', (code) => done({ code, stdout, stderr })));
-  }
+  const cli = (args: string[], cwd: string, whileRunning?: (pid: number) => Promise<void>): Promise<CliRun> =>
+    runCli(args, { cwd, env: cliEnv() }, whileRunning);
 
   const sshFlags = (alias: string, kh = knownHosts): string[] => [
     '--target',
@@ -350,15 +319,14 @@ describe('SSH target against real sshd servers', { skip: SKIP, timeout: 300_000 
     );
     assert.equal(r.code, 0, r.stderr);
     const { runs } = JSON.parse(r.stdout) as { runs: RunRecord[] };
-    assert.deepEqual(
-      runs.map((x) => [x.config.attention.kind, x.status]),
-      [
-        ['mha', 'completed'],
-        ['gqa', 'completed'],
-      ],
-    );
+    assert.deepEqual(outcomes(runs), ['mha completed', 'gqa completed']);
     for (const run of runs) {
-      assert.deepEqual(run.target, { kind: 'ssh', name: 'target' });
+      // The spec the CLI built, kept so "Run again" reruns on exactly this target.
+      assert.deepEqual(run.target, {
+        kind: 'ssh',
+        name: 'target',
+        spec: { kind: 'ssh', hosts: ['target'], python: PY, isolate: false },
+      });
       assert.ok(run.metrics.latencyS !== null && run.metrics.latencyS > 0);
       assert.ok(run.env.torch, 'hello came through: torch version known');
       const dir = remoteRunDir(run.id);
