@@ -292,9 +292,6 @@ def run_stage(ctx: RunContext) -> ResultCounters:
     if cfg.model.vision is not None:  # ViT / DiT: stages_vision.py (imported here: it imports this file)
         from . import stages_vision
         return stages_vision.run_vision(ctx)
-    if cfg.model.vision is not None:  # ViT / DiT: stages_vision.py (imported here: it imports this file)
-        from . import stages_vision
-        return stages_vision.run_vision(ctx)
     if cfg.train_tokens is not None:  # bad paths and empty files fail here, before any work
         if cfg.model.source == "hf":
             raise Unsupported("trainTokens: training a Hugging Face checkpoint to a budget is not supported yet; "
