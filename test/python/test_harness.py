@@ -216,3 +216,53 @@ def test_without_torch_the_run_still_ends_with_an_error_event(tmp_path):
     assert proc.returncode == 1
     events = parse_events(proc.stdout)
     assert len(events) == 1 and events[0]["kind"] == "crash" and "PyTorch" in events[0]["message"]
+
+
+def _children(pid):
+    """PIDs whose parent is `pid`, read from /proc (Linux)."""
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        out.append(int(entry))
+            except (OSError, IndexError, ValueError):
+                pass
+    return out
+
+
+def _alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forked runs are Linux only")
+def test_a_forked_run_dies_with_its_harness(tmp_path):
+    # The harness killed by pid (not by process group) must not leave its forked run computing on.
+    import signal
+    import time
+    d = make_run_dir(tmp_path, "a", tiny_config(stage="pretrain", workload={"newTokens": 0, "steps": 100000}))
+    proc = subprocess.Popen([sys.executable, "-m", "efficientllm_harness", "--run-dir", str(d)],
+                            env=dict(os.environ, PYTHONPATH=HARNESS_DIR), start_new_session=True)
+    try:
+        deadline = time.time() + 90
+        while not (d / "events.jsonl").exists() or b'"measure"' not in (d / "events.jsonl").read_bytes():
+            assert time.time() < deadline, "the run never started measuring"
+            time.sleep(0.2)
+        children = [c for c in _children(proc.pid) if _alive(c)]
+        assert len(children) == 1, children
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+        deadline = time.time() + 10
+        while _alive(children[0]) and time.time() < deadline:
+            time.sleep(0.1)
+        assert not _alive(children[0]), "the forked run outlived its harness"
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)  # the test's own cleanup: the whole session it started
+        except ProcessLookupError:
+            pass

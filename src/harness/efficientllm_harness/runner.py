@@ -209,13 +209,30 @@ def forks_per_run(env: Environment) -> bool:
     return env.device.type == "cpu" and sys.platform.startswith("linux") and hasattr(os, "fork")
 
 
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with(parent: int) -> None:
+    """In a forked run: ask Linux to SIGKILL this child when the harness process that forked it dies
+    (a harness killed by pid, not by group, must not leave its run computing on as an orphan)."""
+    try:
+        import ctypes
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(1)
+
+
 def _run_dir_forked(env: Environment, d: str) -> bool:
     """_run_dir in a child process; a child killed by a signal still ends its run with an error event."""
     sys.stderr.flush()
+    parent = os.getpid()
     pid = os.fork()
     if pid == 0:
         code = 1
         try:
+            _die_with(parent)
             code = 0 if _run_dir(env, d) else 1
         finally:
             sys.stderr.flush()
