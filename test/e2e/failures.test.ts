@@ -15,7 +15,6 @@
 // Screenshots of every step go to test-results/e2e-failures/ (gitignored), with code-server's log,
 // the browser console and a failure-*.png of the step that failed.
 import * as assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import {
   copyFileSync,
   createWriteStream,
@@ -24,7 +23,6 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
-  statSync,
   writeFileSync,
   type WriteStream,
 } from 'node:fs';
@@ -40,12 +38,12 @@ import {
   findTools,
   launchChromium,
   makeWorkspace,
-  sleep,
   startCodeServer,
   torchPython,
   type Browser,
   type CodeServer,
 } from './codeServer';
+import { packagedVsix, webviewFrame } from './pages';
 
 const ARTIFACTS = path.join(REPO, 'test-results', 'e2e-failures');
 const MODEL = 'mqa_model.py';
@@ -59,35 +57,6 @@ const skip = typeof missing === 'string' ? missing : false;
 
 const T0 = Date.now();
 const log = (message: string): void => console.log(`# [${String(Date.now() - T0).padStart(6)} ms] ${message}`);
-
-/** The .vsix to install: $EFFICIENTLLM_VSIX, else `npm run package` builds efficientllm-profiler.vsix. */
-function packagedVsix(): string {
-  if (process.env.EFFICIENTLLM_VSIX) return path.resolve(process.env.EFFICIENTLLM_VSIX);
-  const result = spawnSync('npm', ['run', '--silent', 'package'], { cwd: REPO, encoding: 'utf8', timeout: 180_000 });
-  assert.equal(result.status, 0, `npm run package failed:\n${result.stdout}\n${result.stderr}`);
-  const vsix = path.join(REPO, 'efficientllm-profiler.vsix');
-  const found = existsSync(vsix)
-    ? vsix
-    : readdirSync(REPO)
-        .filter((f) => f.endsWith('.vsix'))
-        .map((f) => path.join(REPO, f))
-        .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
-  assert.ok(found, 'npm run package wrote no .vsix');
-  return found;
-}
-
-/** The webview frame whose page says it rendered `kind` (`<html data-rendered=…>`, set by webview/*.ts). */
-async function webviewFrame(page: Page, kind: string, timeoutMs = 30_000): Promise<Frame> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    for (const frame of page.frames()) {
-      const rendered = await frame.evaluate(() => document.documentElement.dataset.rendered).catch(() => undefined);
-      if (rendered === kind) return frame;
-    }
-    if (Date.now() > deadline) throw new Error(`no webview rendered "${kind}" within ${timeoutMs} ms`);
-    await sleep(200);
-  }
-}
 
 /** The stored records of the workspace, oldest first. */
 function storedRuns(workspace: string): RunRecord[] {
@@ -205,7 +174,7 @@ describe(
       );
       writeSettings(BAD_PYTHON);
       const vsix = path.join(sandbox.root, 'efficientllm-profiler.vsix');
-      copyFileSync(packagedVsix(), vsix);
+      copyFileSync(packagedVsix(log), vsix);
       const install = codeServerCli(sandbox, ['--install-extension', vsix]);
       assert.equal(install.status, 0, `--install-extension failed:\n${install.stdout}\n${install.stderr}`);
       // No EFFICIENTLLM_PYTHON in the server's environment: the setting alone names the interpreter.

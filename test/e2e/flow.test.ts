@@ -9,16 +9,13 @@
 // Screenshots of every step go to test-results/e2e/ (gitignored), with code-server's log, the
 // browser console and a failure-*.png of the step that failed.
 import * as assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import {
   copyFileSync,
   createWriteStream,
-  existsSync,
   mkdirSync,
   readdirSync,
   readFileSync,
   rmSync,
-  statSync,
   type WriteStream,
 } from 'node:fs';
 import * as path from 'node:path';
@@ -38,6 +35,7 @@ import {
   type Browser,
   type CodeServer,
 } from './codeServer';
+import { packagedVsix, webviewFrame } from './pages';
 
 const ARTIFACTS = path.join(REPO, 'test-results', 'e2e');
 const EXTENSION_ID = 'efficientllm.efficientllm-profiler';
@@ -48,39 +46,6 @@ const skip = typeof missing === 'string' ? missing : false;
 
 const T0 = Date.now();
 const log = (message: string): void => console.log(`# [${String(Date.now() - T0).padStart(6)} ms] ${message}`);
-
-/** The .vsix to install: $EFFICIENTLLM_VSIX, else `npm run package` builds efficientllm-profiler.vsix. */
-function packagedVsix(): string {
-  if (process.env.EFFICIENTLLM_VSIX) return path.resolve(process.env.EFFICIENTLLM_VSIX);
-  const started = Date.now();
-  const result = spawnSync('npm', ['run', '--silent', 'package'], { cwd: REPO, encoding: 'utf8', timeout: 180_000 });
-  assert.equal(result.status, 0, `npm run package failed:\n${result.stdout}\n${result.stderr}`);
-  const vsix = path.join(REPO, 'efficientllm-profiler.vsix');
-  const found = existsSync(vsix)
-    ? vsix
-    : readdirSync(REPO)
-        .filter((f) => f.endsWith('.vsix'))
-        .map((f) => path.join(REPO, f))
-        .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
-  assert.ok(found, 'npm run package wrote no .vsix');
-  log(
-    `npm run package: ${path.basename(found)} (${(statSync(found).size / 1024).toFixed(0)} KiB) in ${Date.now() - started} ms`,
-  );
-  return found;
-}
-
-/** The webview frame whose page says it rendered `kind` (`<html data-rendered=…>`, set by webview/*.ts). */
-async function webviewFrame(page: Page, kind: string, timeoutMs = 30_000): Promise<Frame> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    for (const frame of page.frames()) {
-      const rendered = await frame.evaluate(() => document.documentElement.dataset.rendered).catch(() => undefined);
-      if (rendered === kind) return frame;
-    }
-    if (Date.now() > deadline) throw new Error(`no webview rendered "${kind}" within ${timeoutMs} ms`);
-    await sleep(200);
-  }
-}
 
 /** Per canvas (by id): pixels a chart painted, i.e. not fully transparent and not the corner colour. */
 function inkedPixels(frame: Frame): Promise<Record<string, number>> {
@@ -160,7 +125,7 @@ describe('EfficientLLM in code-server (Chromium)', { skip, timeout: 300_000 }, (
 
     // Issue 6's must-show: the packaged .vsix installs into code-server with --install-extension.
     const vsix = path.join(sandbox.root, 'efficientllm-profiler.vsix');
-    copyFileSync(packagedVsix(), vsix);
+    copyFileSync(packagedVsix(log), vsix);
     install = codeServerCli(sandbox, ['--install-extension', vsix]);
     listed = codeServerCli(sandbox, ['--list-extensions', '--show-versions']).stdout;
     log(`--install-extension: exit ${install.status}; --list-extensions: ${listed.trim().replace(/\n/g, ', ')}`);

@@ -17,17 +17,7 @@
 // Screenshots go to test-results/e2e/sites-*.png (flow.test.ts owns the folder's other files), with
 // sites-code-server.log, sites-browser-console.log and sites-failure-<step>.png of a failed step.
 import * as assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import {
-  copyFileSync,
-  createWriteStream,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  rmSync,
-  statSync,
-  type WriteStream,
-} from 'node:fs';
+import { copyFileSync, createWriteStream, mkdirSync, readdirSync, rmSync, type WriteStream } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import type { Frame, Page } from 'playwright-core';
@@ -48,6 +38,7 @@ import {
   type Browser,
   type CodeServer,
 } from './codeServer';
+import { packagedVsix, webviewFrame } from './pages';
 
 const ARTIFACTS = path.join(REPO, 'test-results', 'e2e');
 const PREFIX = 'sites-';
@@ -108,35 +99,6 @@ const skip = typeof missing === 'string' ? missing : false;
 const T0 = Date.now();
 const log = (message: string): void => console.log(`# [${String(Date.now() - T0).padStart(6)} ms] ${message}`);
 
-/** The .vsix to install: $EFFICIENTLLM_VSIX, else `npm run package` builds efficientllm-profiler.vsix. */
-function packagedVsix(): string {
-  if (process.env.EFFICIENTLLM_VSIX) return path.resolve(process.env.EFFICIENTLLM_VSIX);
-  const result = spawnSync('npm', ['run', '--silent', 'package'], { cwd: REPO, encoding: 'utf8', timeout: 180_000 });
-  assert.equal(result.status, 0, `npm run package failed:\n${result.stdout}\n${result.stderr}`);
-  const vsix = path.join(REPO, 'efficientllm-profiler.vsix');
-  const found = existsSync(vsix)
-    ? vsix
-    : readdirSync(REPO)
-        .filter((f) => f.endsWith('.vsix'))
-        .map((f) => path.join(REPO, f))
-        .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
-  assert.ok(found, 'npm run package wrote no .vsix');
-  return found;
-}
-
-/** The webview frame whose page says it rendered `kind` (`<html data-rendered=…>`, set by webview/*.ts). */
-async function webviewFrame(page: Page, kind: string, timeoutMs = 30_000): Promise<Frame> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    for (const frame of page.frames()) {
-      const rendered = await frame.evaluate(() => document.documentElement.dataset.rendered).catch(() => undefined);
-      if (rendered === kind) return frame;
-    }
-    if (Date.now() > deadline) throw new Error(`no webview rendered "${kind}" within ${timeoutMs} ms`);
-    await sleep(200);
-  }
-}
-
 /** The value of a vscode-single-select. */
 function selectValue(frame: Frame, field: string): Promise<unknown> {
   return frame
@@ -192,7 +154,7 @@ describe(
       const store = new RunStore(runStoreDir(workspace));
       for (const r of stageRuns()) await store.save(r);
       const vsix = path.join(sandbox.root, 'efficientllm-profiler.vsix');
-      copyFileSync(packagedVsix(), vsix);
+      copyFileSync(packagedVsix(log), vsix);
       install = codeServerCli(sandbox, ['--install-extension', vsix]);
       server = await startCodeServer(sandbox, {
         logFile: path.join(ARTIFACTS, `${PREFIX}code-server.log`),
