@@ -14,4 +14,6 @@ EFFICIENTLLM_PYTHON="$PY" node test/gpu/memory-order.mjs || status=$?
 EFFICIENTLLM_PYTHON="$PY" node test/gpu/gpu-checks.mjs || status=$?
 # Issue 12 items 6, 7, 9: kernel dtypes and the stated peak, energy-counter power, memory without pynvml.
 EFFICIENTLLM_PYTHON="$PY" node test/gpu/metric-checks.mjs || status=$?
+# Two GPUs or more: DDP and FSDP over NCCL (skips, exit 0, on one GPU).
+EFFICIENTLLM_PYTHON="$PY" node test/gpu/distributed.mjs || status=$?
 exit "$status"
