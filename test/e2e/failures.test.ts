@@ -325,8 +325,11 @@ describe(
     test('a sweep cancelled from its progress notification is reported as cancelled everywhere', async (t) => {
       await step('cancel', t, async () => {
         const before = storedRuns(workspace).length;
-        // Three configs with many steps: cancelled long before the first could finish.
-        const launcher = await prepareLauncher(['mha', 'gqa', 'mqa'], { steps: 100_000, seqLen: 64 }, 3);
+        // Three configs with many steps: cancelled long before the first could finish. GQA gets 4 KV
+        // heads: with the shape's single KV head it would be MQA, and the Launcher folds the two.
+        const launcher = await webviewFrame(page, 'launcher');
+        await launcher.locator('input[data-field="kvHeads"]').fill('4');
+        await prepareLauncher(['mha', 'gqa', 'mqa'], { steps: 100_000, seqLen: 64 }, 3);
         await launch(launcher);
         const progress = toast(/profiling on local/);
         await progress.waitFor({ timeout: 60_000 });
