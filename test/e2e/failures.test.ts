@@ -137,11 +137,14 @@ describe(
     /** The Launcher set to `attention` × fp32 at the given workload; waits until it shows `size` configs and Launch is enabled. */
     async function prepareLauncher(
       attention: readonly string[],
-      workload: { steps: number; seqLen?: number },
+      workload: { steps: number; seqLen?: number; kvHeads?: number },
       size: number,
     ): Promise<Frame> {
       const launcher = await webviewFrame(page, 'launcher');
       await checkOnly(launcher, 'attention', attention);
+      // Shown once GQA is ticked.
+      if (workload.kvHeads !== undefined)
+        await launcher.locator('input[data-field="kvHeads"]').fill(String(workload.kvHeads));
       await checkOnly(launcher, 'precision', ['fp32']);
       await launcher.locator('input[data-field="workload.steps"]').fill(String(workload.steps));
       await launcher.locator('input[data-field="workload.warmup"]').fill('1');
@@ -327,9 +330,7 @@ describe(
         const before = storedRuns(workspace).length;
         // Three configs with many steps: cancelled long before the first could finish. GQA gets 4 KV
         // heads: with the shape's single KV head it would be MQA, and the Launcher folds the two.
-        const launcher = await webviewFrame(page, 'launcher');
-        await launcher.locator('input[data-field="kvHeads"]').fill('4');
-        await prepareLauncher(['mha', 'gqa', 'mqa'], { steps: 100_000, seqLen: 64 }, 3);
+        const launcher = await prepareLauncher(['mha', 'gqa', 'mqa'], { steps: 100_000, seqLen: 64, kvHeads: 4 }, 3);
         await launch(launcher);
         const progress = toast(/profiling on local/);
         await progress.waitFor({ timeout: 60_000 });
