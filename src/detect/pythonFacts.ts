@@ -9,6 +9,7 @@
 import type { Node } from 'web-tree-sitter';
 import { isCode, isStringAt, lex, type Lexed } from './blocks';
 import { CONFIG_NAMES } from './names';
+import { splitArgs } from './resolve';
 import type { PythonParser } from './pythonParser';
 
 export interface AssignFact {
@@ -133,30 +134,6 @@ const CALLEE = /^([A-Za-z_][\w.\s]*?)\s*\(/;
 const TUPLE_ASSIGNMENT =
   /^((?:self\s*\.\s*)?[A-Za-z_]\w*(?:\s*,\s*(?:self\s*\.\s*)?[A-Za-z_]\w*)+)\s*,?\s*=(?!=)\s*([\s\S]+?)\s*$/;
 
-/** Splits at commas outside brackets and strings. */
-function splitTopLevelCommas(text: string): string[] {
-  const out: string[] = [];
-  let depth = 0;
-  let quote = '';
-  let start = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quote) {
-      if (c === '\\') i++;
-      else if (c === quote) quote = '';
-    } else if (c === '"' || c === "'") quote = c;
-    else if (c === '(' || c === '[' || c === '{') depth++;
-    else if (c === ')' || c === ']' || c === '}') depth--;
-    else if (c === ',' && depth === 0) {
-      out.push(text.slice(start, i).trim());
-      start = i + 1;
-    }
-  }
-  const last = text.slice(start).trim();
-  if (last !== '') out.push(last);
-  return out;
-}
-
 function pushAssign(out: AssignFact[], target: string, value: string): void {
   const callee = CALLEE.exec(value);
   out.push({ target, value, callee: callee ? squash(callee[1]) : null });
@@ -178,7 +155,7 @@ function collectAssigns(block: Node, out: AssignFact[], depth: number): void {
       const t = TUPLE_ASSIGNMENT.exec(text);
       if (!t) continue;
       const targets = t[1].split(',').map((x) => x.replace(/^\s*self\s*\.\s*/, '').trim());
-      const values = splitTopLevelCommas(t[2]);
+      const values = splitArgs(t[2]);
       if (targets.length === values.length) targets.forEach((target, i) => pushAssign(out, target, values[i]));
     } else if (depth < 4 && type !== 'function_definition' && type !== 'class_definition' && type !== 'comment') {
       for (const child of stmt.namedChildren) {
